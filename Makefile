@@ -1,0 +1,54 @@
+# pastecms: `make run` serves on 127.0.0.1:5000, `make test` runs the suite.
+# Both need only Python 3.11 and make: the virtualenv and packages are set up here.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+# The app refuses to start without a secret key; a local server keeps its own in the
+# instance folder (never committed), made on first start.
+SECRET_FILE := instance/secret_key
+RUN_ENV = PASTECMS_CONFIG=Config PASTECMS_SECRET_KEY="$$(cat $(SECRET_FILE))"
+
+.PHONY: run test lint fmt bench bench-scale purge clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed-run
+
+$(SECRET_FILE):
+	mkdir -p instance
+	$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))' > $@
+	chmod 600 $@
+
+run: $(VENV)/.installed-run $(SECRET_FILE)
+	$(RUN_ENV) $(BIN)/flask --app wsgi db upgrade
+	$(RUN_ENV) $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(VENV)/.installed-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+purge: $(VENV)/.installed-run $(SECRET_FILE)
+	$(RUN_ENV) $(BIN)/flask --app wsgi pastes purge
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,82 @@
+"""Configuration classes.
+
+`create_app()` loads one of these, then every `PASTECMS_<KEY>` environment variable
+(Flask's `from_prefixed_env`, which parses JSON values, so `PASTECMS_MAX_PASTE_SIZE=2048`
+is an integer and `PASTECMS_REQUIRE_LOGIN_TO_PASTE=true` a boolean).
+"""
+
+import os
+
+KIB = 1024
+MIB = 1024 * KIB
+
+
+class Config:
+    # Secrets. None means "refuse to start" outside debug and tests; `make run` writes one
+    # into the instance folder on first start.
+    SECRET_KEY = None
+    # Key for the paste id cipher; derived from SECRET_KEY when unset. Changing either
+    # changes every public paste id.
+    PASTE_ID_KEY = None
+
+    # Database: None means an SQLite file in the instance folder.
+    DATABASE_URI = None
+    # Pool sized for one sync gunicorn worker serving one request at a time.
+    DATABASE_POOL_SIZE = 5
+
+    # Paste ids are encrypted (URL-safe, not enumerable); False exposes plain integers.
+    ENCRYPT_PASTE_IDS = True
+
+    # Features.
+    REQUIRE_LOGIN_TO_PASTE = False
+    ENABLE_USER_REGISTRATION = True
+    ENABLE_PASTE_ATTACHMENTS = True
+
+    # Limits (bytes unless noted).
+    MAX_CONTENT_LENGTH = 16 * MIB  # whole request body; nginx's client_max_body_size matches
+    MAX_PASTE_SIZE = 1 * MIB  # paste contents, UTF-8 encoded
+    MAX_ATTACHMENT_SIZE = 2 * MIB  # one attachment, decoded
+    MAX_ATTACHMENT_COUNT = 5
+    MAX_PAGE_SIZE = 100  # num_per_page above this is clamped
+    MAX_PAGE_NUM = 10_000  # deeper pages are refused: OFFSET scans are not free
+
+    # Passwords.
+    BCRYPT_ROUNDS = 12
+
+    # Rate limits (Flask-Limiter). In-memory by default; production shares counters
+    # through Redis: PASTECMS_RATELIMIT_STORAGE_URI=redis://host:6379/0.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_SUBMIT = "60 per minute"
+    RATELIMIT_ACCOUNT = "10 per minute"  # login, registration
+
+    # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    PROXY_HOPS = 0
+
+    # Cookies for the web form and session login.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    WTF_CSRF_TIME_LIMIT = None  # the form stays valid while the session lives
+
+
+class DevConfig(Config):
+    DEBUG = True
+    SECRET_KEY = "dev-only-not-secret"
+
+
+class ProdConfig(Config):
+    SESSION_COOKIE_SECURE = True
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    BCRYPT_ROUNDS = 4
+    # The same suite runs on SQLite and on PostgreSQL + Redis: CI selects them with
+    # these variables (see README, "Tests"). They are read here rather than through
+    # PASTECMS_DATABASE_URI so that a developer's production URL never meets the suite.
+    DATABASE_URI = os.environ.get("PASTECMS_TEST_DATABASE_URI")
+    RATELIMIT_STORAGE_URI = os.environ.get("PASTECMS_TEST_RATELIMIT_STORAGE_URI", "memory://")
+    WTF_CSRF_ENABLED = False

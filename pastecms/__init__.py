@@ -1,0 +1,167 @@
+"""pastecms: a self-hosted paste-and-content server."""
+
+import logging
+import os
+import secrets as _secrets
+import uuid
+
+from flask import Flask, g, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from pastecms.errors import (
+    Failure,
+    InvalidParamsFailure,
+    MethodNotAllowedFailure,
+    NotFoundFailure,
+    PayloadTooLargeFailure,
+    RateLimitFailure,
+)
+
+log = logging.getLogger("pastecms")
+
+
+def create_app(config_class=None, overrides: dict | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints, error handlers, CLI.
+
+    `config_class` defaults to `config.ProdConfig`; `overrides` are applied last (tests use
+    them so a developer's `PASTECMS_*` environment never points the suite at real data).
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    register_config(app, config_class, overrides)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_request_hooks(app)
+    register_commands(app)
+    return app
+
+
+def register_config(app: Flask, config_class, overrides) -> None:
+    if config_class is None:
+        from config import ProdConfig as config_class
+    app.config.from_object(config_class)
+    app.config.from_prefixed_env("PASTECMS")
+    app.config.update(overrides or {})
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config["SECRET_KEY"]:
+        if not (app.debug or app.testing):
+            raise RuntimeError(
+                "PASTECMS_SECRET_KEY is not set. Generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'` "
+                "(make run writes one to instance/secret_key on first start)."
+            )
+        app.config["SECRET_KEY"] = _secrets.token_urlsafe(48)
+    uri = app.config["DATABASE_URI"] or "sqlite:///" + os.path.join(
+        app.instance_path, "pastecms.db"
+    )
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    if not uri.startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].update(
+            pool_size=app.config["DATABASE_POOL_SIZE"], pool_pre_ping=True
+        )
+    # Form bodies (the web paste form) share the request body limit.
+    app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
+    app.json.sort_keys = False
+    if app.config["PROXY_HOPS"]:
+        hops = int(app.config["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def register_extensions(app: Flask) -> None:
+    from pastecms import database
+    from pastecms.extensions import csrf, db, limiter, migrate
+    from pastecms.services import ids
+
+    db.init_app(app)
+    database.init_app(app)
+    # Batch mode lets later migrations alter tables on SQLite too.
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(app.root_path, os.pardir, "migrations"),
+        render_as_batch=True,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    ids.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from pastecms.extensions import csrf
+    from pastecms.views import health, paste, user, web
+
+    for blueprint in (paste.bp, user.bp):
+        # JSON APIs: a browser cannot send a cross-site application/json body without
+        # CORS consent, which these routes never give.
+        csrf.exempt(blueprint)
+        app.register_blueprint(blueprint)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(web.bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from flask_limiter.errors import RateLimitExceeded
+
+    from pastecms.extensions import db
+    from pastecms.views.envelopes import for_path
+
+    by_status = {
+        400: InvalidParamsFailure,
+        404: NotFoundFailure,
+        405: MethodNotAllowedFailure,
+        413: PayloadTooLargeFailure,
+    }
+
+    @app.errorhandler(Failure)
+    def handle_failure(failure):
+        db.session.rollback()
+        return for_path(request.path).failure(failure)
+
+    @app.errorhandler(RateLimitExceeded)
+    def handle_rate_limit(error):
+        db.session.rollback()
+        failure = RateLimitFailure(f"Rate limit exceeded: {error.description}.")
+        return for_path(request.path).failure(failure)
+
+    @app.errorhandler(HTTPException)
+    def handle_http(error):
+        db.session.rollback()
+        failure = by_status.get(error.code, InvalidParamsFailure)()
+        # A rarer 4xx (415, 431...) keeps its own status under the params failure's name.
+        failure.status = error.code if error.code < 500 else 500
+        response = for_path(request.path).failure(failure)
+        if error.code == 405 and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error):
+        db.session.rollback()
+        log.exception("unexpected error [request %s]", getattr(g, "request_id", "-"))
+        return for_path(request.path).failure(
+            Failure(f"The server encountered an unexpected error (request {g.get('request_id')}).")
+        )
+
+
+def register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def assign_request_id():
+        # nginx passes its $request_id; without a proxy the app draws its own.
+        incoming = request.headers.get("X-Request-Id", "")
+        g.request_id = (
+            incoming if 0 < len(incoming) <= 64 and incoming.isalnum() else (uuid.uuid4().hex)
+        )
+
+    @app.after_request
+    def add_headers(response):
+        response.headers["X-Request-Id"] = g.get("request_id", "-")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+
+def register_commands(app: Flask) -> None:
+    from pastecms import cli
+
+    cli.init_app(app)

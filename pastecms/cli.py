@@ -1,0 +1,56 @@
+"""Flask commands: `flask --app wsgi users create`, `flask --app wsgi pastes purge`."""
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from pastecms.errors import Failure
+from pastecms.extensions import db
+from pastecms.services import paste as paste_service
+from pastecms.services import user as user_service
+
+users = AppGroup("users", help="Manage user accounts.")
+pastes = AppGroup("pastes", help="Maintain stored pastes.")
+
+
+@users.command("create")
+@click.argument("username")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Prompted for when omitted.",
+)
+@click.option("--email", default=None)
+@click.option("--admin", is_flag=True, help="Give the user the site's content.")
+def create_user(username, password, email, admin):
+    """Create a user (even with registration off) and print its API key on the last line."""
+    try:
+        user = user_service.create(
+            username,
+            password,
+            email=email,
+            is_admin=admin,
+            enforce_registration_setting=False,
+        )
+        db.session.commit()
+    except Failure as failure:
+        db.session.rollback()
+        raise click.ClickException(f"{failure.failure_name}: {failure.message}") from None
+    role = "admin" if admin else "user"
+    click.echo(f"Created {role} {user.username!r}. API key (shown only now):")
+    click.echo(user.api_key)
+
+
+@pastes.command("purge")
+def purge_pastes():
+    """Delete expired and deactivated pastes with their attachments."""
+    count = paste_service.purge()
+    db.session.commit()
+    click.echo(f"Purged {count} paste{'' if count == 1 else 's'}.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(users)
+    app.cli.add_command(pastes)

@@ -1,0 +1,140 @@
+"""The failure catalogue: every refusal pastecms can answer with, in one table.
+
+A service refuses by raising one of these; each face's envelope renders it. A
+`failure_name` never changes once shipped: clients match on it.
+"""
+
+
+class Failure(Exception):
+    """A refusal with a stable name, an HTTP status and a message safe to show."""
+
+    failure_name = "undefined_failure"
+    status = 500
+    message = "The server encountered an unexpected error."
+
+    def __init__(self, message=None, *, details=None, headers=None):
+        self.message = message or type(self).message
+        self.details = details or {}
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+
+class UndefinedFailure(Failure):
+    pass
+
+
+class AuthFailure(Failure):
+    failure_name, status = "auth_failure", 401
+    message = "Authentication is missing or invalid."
+
+
+class ForbiddenFailure(Failure):
+    failure_name, status = "forbidden_failure", 403
+    message = "You are not allowed to do this."
+
+
+class TokenExpiredFailure(Failure):
+    failure_name, status = "token_expired_failure", 440
+    message = "The access token has expired."
+
+
+class IncompleteParamsFailure(Failure):
+    failure_name, status = "incomplete_params_failure", 400
+    message = "A required parameter is missing or blank."
+
+
+class InvalidParamsFailure(Failure):
+    failure_name, status = "invalid_params_failure", 400
+    message = "A parameter has the wrong type, format or range."
+
+
+class NonexistentUserFailure(Failure):
+    failure_name, status = "nonexistent_user_failure", 404
+    message = "The user does not exist or is no longer active."
+
+
+class NonexistentPasteFailure(Failure):
+    failure_name, status = "nonexistent_paste_failure", 404
+    message = "The paste does not exist or is no longer active."
+
+
+class NonexistentAttachmentFailure(Failure):
+    failure_name, status = "nonexistent_attachment_failure", 404
+    message = "The paste has no attachment of that name."
+
+
+class ConflictFailure(Failure):
+    failure_name, status = "conflict_failure", 409
+    message = "That name is already taken."
+
+
+class UsernameNotAvailableFailure(Failure):
+    failure_name, status = "username_not_available_failure", 409
+    message = "That username is not available."
+
+
+class InvalidEmailFailure(Failure):
+    failure_name, status = "invalid_email_failure", 400
+    message = "The email address is not valid."
+
+
+class UnauthenticatedPastesDisabledFailure(Failure):
+    failure_name, status = "unauthenticated_pastes_disabled_failure", 403
+    message = "This server requires an API key or a login to post pastes."
+
+
+class UserRegistrationDisabledFailure(Failure):
+    failure_name, status = "user_registration_disabled_failure", 403
+    message = "This server does not accept new registrations."
+
+
+class PasteAttachmentsDisabledFailure(Failure):
+    failure_name, status = "paste_attachments_disabled_failure", 403
+    message = "This server does not accept paste attachments."
+
+
+class PasteAttachmentTooLargeFailure(Failure):
+    failure_name, status = "paste_attachment_too_large_failure", 413
+    message = "An attachment is larger than this server allows."
+
+
+class PayloadTooLargeFailure(Failure):
+    failure_name, status = "payload_too_large_failure", 413
+    message = "The request or the paste is larger than this server allows."
+
+
+class CaptchaFailure(Failure):
+    failure_name, status = "captcha_failure", 403
+    message = "Captcha verification failed."
+
+
+class FeatureDisabledFailure(Failure):
+    failure_name, status = "feature_disabled_failure", 403
+    message = "This feature is switched off on this server."
+
+
+class RateLimitFailure(Failure):
+    failure_name, status = "rate_limit_failure", 429
+    message = "Too many requests; retry later."
+
+
+class NotFoundFailure(Failure):
+    failure_name, status = "not_found_failure", 404
+    message = "There is nothing at this URL."
+
+
+class MethodNotAllowedFailure(Failure):
+    failure_name, status = "method_not_allowed_failure", 405
+    message = "This URL does not accept that method."
+
+
+def _catalogue(root):
+    found = {}
+    for cls in root.__subclasses__():
+        found[cls.failure_name] = cls
+        found.update(_catalogue(cls))
+    return found
+
+
+#: failure_name -> Failure class, for documentation and tests.
+CATALOGUE = {"undefined_failure": Failure, **_catalogue(Failure)}

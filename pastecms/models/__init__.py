@@ -1,0 +1,8 @@
+"""Tables. Models import only `extensions`; rules live in `pastecms.services`."""
+
+from pastecms.models.apikey import ApiKey
+from pastecms.models.paste import Attachment, Paste
+from pastecms.models.types import UTCDateTime, utcnow
+from pastecms.models.user import User
+
+__all__ = ["ApiKey", "Attachment", "Paste", "User", "UTCDateTime", "utcnow"]

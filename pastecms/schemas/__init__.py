@@ -1,0 +1,1 @@
+"""In/Out schemas: they validate requests, shape responses and describe both in OpenAPI."""

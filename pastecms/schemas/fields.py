@@ -1,0 +1,125 @@
+"""Field types shared by every face.
+
+They reject at the door what a database would choke on later (NUL characters, lone
+surrogates, integers beyond 64 bits, NaN), so a hostile value is a named 400, never a 500.
+"""
+
+import base64
+import binascii
+import math
+import re
+from datetime import UTC, datetime
+
+from marshmallow import ValidationError, fields, validate
+
+#: Messages that mean "missing", as opposed to "wrong"; see `api.params_failure`.
+MISSING = "Missing data for required field."
+NULL = "Field may not be null."
+BLANK = "Must not be blank."
+INCOMPLETE_MESSAGES = frozenset({MISSING, NULL, BLANK})
+
+INT64_MAX = 2**63 - 1
+# Unix seconds for 9999-12-31, the last instant every supported database can store.
+MAX_UNIX_TIME = 253_402_300_799
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _with(validator, kwargs) -> list:
+    """`validator` plus any the caller passed as `validate=`."""
+    extra = kwargs.pop("validate", None)
+    if extra is None:
+        return [validator]
+    return [validator, *(extra if isinstance(extra, list | tuple) else [extra])]
+
+
+class Text(fields.String):
+    """A string with a length cap that refuses NUL and lone surrogates.
+
+    A required Text also refuses the blank string: the paste API has always treated ""
+    like a missing value.
+    """
+
+    def __init__(self, *, max_length: int, blank: bool | None = None, **kwargs):
+        self.blank = blank if blank is not None else not kwargs.get("required", False)
+        super().__init__(validate=_with(validate.Length(max=max_length), kwargs), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if _UNSTORABLE.search(value):
+            raise ValidationError("Must not contain NUL characters or lone surrogates.")
+        if not self.blank and not value.strip():
+            raise ValidationError(BLANK)
+        return value
+
+
+class Integer(fields.Integer):
+    """An integer, also given as a numeric string (the seed's examples send '0')."""
+
+    def __init__(self, *, minimum: int = 0, maximum: int = INT64_MAX, **kwargs):
+        super().__init__(
+            strict=False, validate=_with(validate.Range(minimum, maximum), kwargs), **kwargs
+        )
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and len(value) > 20:
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class UnixTime(fields.Field):
+    """Unix seconds on the wire, a UTC-aware datetime inside."""
+
+    default_error_messages = {"invalid": "Not a valid unix timestamp."}
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else int(value.timestamp())
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, str):
+            if len(value) > 32:
+                raise self.make_error("invalid")
+            try:
+                value = float(value)
+            except ValueError:
+                raise self.make_error("invalid") from None
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            raise self.make_error("invalid")
+        if not 0 <= value <= MAX_UNIX_TIME:
+            raise ValidationError(f"Must be between 0 and {MAX_UNIX_TIME}.")
+        return datetime.fromtimestamp(int(value), UTC)
+
+
+class PasteId(fields.Field):
+    """A public paste id: the encrypted string, or an integer when encryption is off."""
+
+    default_error_messages = {"invalid": "Not a valid paste id."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise self.make_error("invalid")
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValidationError(BLANK)
+            if len(value) > 64:
+                raise self.make_error("invalid")
+        return value
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+
+class Base64Bytes(fields.Field):
+    """Bytes sent as standard base64 text."""
+
+    default_error_messages = {"invalid": "Not valid base64."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise self.make_error("invalid") from None

@@ -1,0 +1,144 @@
+"""User rules: registration, profile, deactivation, API keys, password login."""
+
+import re
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from pastecms.errors import (
+    AuthFailure,
+    InvalidEmailFailure,
+    NonexistentUserFailure,
+    UsernameNotAvailableFailure,
+    UserRegistrationDisabledFailure,
+)
+from pastecms.extensions import db
+from pastecms.models import ApiKey, User
+from pastecms.services import auth, secret
+from pastecms.services import paste as paste_service
+
+# Deliberately plain: the only sure test of an address is a mail that arrives.
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
+
+
+def is_email_valid(email: str) -> bool:
+    return len(email) <= 254 and _EMAIL.fullmatch(email) is not None
+
+
+def by_username(username: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+
+
+def is_username_available(username: str) -> bool:
+    return by_username(username) is None
+
+
+def create(
+    username: str,
+    password: str,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    is_admin: bool = False,
+    enforce_registration_setting: bool = True,
+) -> User:
+    """Register a user and give them an API key; the key is on `user.api_key`, once.
+
+    Raises `UserRegistrationDisabledFailure`, `UsernameNotAvailableFailure` (taken in any
+    case) and `InvalidEmailFailure`.
+    """
+    if enforce_registration_setting and not current_app.config["ENABLE_USER_REGISTRATION"]:
+        raise UserRegistrationDisabledFailure()
+    if not is_username_available(username):
+        raise UsernameNotAvailableFailure(f"The username {username!r} is not available.")
+    if email and not is_email_valid(email):
+        raise InvalidEmailFailure()
+    user = User(
+        username=username,
+        password_hash=secret.hash_password(password),
+        name=name or None,
+        email=email or None,
+        is_admin=is_admin,
+        is_active=True,
+    )
+    db.session.add(user)
+    db.session.flush()
+    user.api_key = _issue_api_key(user)
+    return user
+
+
+def update_profile(
+    caller: User | None,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    current_password: str | None = None,
+    new_password: str | None = None,
+) -> User:
+    """Change the caller's name, email or password (the last needs the current one).
+
+    An empty string clears name or email; a missing or null field is left alone. Raises
+    `AuthFailure` and `InvalidEmailFailure`.
+    """
+    user = auth.require(caller)
+    if email:
+        if not is_email_valid(email):
+            raise InvalidEmailFailure()
+    if new_password:
+        if not secret.check_password(current_password, user.password_hash):
+            raise AuthFailure("current_password is missing or wrong.")
+        user.password_hash = secret.hash_password(new_password)
+    if name is not None:
+        user.name = name or None
+    if email is not None:
+        user.email = email or None
+    return user
+
+
+def deactivate(caller: User | None) -> User:
+    """Deactivate the caller, their pastes and their API keys; `AuthFailure` if anonymous."""
+    user = auth.require(caller)
+    user.is_active = False
+    paste_service.deactivate_all_for(user)
+    db.session.execute(
+        update(ApiKey)
+        .where(ApiKey.user_id == user.id)
+        .values(is_enabled=False)
+        .execution_options(synchronize_session=False)
+    )
+    return user
+
+
+def regenerate_api_key(caller: User | None) -> str:
+    """Replace the caller's API keys with a new one and return it (shown only now)."""
+    user = auth.require(caller)
+    db.session.execute(
+        update(ApiKey)
+        .where(ApiKey.user_id == user.id)
+        .values(is_enabled=False)
+        .execution_options(synchronize_session=False)
+    )
+    return _issue_api_key(user)
+
+
+def _issue_api_key(user: User) -> str:
+    key = secret.new_token(48)
+    db.session.add(
+        ApiKey(user_id=user.id, key_hash=secret.hash_token(key), prefix=key[:8], is_enabled=True)
+    )
+    db.session.flush()
+    return key
+
+
+def authenticate(username: str, password: str) -> User:
+    """The active user with these credentials.
+
+    Raises `NonexistentUserFailure` (as the reference API does: availability is public
+    anyway) and `AuthFailure` (wrong password).
+    """
+    user = by_username(username)
+    if user is None or not user.is_active:
+        raise NonexistentUserFailure()
+    if not secret.check_password(password, user.password_hash):
+        raise AuthFailure("The password is wrong.")
+    return user

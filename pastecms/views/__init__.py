@@ -1,0 +1,1 @@
+"""Faces: views translate between the wire and the services, and nothing more."""

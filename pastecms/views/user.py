@@ -1,0 +1,107 @@
+"""/api/user/* and /api/authentication/*: accounts and session login (seed 003's server)."""
+
+from flask import Blueprint, current_app, session
+
+from pastecms.api import REQUIRED, endpoint
+from pastecms.extensions import limiter
+from pastecms.schemas.user import (
+    ApiKeyOut,
+    AuthStatusOut,
+    EmailIn,
+    EmailValidityOut,
+    LoginIn,
+    UserCreatedOut,
+    UserCreateIn,
+    UsernameAvailabilityOut,
+    UsernameIn,
+    UsernameRefOut,
+    UserOut,
+    UserUpdateIn,
+)
+from pastecms.services import user as user_service
+from pastecms.views.envelopes import modern_paste
+
+bp = Blueprint("user_api", __name__, url_prefix="/api")
+
+
+def _account_limit():
+    return current_app.config["RATELIMIT_ACCOUNT"]
+
+
+def _sign_in(user, remember: bool = False) -> None:
+    session.clear()
+    session["user_id"] = user.id
+    session.permanent = remember
+
+
+@bp.post("/user/create")
+@limiter.limit(_account_limit)
+@endpoint(modern_paste, load=UserCreateIn, dump=UserCreatedOut)
+def create(data, caller):
+    """Register and sign in; returns the profile and a new API key, shown once."""
+    user = user_service.create(data.pop("username"), data.pop("password"), **data)
+    _sign_in(user)
+    return user
+
+
+@bp.post("/user/update")
+@endpoint(modern_paste, load=UserUpdateIn, dump=UserOut, caller=REQUIRED)
+def update(data, caller):
+    """Change the caller's name, email or password."""
+    return user_service.update_profile(caller, **data)
+
+
+@bp.post("/user/deactivate")
+@endpoint(modern_paste, dump=UsernameRefOut, caller=REQUIRED)
+def deactivate(data, caller):
+    """Deactivate the caller's account, pastes and API keys, and sign out."""
+    session.clear()
+    return user_service.deactivate(caller)
+
+
+@bp.post("/user/api_key/regenerate")
+@endpoint(modern_paste, dump=ApiKeyOut, caller=REQUIRED)
+def regenerate_api_key(data, caller):
+    """Replace the caller's API key; the new key is shown once."""
+    return {"api_key": user_service.regenerate_api_key(caller)}
+
+
+@bp.post("/user/check_username_availability")
+@endpoint(modern_paste, load=UsernameIn, dump=UsernameAvailabilityOut)
+def check_username_availability(data, caller):
+    """Whether a username (in any case) is free."""
+    username = data["username"]
+    return {"username": username, "is_available": user_service.is_username_available(username)}
+
+
+@bp.post("/user/validate_email_address")
+@endpoint(modern_paste, load=EmailIn, dump=EmailValidityOut)
+def validate_email_address(data, caller):
+    """Whether an email address is well-formed."""
+    return {"email": data["email"], "is_valid": user_service.is_email_valid(data["email"])}
+
+
+@bp.post("/authentication/login")
+@limiter.limit(_account_limit)
+@endpoint(modern_paste, load=LoginIn, dump=UsernameRefOut)
+def login(data, caller):
+    """Start a cookie session for the web form and cookie-based clients."""
+    user = user_service.authenticate(data["username"], data["password"])
+    _sign_in(user, data["remember_me"])
+    return user
+
+
+@bp.post("/authentication/logout")
+@endpoint(modern_paste, dump=UsernameRefOut, caller=REQUIRED)
+def logout(data, caller):
+    """End the cookie session."""
+    session.clear()
+    return caller
+
+
+@bp.post("/authentication/status")
+@endpoint(modern_paste, dump=AuthStatusOut)
+def status(data, caller):
+    """Who the request is authenticated as, if anyone."""
+    details = {"username": caller.username, "user_id": caller.id} if caller else {}
+    return {"is_authenticated": caller is not None, "user_details": details}

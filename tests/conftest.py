@@ -1,0 +1,136 @@
+"""Fixtures: a fresh app per test on a schema built once per run by the migrations.
+
+The database comes from PASTECMS_TEST_DATABASE_URI (an SQLite file in a temporary folder
+when unset), the rate-limit storage from PASTECMS_TEST_RATELIMIT_STORAGE_URI, so the same
+suite runs on SQLite and on PostgreSQL + Redis.
+"""
+
+import os
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import MetaData, create_engine, text
+
+from config import TestConfig
+from pastecms import create_app
+from pastecms.extensions import db, limiter
+from pastecms.services import user as user_service
+
+
+def _test_database_uri(tmp_path_factory) -> str:
+    uri = os.environ.get("PASTECMS_TEST_DATABASE_URI")
+    if uri:
+        return uri
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+
+
+def _drop_everything(uri: str) -> None:
+    engine = create_engine(uri)
+    with engine.begin() as connection:
+        metadata = MetaData()
+        metadata.reflect(connection)
+        metadata.drop_all(connection)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_uri(tmp_path_factory):
+    """The test database, emptied and migrated to head once per run."""
+    uri = _test_database_uri(tmp_path_factory)
+    _drop_everything(uri)
+    app = create_app(TestConfig, {"DATABASE_URI": uri})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return uri
+
+
+@pytest.fixture
+def make_app(database_uri):
+    """Build apps with config overrides; every one is cleaned up after the test."""
+    built = []
+
+    def make(**overrides):
+        app = create_app(TestConfig, {"DATABASE_URI": database_uri, **overrides})
+        built.append(app)
+        return app
+
+    yield make
+    for built_app in built:
+        with built_app.app_context():
+            db.session.remove()
+            limiter.reset()
+    if built:
+        with built[0].app_context():
+            _empty_tables()
+    for built_app in built:
+        with built_app.app_context():
+            db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Api:
+    """Posts JSON to the paste face the way scripts do."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def post(self, path, payload=None, **kwargs):
+        return self.client.post(path, json=payload if payload is not None else {}, **kwargs)
+
+    def submit(self, contents="hello, world", **fields):
+        response = self.post("/api/paste/submit", {"contents": contents, **fields})
+        assert response.status_code == 200, response.json
+        return response.json
+
+    def details(self, paste_id, **fields):
+        return self.post("/api/paste/details", {"paste_id": paste_id, **fields})
+
+
+@pytest.fixture
+def api(client):
+    return Api(client)
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user directly through the service; returns (username, api_key)."""
+
+    def make(username="alice", password="correct horse", **fields):
+        with app.app_context():
+            user = user_service.create(username, password, **fields)
+            db.session.commit()
+            return user.username, user.api_key
+
+    return make
+
+
+@pytest.fixture
+def make_paste(api):
+    """Submit a paste through the API; returns its JSON (with deactivation_token)."""
+    return api.submit
