@@ -45,11 +45,14 @@ def endpoint(
     dump: type[Schema] | None = None,
     status: int = 200,
     caller: str = OPTIONAL,
+    failures: tuple[type[Failure], ...] = (),
 ) -> Callable:
     """Decorate a view `view(data, caller, **url_args)`; see the module docstring.
 
     With `caller=REQUIRED` an anonymous request is an `auth_failure` before the view runs.
-    Schemas are instantiated once here, not per request.
+    `failures` lists the refusals particular to this view (the generic ones every endpoint
+    can answer are added by the OpenAPI description). Schemas are instantiated once here,
+    not per request.
     """
     load_schema = load() if load else None
     dump_schema = dump() if dump else None
@@ -78,6 +81,7 @@ def endpoint(
         wrapper.load_schema = load
         wrapper.dump_schema = dump
         wrapper.caller = caller
+        wrapper.failures = tuple(failures)
         return wrapper
 
     return decorate

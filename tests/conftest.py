@@ -134,3 +134,17 @@ def make_user(app):
 def make_paste(api):
     """Submit a paste through the API; returns its JSON (with deactivation_token)."""
     return api.submit
+
+
+@pytest.fixture
+def live_env(database_uri, make_app):
+    """Settings for a gunicorn server on the test database; the tables are emptied after
+    the test like any other (the `make_app` teardown)."""
+    make_app()
+
+    def env(**settings):
+        from tests.live import server_env
+
+        return server_env(database_uri, **settings)
+
+    return env
