@@ -16,8 +16,10 @@ from pastecms.schemas.fields import (
 from pastecms.services.ids import paste_ids
 
 ANONYMOUS = "Anonymous"
-_MIME_TYPE = re.compile(r"[\w.+-]+/[\w.+-]+")
-_FILE_NAME = re.compile(r"[^/\\\x00-\x1f\x7f]+")
+# validate.Regexp anchors only at the start (re.match): each pattern ends with \Z.
+_MIME_TYPE = re.compile(r"[\w.+-]+/[\w.+-]+\Z")
+_FILE_NAME = re.compile(r"[^/\\\x00-\x1f\x7f]+\Z")
+_LANGUAGE = re.compile(r"[\w+#.-]*\Z")
 
 
 class PasteFaceIn(Schema):
@@ -59,7 +61,7 @@ class PasteSubmitIn(PasteFaceIn):
         max_length=64,
         load_default=None,
         allow_none=True,
-        validate=validate.Regexp(r"[\w+#.-]*", error="Not a valid language name."),
+        validate=validate.Regexp(_LANGUAGE, error="Not a valid language name."),
     )
     password = Text(max_length=1024, load_default=None, allow_none=True)
     expiry_time = UnixTime(

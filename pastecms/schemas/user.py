@@ -5,7 +5,9 @@ from marshmallow import Schema, fields, validate
 from pastecms.schemas.fields import Text
 from pastecms.schemas.paste import PasteFaceIn
 
-USERNAME = validate.Regexp(r"[A-Za-z0-9_.-]+", error="Use letters, digits, '.', '_' and '-' only.")
+USERNAME = validate.Regexp(
+    r"[A-Za-z0-9_.-]+\Z", error="Use letters, digits, '.', '_' and '-' only."
+)
 
 
 class UserCreateIn(PasteFaceIn):

@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
-from marshmallow import EXCLUDE, Schema, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from pastecms.schemas.fields import Text
-from pastecms.schemas.paste import PasteSubmitIn
+from pastecms.schemas.paste import AttachmentIn, PasteSubmitIn
 
 #: Form choice -> lifetime; the form shows them in this order.
 EXPIRY_CHOICES = {
@@ -36,3 +36,11 @@ class UnlockFormIn(Schema):
         unknown = EXCLUDE
 
     password = Text(required=True, max_length=1024)
+
+
+class UploadIn(Schema):
+    """A file from the form's file input, held to the same name and type rules as the API."""
+
+    file_name = AttachmentIn._declared_fields["file_name"]
+    mime_type = AttachmentIn._declared_fields["mime_type"]
+    data = fields.Raw(required=True)

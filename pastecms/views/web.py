@@ -25,7 +25,7 @@ from pastecms.api import params_failure
 from pastecms.errors import Failure
 from pastecms.extensions import db, limiter
 from pastecms.models import utcnow
-from pastecms.schemas.web import EXPIRY_CHOICES, PasteFormIn, UnlockFormIn
+from pastecms.schemas.web import EXPIRY_CHOICES, PasteFormIn, UnlockFormIn, UploadIn
 from pastecms.services import auth
 from pastecms.services import paste as paste_service
 from pastecms.services.ids import paste_ids
@@ -112,12 +112,17 @@ def create():
     """Create a paste from the form and show it."""
     data = _form(PasteFormIn, request.form)
     lifetime = EXPIRY_CHOICES[data.pop("expires_in")]
+    limit = current_app.config["MAX_ATTACHMENT_SIZE"]
     attachments = [
-        {
-            "file_name": upload.filename,
-            "mime_type": upload.mimetype or "application/octet-stream",
-            "data": upload.read(current_app.config["MAX_ATTACHMENT_SIZE"] + 1),
-        }
+        _form(
+            UploadIn,
+            {
+                "name": upload.filename,
+                "mime_type": upload.mimetype or "application/octet-stream",
+                # One byte over the limit is enough for the service to refuse it.
+                "data": upload.read(limit + 1),
+            },
+        )
         for upload in request.files.getlist("attachments")
         if upload.filename
     ]
