@@ -3,9 +3,12 @@
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from marshmallow import ValidationError
 
+from pastecms.api import params_failure
 from pastecms.errors import Failure
 from pastecms.extensions import db
+from pastecms.schemas.user import UserCreateIn
 from pastecms.services import paste as paste_service
 from pastecms.services import user as user_service
 
@@ -27,10 +30,11 @@ pastes = AppGroup("pastes", help="Maintain stored pastes.")
 def create_user(username, password, email, admin):
     """Create a user (even with registration off) and print its API key on the last line."""
     try:
+        fields = _validated(UserCreateIn, username=username, password=password, email=email)
         user = user_service.create(
-            username,
-            password,
-            email=email,
+            fields.pop("username"),
+            fields.pop("password"),
+            email=fields["email"],
             is_admin=admin,
             enforce_registration_setting=False,
         )
@@ -41,6 +45,14 @@ def create_user(username, password, email, admin):
     role = "admin" if admin else "user"
     click.echo(f"Created {role} {user.username!r}. API key (shown only now):")
     click.echo(user.api_key)
+
+
+def _validated(schema_class, **values) -> dict:
+    """The same checks as the API's, so the CLI cannot make what registration refuses."""
+    try:
+        return schema_class().load({key: value for key, value in values.items() if value})
+    except ValidationError as error:
+        raise params_failure(error) from None
 
 
 @pastes.command("purge")

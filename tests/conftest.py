@@ -148,3 +148,20 @@ def live_env(database_uri, make_app):
         return server_env(database_uri, **settings)
 
     return env
+
+
+@pytest.fixture
+def db_rows(app):
+    """Every row of every table: two snapshots that compare equal show a request changed
+    nothing in the database."""
+
+    def snapshot() -> dict:
+        with app.app_context():
+            return {
+                table.name: sorted(
+                    (tuple(row) for row in db.session.execute(table.select())), key=repr
+                )
+                for table in db.metadata.sorted_tables
+            }
+
+    return snapshot

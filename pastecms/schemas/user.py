@@ -27,7 +27,8 @@ class UserUpdateIn(PasteFaceIn):
 
 
 class UsernameIn(PasteFaceIn):
-    username = Text(required=True, max_length=64)
+    # The same rule as registration, so "available" always means "can be registered".
+    username = Text(required=True, max_length=64, validate=USERNAME)
 
 
 class EmailIn(PasteFaceIn):

@@ -18,7 +18,9 @@ from pastecms.errors import NonexistentPasteFailure
 
 _MARKER = b"pastecms"
 _ENCODED = re.compile(r"[A-Za-z0-9_-]{22}")
-_MAX_ID = 2**63 - 1
+# `pastes.id` is a 32-bit INTEGER on PostgreSQL: a larger id, bound as a parameter, is an
+# "integer out of range" error there, so it is refused here as nonexistent.
+_MAX_ID = 2**31 - 1
 
 
 class PasteIds:

@@ -1,0 +1,151 @@
+"""Every failure in the catalogue is reachable today, or reserved for a face not built yet.
+
+When a failure is added to `pastecms.errors`, this test fails until a request that
+triggers it is added to TRIGGERS (or, for a face still to come, its name to RESERVED).
+"""
+
+import base64
+import re
+import uuid
+from types import SimpleNamespace
+
+import pytest
+
+from pastecms.errors import CATALOGUE
+from pastecms.services import paste as paste_service
+from pastecms.services import user as user_service
+
+#: Catalogue entries no route can answer yet, and the face that will.
+RESERVED = {
+    "token_expired_failure": "JWT access tokens, /api/auth (seed 004)",
+    "captcha_failure": "friend-link applications, /pub (seed 000)",
+    "feature_disabled_failure": "friend applications and statistics switches, /pub (seed 000)",
+}
+
+
+def _submit(client, **fields):
+    return client.post("/api/paste/submit", json={"contents": "x", **fields})
+
+
+def _undefined(ctx):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    ctx.monkeypatch.setattr(paste_service, "recent", broken)
+    return ctx.client.post("/api/paste/recent", json={})
+
+
+def _forbidden(ctx):
+    _, alice = ctx.make_user("alice")
+    _, bob = ctx.make_user("bob")
+    paste = _submit(ctx.client, api_key=alice).json
+    return ctx.client.post(
+        "/api/paste/deactivate", json={"paste_id": paste["paste_id_repr"], "api_key": bob}
+    )
+
+
+def _nonexistent_attachment(ctx):
+    paste = _submit(ctx.client, attachments=[{"name": "a.txt", "data": "YWJj"}]).json
+    return ctx.client.get(f"/paste/{paste['paste_id_repr']}/attachment/b.txt")
+
+
+def _conflict(ctx):
+    # Two registrations racing for one name: both pass the availability check, and the
+    # database's unique index stops the second.
+    ctx.make_user("alice")
+    ctx.monkeypatch.setattr(user_service, "is_username_available", lambda username: True)
+    return ctx.client.post(
+        "/api/user/create", json={"username": "ALICE", "password": "long enough"}
+    )
+
+
+def _username_taken(ctx):
+    ctx.make_user("alice")
+    return ctx.client.post(
+        "/api/user/create", json={"username": "Alice", "password": "long enough"}
+    )
+
+
+def _rate_limit(ctx):
+    client = ctx.make_app(
+        RATELIMIT_SUBMIT="1 per minute", RATELIMIT_KEY_PREFIX=uuid.uuid4().hex
+    ).test_client()
+    _submit(client)
+    return _submit(client)
+
+
+TRIGGERS = {
+    "undefined_failure": _undefined,
+    "auth_failure": lambda ctx: ctx.client.post("/api/paste/user", json={}),
+    "forbidden_failure": _forbidden,
+    "incomplete_params_failure": lambda ctx: ctx.client.post("/api/paste/submit", json={}),
+    "invalid_params_failure": lambda ctx: _submit(ctx.client, expiry_time="tomorrow"),
+    "nonexistent_user_failure": lambda ctx: ctx.client.post(
+        "/api/authentication/login", json={"username": "nobody", "password": "whatever"}
+    ),
+    "nonexistent_paste_failure": lambda ctx: ctx.client.post(
+        "/api/paste/details", json={"paste_id": "garbage"}
+    ),
+    "nonexistent_attachment_failure": _nonexistent_attachment,
+    "conflict_failure": _conflict,
+    "username_not_available_failure": _username_taken,
+    "invalid_email_failure": lambda ctx: ctx.client.post(
+        "/api/user/create", json={"username": "bob", "password": "long enough", "email": "bob"}
+    ),
+    "unauthenticated_pastes_disabled_failure": lambda ctx: _submit(
+        ctx.make_app(REQUIRE_LOGIN_TO_PASTE=True).test_client()
+    ),
+    "user_registration_disabled_failure": lambda ctx: (
+        ctx.make_app(ENABLE_USER_REGISTRATION=False)
+        .test_client()
+        .post("/api/user/create", json={"username": "bob", "password": "long enough"})
+    ),
+    "paste_attachments_disabled_failure": lambda ctx: _submit(
+        ctx.make_app(ENABLE_PASTE_ATTACHMENTS=False).test_client(),
+        attachments=[{"name": "a.txt", "data": "YWJj"}],
+    ),
+    "paste_attachment_too_large_failure": lambda ctx: _submit(
+        ctx.make_app(MAX_ATTACHMENT_SIZE=2).test_client(),
+        attachments=[{"name": "a.txt", "data": base64.b64encode(b"abc").decode()}],
+    ),
+    "payload_too_large_failure": lambda ctx: _submit(
+        ctx.make_app(MAX_CONTENT_LENGTH=100).test_client(), title="t" * 200
+    ),
+    "rate_limit_failure": _rate_limit,
+    "not_found_failure": lambda ctx: ctx.client.post("/api/paste/nothing", json={}),
+    "method_not_allowed_failure": lambda ctx: ctx.client.get("/api/paste/submit"),
+}
+
+
+def failure_of(response) -> str:
+    """The failure name a response carries: JSON on the API, the error page on the web."""
+    if response.is_json:
+        return response.json["failure_name"]
+    match = re.search(r'<p class="meta">\d+ &middot; (\w+)</p>', response.text)
+    return match.group(1) if match else ""
+
+
+def test_catalogue_is_exercised_or_reserved():
+    assert not set(TRIGGERS) & set(RESERVED)
+    assert set(CATALOGUE) == set(TRIGGERS) | set(RESERVED)
+
+
+@pytest.mark.parametrize("failure_name", sorted(TRIGGERS))
+def test_failure_is_answered_with_its_catalogue_status(
+    client, make_app, make_user, monkeypatch, failure_name
+):
+    ctx = SimpleNamespace(
+        client=client, make_app=make_app, make_user=make_user, monkeypatch=monkeypatch
+    )
+    response = TRIGGERS[failure_name](ctx)
+    assert failure_of(response) == failure_name
+    assert response.status_code == CATALOGUE[failure_name].status
+
+
+@pytest.mark.parametrize("failure_name", sorted(CATALOGUE))
+def test_failure_names_follow_the_convention(failure_name):
+    failure = CATALOGUE[failure_name]
+    assert re.fullmatch(r"[a-z]+(_[a-z]+)*_failure", failure_name)
+    assert failure.failure_name == failure_name
+    assert 400 <= failure.status <= 599
+    assert failure.message

@@ -1,0 +1,37 @@
+"""GET /healthz: load balancers take a host out of rotation when its database is gone."""
+
+import logging
+
+import pytest
+
+from config import TestConfig
+from pastecms import create_app
+from pastecms.extensions import db
+
+
+def test_health_is_ok_with_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": True}
+
+
+@pytest.mark.parametrize(
+    "unreachable",
+    [
+        # A file in a folder that does not exist: SQLite cannot open it.
+        "sqlite:////nonexistent-folder/for/pastecms/test.db",
+        # Nothing listens on port 1.
+        "postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2",
+    ],
+)
+def test_health_is_503_without_the_database(caplog, unreachable):
+    app = create_app(TestConfig, {"DATABASE_URI": unreachable})
+    try:
+        with caplog.at_level(logging.WARNING):
+            response = app.test_client().get("/healthz")
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+    assert response.status_code == 503
+    assert response.json == {"status": "unavailable", "database": False}
+    assert "database unreachable" in caplog.text

@@ -1,0 +1,295 @@
+"""The web face: the paste form and the pages a paste's `url` points to."""
+
+import io
+import re
+import time
+
+import pytest
+
+PASTE_URL = re.compile(r"/paste/([A-Za-z0-9_-]{22})$")
+
+
+def post_form(client, **fields):
+    return client.post("/", data={"language": "text", "expires_in": "never", **fields})
+
+
+def create(client, **fields) -> str:
+    """Post the form; return the new paste's public id."""
+    response = post_form(client, **fields)
+    assert response.status_code == 302, response.text
+    match = PASTE_URL.search(response.headers["Location"])
+    assert match, response.headers["Location"]
+    return match.group(1)
+
+
+def views(api, paste_id, password=None) -> int:
+    # The details read itself counts one; subtract it.
+    return api.details(paste_id, password=password).json["views"] - 1
+
+
+def test_front_page_shows_the_paste_form(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert 'name="contents"' in response.text
+    assert 'name="csrf_token"' in response.text
+    assert '<option value="python"' in response.text
+
+
+def test_form_creates_a_paste_and_redirects_to_it(client, api):
+    paste_id = create(
+        client, contents="def f():\n    return 1\n", title="A func", language="python"
+    )
+
+    details = api.details(paste_id).json
+    assert details["contents"] == "def f():\n    return 1\n"
+    assert details["title"] == "A func"
+    assert details["language"] == "python"
+    assert details["expiry_time"] is None
+
+
+def test_paste_page_is_highlighted_and_shows_the_token_once(client):
+    paste_id = create(
+        client, contents="def f():\n    return 1\n", title="A func", language="python"
+    )
+
+    page = client.get(f"/paste/{paste_id}")
+    assert page.status_code == 200
+    assert "A func" in page.text
+    assert 'class="highlight"' in page.text
+    assert '<span class="k">def</span>' in page.text
+    assert "deactivation token" in page.text
+
+    again = client.get(f"/paste/{paste_id}")
+    assert "deactivation token" not in again.text
+
+
+def test_form_token_deactivates_the_paste(client, api):
+    response = post_form(client, contents="bye")
+    paste_id = PASTE_URL.search(response.headers["Location"]).group(1)
+    page = client.get(f"/paste/{paste_id}").text
+    token = re.search(r"<code>([^<]+)</code>", page).group(1)
+    result = api.post("/api/paste/deactivate", {"paste_id": paste_id, "deactivation_token": token})
+    assert result.status_code == 200
+    assert client.get(f"/paste/{paste_id}").status_code == 404
+
+
+def test_paste_page_escapes_html(client, api):
+    paste = api.submit("<script>alert('x')</script>", title="<b>bold</b>")
+    page = client.get(f"/paste/{paste['paste_id_repr']}").text
+    assert "<script>alert" not in page
+    assert "<b>bold</b>" not in page
+    assert "&lt;b&gt;bold&lt;/b&gt;" in page
+
+
+def test_unknown_language_still_renders(client, api):
+    paste = api.submit("just text", language="klingon")
+    page = client.get(f"/paste/{paste['paste_id_repr']}")
+    assert page.status_code == 200
+    assert "just text" in page.text
+
+
+def test_form_expiry_choice_sets_an_absolute_expiry(client, api):
+    before = int(time.time())
+    paste_id = create(client, contents="brief", expires_in="10m")
+    expiry = api.details(paste_id).json["expiry_time"]
+    assert before + 600 <= expiry <= int(time.time()) + 600
+
+
+def test_form_paste_of_a_signed_in_user_is_theirs(client, api, make_user):
+    make_user("alice", password="correct horse")
+    client.post(
+        "/api/authentication/login", json={"username": "alice", "password": "correct horse"}
+    )
+    paste_id = create(client, contents="mine")
+    assert api.details(paste_id).json["poster_username"] == "alice"
+
+
+def test_form_uploads_attachments(client, api):
+    response = client.post(
+        "/",
+        data={
+            "contents": "with file",
+            "attachments": [(io.BytesIO(b"file body"), "notes.txt", "text/plain")],
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    paste_id = PASTE_URL.search(response.headers["Location"]).group(1)
+    assert api.details(paste_id).json["attachments"] == [
+        {"file_name": "notes.txt", "file_size": 9, "mime_type": "text/plain"}
+    ]
+    download = client.get(f"/paste/{paste_id}/attachment/notes.txt")
+    assert download.data == b"file body"
+
+
+BAD_FORMS = [
+    ({}, 400),
+    ({"contents": ""}, 400),
+    ({"contents": "   "}, 400),
+    ({"contents": "x", "expires_in": "forever"}, 400),
+    ({"contents": "x", "language": "py thon"}, 400),
+    ({"contents": "x", "title": "t" * 257}, 400),
+    ({"contents": "nul\x00"}, 400),
+]
+
+
+@pytest.mark.parametrize(("form", "status"), BAD_FORMS)
+def test_bad_form_is_shown_again_with_the_reason(client, db_rows, form, status):
+    before = db_rows()
+    response = client.post("/", data=form)
+    assert response.status_code == status
+    assert 'role="alert"' in response.text
+    assert 'name="contents"' in response.text
+    assert db_rows() == before
+
+
+def test_refused_form_keeps_what_was_typed(client):
+    response = post_form(client, contents="my long text", expires_in="forever", title="Keep me")
+    assert response.status_code == 400
+    assert "my long text" in response.text
+    assert 'value="Keep me"' in response.text
+
+
+def test_form_over_the_paste_size_limit_is_413(make_app, db_rows):
+    client = make_app(MAX_PASTE_SIZE=10).test_client()
+    before = db_rows()
+    response = post_form(client, contents="x" * 11)
+    assert response.status_code == 413
+    assert 'role="alert"' in response.text
+    assert db_rows() == before
+
+
+def test_form_attachment_over_the_limit_is_413(make_app, db_rows):
+    client = make_app(MAX_ATTACHMENT_SIZE=4).test_client()
+    before = db_rows()
+    response = client.post(
+        "/",
+        data={"contents": "x", "attachments": [(io.BytesIO(b"12345"), "big.bin")]},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    assert db_rows() == before
+
+
+# password-protected pastes
+
+
+def test_protected_paste_asks_for_its_password(client, api):
+    paste = api.submit("WEB SECRET", password="pw-web")
+    page = client.get(f"/paste/{paste['paste_id_repr']}")
+    assert page.status_code == 200
+    assert "password-protected" in page.text
+    assert 'type="password"' in page.text
+    assert "WEB SECRET" not in page.text
+    assert views(api, paste["paste_id_repr"], "pw-web") == 0
+
+
+def test_wrong_password_does_not_unlock(client, api):
+    paste = api.submit("WEB SECRET", password="pw-web")
+    response = client.post(f"/paste/{paste['paste_id_repr']}", data={"password": "nope"})
+    assert response.status_code == 401
+    assert "auth_failure" in response.text
+    assert "WEB SECRET" not in response.text
+    assert client.get(f"/paste/{paste['paste_id_repr']}/raw").status_code == 401
+
+
+def test_unlock_form_without_a_password_is_refused(client, api):
+    paste = api.submit("WEB SECRET", password="pw-web")
+    response = client.post(f"/paste/{paste['paste_id_repr']}", data={})
+    assert response.status_code == 400
+    assert "WEB SECRET" not in response.text
+
+
+def test_right_password_unlocks_page_raw_and_download(client, api):
+    paste = api.submit("WEB SECRET", password="pw-web")
+    paste_id = paste["paste_id_repr"]
+    unlocked = client.post(f"/paste/{paste_id}", data={"password": "pw-web"})
+    assert unlocked.status_code == 200
+    assert "WEB SECRET" in unlocked.text
+
+    assert "WEB SECRET" in client.get(f"/paste/{paste_id}").text
+    assert client.get(f"/paste/{paste_id}/raw").text == "WEB SECRET"
+    assert client.get(f"/paste/{paste_id}/download").text == "WEB SECRET"
+    # Another browser is still asked.
+    other = api.client.application.test_client()
+    assert "WEB SECRET" not in other.get(f"/paste/{paste_id}").text
+
+
+def test_author_of_a_protected_form_paste_sees_it_at_once(client):
+    paste_id = create(client, contents="MY SECRET", password="pw-mine")
+    assert "MY SECRET" in client.get(f"/paste/{paste_id}").text
+
+
+# raw and download
+
+
+def test_raw_is_the_exact_text(client, api):
+    contents = "line one\n<b>not html</b>\n\ttabbed ☕"
+    paste = api.submit(contents)
+    response = client.get(f"/paste/{paste['paste_id_repr']}/raw")
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    assert response.text == contents
+
+
+def test_download_is_a_text_file_named_after_the_paste(client, api):
+    paste = api.submit("downloaded")
+    response = client.get(f"/paste/{paste['paste_id_repr']}/download")
+    assert response.status_code == 200
+    assert response.text == "downloaded"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment")
+    assert f"{paste['paste_id_repr']}.txt" in disposition
+
+
+def test_page_raw_and_download_each_count_a_view(client, api):
+    paste = api.submit("counted")
+    paste_id = paste["paste_id_repr"]
+    for suffix in ("", "/raw", "/download"):
+        assert client.get(f"/paste/{paste_id}{suffix}").status_code == 200
+    assert views(api, paste_id) == 3
+
+
+@pytest.mark.parametrize("suffix", ["", "/raw", "/download"])
+@pytest.mark.parametrize("paste_id", ["garbage", "AAAAAAAAAAAAAAAAAAAAAA", "1"])
+def test_unknown_paste_pages_are_404_pages(client, db_rows, paste_id, suffix):
+    before = db_rows()
+    response = client.get(f"/paste/{paste_id}{suffix}")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "nonexistent_paste_failure" in response.text
+    assert db_rows() == before
+
+
+def test_unknown_web_route_is_an_html_404(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "not_found_failure" in response.text
+
+
+# CSRF
+
+
+def test_form_post_without_csrf_token_is_refused(make_app, db_rows):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    before = db_rows()
+    response = client.post("/", data={"contents": "forged", "expires_in": "never"})
+    assert response.status_code == 400
+    assert db_rows() == before
+
+    # The same browser, with the token its form carries, gets through.
+    form = client.get("/").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    response = client.post(
+        "/", data={"contents": "genuine", "expires_in": "never", "csrf_token": token}
+    )
+    assert response.status_code == 302
+
+
+def test_json_api_needs_no_csrf_token(make_app):
+    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    response = client.post("/api/paste/submit", json={"contents": "script"})
+    assert response.status_code == 200
