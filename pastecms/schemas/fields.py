@@ -64,6 +64,29 @@ class Integer(fields.Integer):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str) and len(value) > 20:
             raise self.make_error("invalid")
+        # Non-strict marshmallow truncates 1.5 to 1; a fraction is the wrong type, not a
+        # rounding request (2.0 from a JSON encoder is still accepted).
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class List(fields.List):
+    """A list with a length cap checked before any item is read.
+
+    marshmallow reads every item of a plain List and reports each bad one, so a body of
+    a million bad items costs seconds and answers megabytes; over the cap, it is one error.
+    """
+
+    def __init__(self, cls_or_instance, *, max_length: int, **kwargs):
+        self.max_length = max_length
+        super().__init__(
+            cls_or_instance, validate=_with(validate.Length(max=max_length), kwargs), **kwargs
+        )
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, list | tuple) and len(value) > self.max_length:
+            raise ValidationError(f"Must have at most {self.max_length} items.")
         return super()._deserialize(value, attr, data, **kwargs)
 
 
@@ -85,7 +108,10 @@ class UnixTime(fields.Field):
                 value = float(value)
             except ValueError:
                 raise self.make_error("invalid") from None
-        if not isinstance(value, int | float) or not math.isfinite(value):
+        if not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        # Checked as a float only when it is one: math.isfinite(10**400) overflows.
+        if isinstance(value, float) and not math.isfinite(value):
             raise self.make_error("invalid")
         if not 0 <= value <= MAX_UNIX_TIME:
             raise ValidationError(f"Must be between 0 and {MAX_UNIX_TIME}.")
@@ -105,6 +131,8 @@ class PasteId(fields.Field):
                 raise ValidationError(BLANK)
             if len(value) > 64:
                 raise self.make_error("invalid")
+        elif not -INT64_MAX - 1 <= value <= INT64_MAX:
+            raise self.make_error("invalid")
         return value
 
     def _serialize(self, value, attr, obj, **kwargs):

@@ -5,6 +5,7 @@ import json
 from flask import Request, Response, current_app, render_template
 
 from pastecms.errors import Failure, IncompleteParamsFailure, InvalidParamsFailure
+from pastecms.schemas.paste import PasteFaceIn
 
 
 def _reject_constant(name):
@@ -38,6 +39,8 @@ class ModernPaste:
     as `failure_name` (the seed's key) and `failure` (the key its own front end reads)."""
 
     prefix = "/api"
+    #: What a view without an In schema still loads: the optional `api_key`.
+    base_schema = PasteFaceIn
 
     def read(self, request: Request) -> dict:
         return read_json_object(request)

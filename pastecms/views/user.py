@@ -3,6 +3,14 @@
 from flask import Blueprint, current_app, session
 
 from pastecms.api import REQUIRED, endpoint
+from pastecms.errors import (
+    AuthFailure,
+    ConflictFailure,
+    InvalidEmailFailure,
+    NonexistentUserFailure,
+    UsernameNotAvailableFailure,
+    UserRegistrationDisabledFailure,
+)
 from pastecms.extensions import limiter
 from pastecms.schemas.user import (
     ApiKeyOut,
@@ -36,7 +44,17 @@ def _sign_in(user, remember: bool = False) -> None:
 
 @bp.post("/user/create")
 @limiter.limit(_account_limit)
-@endpoint(modern_paste, load=UserCreateIn, dump=UserCreatedOut)
+@endpoint(
+    modern_paste,
+    load=UserCreateIn,
+    dump=UserCreatedOut,
+    failures=(
+        UserRegistrationDisabledFailure,
+        UsernameNotAvailableFailure,
+        InvalidEmailFailure,
+        ConflictFailure,
+    ),
+)
 def create(data, caller):
     """Register and sign in; returns the profile and a new API key, shown once."""
     user = user_service.create(data.pop("username"), data.pop("password"), **data)
@@ -45,14 +63,20 @@ def create(data, caller):
 
 
 @bp.post("/user/update")
-@endpoint(modern_paste, load=UserUpdateIn, dump=UserOut, caller=REQUIRED)
+@endpoint(
+    modern_paste,
+    load=UserUpdateIn,
+    dump=UserOut,
+    caller=REQUIRED,
+    failures=(InvalidEmailFailure, AuthFailure),
+)
 def update(data, caller):
     """Change the caller's name, email or password."""
     return user_service.update_profile(caller, **data)
 
 
 @bp.post("/user/deactivate")
-@endpoint(modern_paste, dump=UsernameRefOut, caller=REQUIRED)
+@endpoint(modern_paste, dump=UsernameRefOut, caller=REQUIRED, failures=())
 def deactivate(data, caller):
     """Deactivate the caller's account, pastes and API keys, and sign out."""
     session.clear()
@@ -60,14 +84,14 @@ def deactivate(data, caller):
 
 
 @bp.post("/user/api_key/regenerate")
-@endpoint(modern_paste, dump=ApiKeyOut, caller=REQUIRED)
+@endpoint(modern_paste, dump=ApiKeyOut, caller=REQUIRED, failures=())
 def regenerate_api_key(data, caller):
     """Replace the caller's API key; the new key is shown once."""
     return {"api_key": user_service.regenerate_api_key(caller)}
 
 
 @bp.post("/user/check_username_availability")
-@endpoint(modern_paste, load=UsernameIn, dump=UsernameAvailabilityOut)
+@endpoint(modern_paste, load=UsernameIn, dump=UsernameAvailabilityOut, failures=())
 def check_username_availability(data, caller):
     """Whether a username (in any case) is free."""
     username = data["username"]
@@ -75,7 +99,7 @@ def check_username_availability(data, caller):
 
 
 @bp.post("/user/validate_email_address")
-@endpoint(modern_paste, load=EmailIn, dump=EmailValidityOut)
+@endpoint(modern_paste, load=EmailIn, dump=EmailValidityOut, failures=())
 def validate_email_address(data, caller):
     """Whether an email address is well-formed."""
     return {"email": data["email"], "is_valid": user_service.is_email_valid(data["email"])}
@@ -83,7 +107,12 @@ def validate_email_address(data, caller):
 
 @bp.post("/authentication/login")
 @limiter.limit(_account_limit)
-@endpoint(modern_paste, load=LoginIn, dump=UsernameRefOut)
+@endpoint(
+    modern_paste,
+    load=LoginIn,
+    dump=UsernameRefOut,
+    failures=(NonexistentUserFailure, AuthFailure),
+)
 def login(data, caller):
     """Start a cookie session for the web form and cookie-based clients."""
     user = user_service.authenticate(data["username"], data["password"])
@@ -92,7 +121,7 @@ def login(data, caller):
 
 
 @bp.post("/authentication/logout")
-@endpoint(modern_paste, dump=UsernameRefOut, caller=REQUIRED)
+@endpoint(modern_paste, dump=UsernameRefOut, caller=REQUIRED, failures=())
 def logout(data, caller):
     """End the cookie session."""
     session.clear()
@@ -100,7 +129,7 @@ def logout(data, caller):
 
 
 @bp.post("/authentication/status")
-@endpoint(modern_paste, dump=AuthStatusOut)
+@endpoint(modern_paste, dump=AuthStatusOut, failures=())
 def status(data, caller):
     """Who the request is authenticated as, if anyone."""
     details = {"username": caller.username, "user_id": caller.id} if caller else {}
