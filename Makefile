@@ -52,3 +52,12 @@ purge: $(VENV)/.installed-run $(SECRET_FILE)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+
+# The paste API under load (issue 8): gunicorn with deploy/gunicorn.conf.py and 2 sync
+# workers on a temporary SQLite database (PASTECMS_BENCH_DATABASE_URI selects another,
+# which it empties), load from wrk. Minutes, not seconds: never part of `make test` or CI.
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/run.py
+
+bench-scale: $(VENV)/.installed-dev
+	$(BIN)/python bench/run.py --scale

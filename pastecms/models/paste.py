@@ -49,6 +49,12 @@ class Paste(db.Model):
     def is_password_protected(self) -> bool:
         return self.password_hash is not None
 
+    @property
+    def listed_attachments(self) -> list["Attachment"]:
+        """`attachments`, or [] without touching the relationship when there are none: a
+        list page loads them only for the pastes that have some."""
+        return self.attachments if self.attachment_count else []
+
 
 class Attachment(db.Model):
     """A file sent with a paste, stored in the database so every app host can serve it."""

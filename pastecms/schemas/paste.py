@@ -1,21 +1,24 @@
 """The paste face (seed 003): requests as Modern Paste clients send them, flat responses."""
 
+import functools
 import re
 
-from flask import url_for
+from flask import g, url_for
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from pastecms.schemas.fields import (
     MAX_UNIX_TIME,
     Base64Bytes,
     Integer,
+    List,
     PasteId,
     Text,
     UnixTime,
 )
-from pastecms.services.ids import paste_ids
+from pastecms.services.ids import PasteIds, paste_ids
 
 ANONYMOUS = "Anonymous"
+_ID_SLOT = "PASTE-ID-SLOT"
 # validate.Regexp anchors only at the start (re.match): each pattern ends with \Z.
 _MIME_TYPE = re.compile(r"[\w.+-]+/[\w.+-]+\Z")
 _FILE_NAME = re.compile(r"[^/\\\x00-\x1f\x7f]+\Z")
@@ -69,7 +72,10 @@ class PasteSubmitIn(PasteFaceIn):
         allow_none=True,
         metadata={"type": "integer", "minimum": 0, "maximum": MAX_UNIX_TIME},
     )
-    attachments = fields.List(fields.Nested(AttachmentIn), load_default=list, allow_none=True)
+    # The config's MAX_ATTACHMENT_COUNT decides; this cap only bounds the work of reading.
+    attachments = List(
+        fields.Nested(AttachmentIn), max_length=100, load_default=list, allow_none=True
+    )
 
 
 class PasteIdIn(PasteFaceIn):
@@ -125,17 +131,43 @@ class PasteOut(Schema):
     is_password_protected = fields.Boolean()
     poster_username = fields.Method("get_poster_username", metadata={"type": "string"})
     url = fields.Method("get_url", metadata={"type": "string", "format": "uri"})
-    attachments = fields.List(fields.Nested(AttachmentOut))
+    attachments = fields.List(fields.Nested(AttachmentOut), attribute="listed_attachments")
 
     def get_id_repr(self, paste):
-        return paste_ids().encode(paste.id)
+        return public_id(paste.id)
 
     def get_poster_username(self, paste):
         poster = paste.poster
         return poster.username if poster is not None and poster.is_active else ANONYMOUS
 
     def get_url(self, paste):
-        return url_for("web.show", paste_id=paste_ids().encode(paste.id), _external=True)
+        return paste_url(public_id(paste.id))
+
+
+def public_id(paste_id: int) -> str | int:
+    """`paste_ids().encode(paste_id)`, remembered: `paste_id_repr` and `url` both show it,
+    and the same pastes head every recent and top page."""
+    return _encoded(paste_ids(), paste_id)
+
+
+@functools.lru_cache(maxsize=4096)
+def _encoded(ids: PasteIds, paste_id: int) -> str | int:
+    # Bounded, and keyed by the cipher itself: another app's key never sees these.
+    return ids.encode(paste_id)
+
+
+def paste_url(public_id) -> str:
+    """The full URL of a paste's web page.
+
+    `url_for` runs once per request and the id is put into its result: a page of twenty
+    pastes would otherwise spend longer building URLs than reading them from the database.
+    Public ids are URL-safe as they are, so nothing needs quoting.
+    """
+    template = g.get("_paste_url_template")
+    if template is None:
+        template = url_for("web.show", paste_id=_ID_SLOT, _external=True)
+        g._paste_url_template = template
+    return template.replace(_ID_SLOT, str(public_id))
 
 
 class PasteListedOut(PasteOut):

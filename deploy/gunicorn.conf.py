@@ -1,0 +1,74 @@
+"""gunicorn settings for pastecms: `gunicorn -c deploy/gunicorn.conf.py wsgi:app`.
+
+Sync workers behind nginx: nginx buffers slow clients and request bodies, so a worker
+only ever talks to nginx over loopback and never waits on a client. Every setting below
+can be overridden from the environment (the systemd unit's EnvironmentFile) or on the
+command line, which gunicorn applies after this file.
+"""
+
+import os
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the CPUs this process may run on
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _int_env(*names: str, default: int) -> int:
+    for name in names:
+        value = os.environ.get(name, "").strip()
+        if value:
+            return int(value)
+    return default
+
+
+bind = os.environ.get("PASTECMS_BIND", "127.0.0.1:8000")
+
+# The app is CPU-bound Python over a local SQLite file or a nearby PostgreSQL: one worker
+# per CPU keeps every core busy, and one more covers the moments a worker waits on the
+# database or a lock. More only costs memory (about 60 MiB a worker) and write contention.
+# WEB_CONCURRENCY is gunicorn's own convention; naming `workers` here would shadow it.
+workers = _int_env("PASTECMS_WORKERS", "WEB_CONCURRENCY", default=_cpu_count() + 1)
+worker_class = "sync"
+
+# A request that takes longer than this is stuck: the worker is killed and replaced, and
+# nginx (proxy_read_timeout 35s, a little longer) answers the client with a JSON 502.
+timeout = _int_env("PASTECMS_WORKER_TIMEOUT", default=30)
+graceful_timeout = 30  # on restart, let requests in flight finish
+keepalive = 2  # sync workers close after each response anyway; this bounds the wait
+
+# Bounded request lines and headers; bodies are bounded by nginx and MAX_CONTENT_LENGTH.
+limit_request_line = 8190
+limit_request_fields = 100
+
+# X-Forwarded-* are handled by the app's ProxyFix, which trusts exactly
+# PASTECMS_PROXY_HOPS proxies; gunicorn trusting them too would be a second, different rule.
+forwarded_allow_ips = ""
+
+# Logs go to stdout/stderr, which systemd hands to the journal. The access log carries the
+# request id the app put in the response header: nginx's $request_id when behind nginx
+# (which nginx also logs), or one the app drew itself, so one grep finds a request in the
+# nginx log, this log and the app's error log. %(M)s is the duration in milliseconds.
+accesslog = os.environ.get("PASTECMS_ACCESS_LOG", "-")
+errorlog = os.environ.get("PASTECMS_ERROR_LOG", "-")
+loglevel = os.environ.get("PASTECMS_LOG_LEVEL", "info")
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s "%(f)s" "%(a)s"'
+
+proc_name = "pastecms"
+# Load the app once in the master and fork the workers from it: faster (re)starts, and
+# the pages of the imported code are shared between workers until written to.
+preload_app = True
+
+
+def post_fork(server, worker):
+    # Nothing should have opened a database connection in the master, but if something
+    # ever does, a connection shared across a fork corrupts both ends: drop the pool's
+    # inherited connections (without closing the master's) so each worker opens its own.
+    app = getattr(server.app, "callable", None)  # set in the master only by preload_app
+    if app is not None and "sqlalchemy" in getattr(app, "extensions", {}):
+        from pastecms.extensions import db
+
+        with app.app_context():
+            db.engine.dispose(close=False)

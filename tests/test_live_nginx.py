@@ -1,0 +1,244 @@
+"""The shipped deployment, end to end: real nginx in front of real gunicorn.
+
+nginx runs in the foreground on a free loopback port with its own temporary prefix (never
+as the system service), from a config rendered out of deploy/nginx/pastecms.conf itself:
+only the upstream address, the listen lines, the static root and the log directory are
+swapped, so the file that ships is the file under test. gunicorn runs with
+deploy/gunicorn.conf.py and PASTECMS_PROXY_HOPS=1, as the systemd unit runs it.
+
+Client addresses: Linux answers on all of 127.0.0.0/8, so the test connects from addresses
+of its own choosing (127.x.y.z). nginx sees that address, while gunicorn always sees nginx
+at 127.0.0.1; the rate limiter, keyed on the client address the app resolved, shows which
+one the app believed.
+"""
+
+import contextlib
+import gzip
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.live import ROOT, free_port, gunicorn, wait_until_up
+
+pytestmark = pytest.mark.live
+
+SITE = ROOT / "deploy" / "nginx" / "pastecms.conf"
+GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
+STATIC = ROOT / "pastecms" / "static"
+SUBMITS_PER_MINUTE = 3
+MIB = 1024 * 1024
+
+
+@pytest.fixture
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
+    )
+    if found is None:
+        message = "nginx is not installed (Debian: apt-get install nginx)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + "; CI must run the deployment test")
+        pytest.skip(message)
+    return found
+
+
+def render_site(upstream: str, port: int, static_root: Path, log_dir: Path) -> str:
+    """deploy/nginx/pastecms.conf with this test's addresses and paths."""
+    text = SITE.read_text()
+    for pattern, replacement in (
+        (r"server 127\.0\.0\.1:8000\b", f"server {upstream}"),
+        (r"listen 80;\s*listen \[::\]:80;", f"listen 127.0.0.1:{port};"),
+        (r"alias /srv/pastecms/pastecms/static/;", f"alias {static_root}/;"),
+        (r"/var/log/nginx/", f"{log_dir}/"),
+    ):
+        text, count = re.subn(pattern, replacement, text)
+        # A miss means the shipped file changed shape: fix this renderer, never copy it.
+        assert count, f"{pattern!r} not found in {SITE}"
+    return text
+
+
+@contextlib.contextmanager
+def nginx(binary: str, upstream_url: str, prefix: Path):
+    """nginx in the foreground with its own prefix, proxying to `upstream_url`."""
+    port = free_port()
+    for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi", "logs"):
+        (prefix / name).mkdir(parents=True, exist_ok=True)
+    site = prefix / "pastecms.conf"
+    site.write_text(render_site(upstream_url.removeprefix("http://"), port, STATIC, prefix))
+    # As root, the master would hand its workers to www-data, who may not read this
+    # checkout or write the temporary prefix.
+    user = "user root;" if os.geteuid() == 0 else ""
+    (prefix / "nginx.conf").write_text(
+        f"""
+{user}
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/logs/error.log warn;
+events {{ worker_connections 128; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    client_body_temp_path {prefix}/client_body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    include {site};
+}}
+"""
+    )
+    command = [binary, "-p", str(prefix), "-e", str(prefix / "logs" / "error.log")]
+    command += ["-c", str(prefix / "nginx.conf"), "-g", "daemon off;"]
+    check = subprocess.run([*command, "-t"], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    with open(prefix / "logs" / "stderr.log", "ab") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base_url + "/healthz", process)
+        yield port
+    finally:
+        process.terminate()  # SIGTERM: fast shutdown of the master and its workers
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class Client:
+    """HTTP to nginx from a chosen loopback address."""
+
+    def __init__(self, port: int, source: str = "127.0.0.1"):
+        self.port = port
+        self.source = source
+
+    def request(self, method, path, body=None, headers=None):
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=30, source_address=(self.source, 0)
+        )
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
+
+    def post_json(self, path, payload, headers=None):
+        body = json.dumps(payload).encode()
+        status, headers, raw = self.request(
+            "POST", path, body, {"Content-Type": "application/json", **(headers or {})}
+        )
+        return status, headers, raw
+
+
+def _json(raw: bytes) -> dict:
+    return json.loads(raw)
+
+
+def _failure_name(status_headers_raw) -> str:
+    _, headers, raw = status_headers_raw
+    assert headers["Content-Type"].startswith("application/json")
+    body = _json(raw)
+    assert body["success"] is False and body["failure"] == body["failure_name"]
+    return body["failure_name"]
+
+
+def test_nginx_serves_the_app_as_shipped(live_env, nginx_binary, tmp_path):
+    storage = os.environ.get("PASTECMS_TEST_RATELIMIT_STORAGE_URI", "memory://")
+    env = live_env(
+        PROXY_HOPS=1,
+        RATELIMIT_SUBMIT=f"{SUBMITS_PER_MINUTE} per minute",
+        RATELIMIT_STORAGE_URI=storage,
+    )
+    app_log = tmp_path / "gunicorn.log"
+    # nginx outlives gunicorn (the outer stack), to show its own 502 at the end.
+    with contextlib.ExitStack() as outer, contextlib.ExitStack() as inner:
+        # One worker: with in-memory limits, each worker would count on its own.
+        app_url = inner.enter_context(gunicorn(env, app_log, config_file=GUNICORN_CONF))
+        port = outer.enter_context(nginx(nginx_binary, app_url, tmp_path))
+        client = Client(port)
+        _check_submit_and_read_back(client, app_log)
+        _check_oversized_bodies(client, app_log)
+        _check_spoofed_forwarded_for(port)
+        _check_static_files(client, app_log)
+
+        inner.close()  # gunicorn stops; nginx stays up
+        answer = client.post_json("/api/paste/recent", {})
+        assert answer[0] == 502
+        assert _failure_name(answer) == "undefined_failure"
+        assert re.fullmatch(r"[0-9a-f]{32}", answer[1]["X-Request-Id"])
+
+
+def _check_submit_and_read_back(client: Client, app_log: Path) -> None:
+    """Submit and read back, with the body gzipped for a client that asks."""
+    contents = "print('through nginx')\n" * 100
+    status, _, raw = client.post_json("/api/paste/submit", {"contents": contents})
+    assert status == 200, raw
+    paste_id = _json(raw)["paste_id_repr"]
+    status, headers, raw = client.post_json(
+        "/api/paste/details", {"paste_id": paste_id}, {"Accept-Encoding": "gzip"}
+    )
+    assert status == 200
+    assert headers.get("Content-Encoding") == "gzip"
+    details = _json(gzip.decompress(raw))
+    assert details["contents"] == contents and details["views"] == 1
+    # The app adopted nginx's request id (32 hex digits), and gunicorn logged it.
+    request_id = headers["X-Request-Id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id)
+    assert f"rid={request_id}" in app_log.read_text()
+
+
+def _check_oversized_bodies(client: Client, app_log: Path) -> None:
+    # Over client_max_body_size: nginx's own JSON 413; the app never sees the request.
+    oversized = b'{"contents": "' + b"x" * (16 * MIB) + b'"}'
+    answer = client.request(
+        "POST", "/api/paste/submit", oversized, {"Content-Type": "application/json"}
+    )
+    assert answer[0] == 413
+    assert _failure_name(answer) == "payload_too_large_failure"
+    assert answer[1]["X-Request-Id"] not in app_log.read_text()
+    # Under it but over the paste limit: the app's own 413 passes through untouched.
+    answer = client.post_json("/api/paste/submit", {"contents": "y" * (2 * MIB)})
+    assert answer[0] == 413
+    assert _failure_name(answer) == "payload_too_large_failure"
+    assert f"rid={answer[1]['X-Request-Id']}" in app_log.read_text()
+
+
+def _check_spoofed_forwarded_for(port: int) -> None:
+    """A client's own X-Forwarded-For changes nothing."""
+    a, b, c = random.sample(range(2, 250), 3)
+    spoofer = Client(port, f"127.{a}.{b}.{c}")
+    # From one address, requests claiming to come from different ones share one limit...
+    claims = ["203.0.113.7", "198.51.100.9", "10.0.0.1, 192.0.2.1", "192.0.2.200"]
+    for claimed in claims[:SUBMITS_PER_MINUTE]:
+        status, _, raw = spoofer.post_json(
+            "/api/paste/submit", {"contents": "spoof"}, {"X-Forwarded-For": claimed}
+        )
+        assert status == 200, raw
+    answer = spoofer.post_json(
+        "/api/paste/submit", {"contents": "spoof"}, {"X-Forwarded-For": claims[-1]}
+    )
+    assert answer[0] == 429
+    assert _failure_name(answer) == "rate_limit_failure"
+    # ...while another real address has its own: the app keys on the address nginx saw,
+    # not on nginx's own, which every request shares.
+    neighbour = Client(port, f"127.{a}.{b}.{c + 1}")
+    status, _, raw = neighbour.post_json("/api/paste/submit", {"contents": "neighbour"})
+    assert status == 200, raw
+
+
+def _check_static_files(client: Client, app_log: Path) -> None:
+    """Static files come from nginx, straight from pastecms/static."""
+    status, headers, raw = client.request("GET", "/static/style.css")
+    assert status == 200
+    assert raw == (STATIC / "style.css").read_bytes()
+    assert headers["Content-Type"].startswith("text/css")
+    assert "/static/" not in app_log.read_text()
