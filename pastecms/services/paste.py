@@ -6,7 +6,6 @@ from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import bindparam, delete, insert, or_, select, update
-from sqlalchemy.orm.attributes import set_committed_value
 
 from pastecms.errors import (
     AuthFailure,
@@ -57,7 +56,8 @@ class PasteRecord:
     """
 
     _KEYS = tuple(column.key for column in _PASTES.columns)
-    __slots__ = (*_KEYS, "poster", "attachments")
+    # deactivation_token: set on a new paste only, the one time it is shown.
+    __slots__ = (*_KEYS, "poster", "attachments", "deactivation_token")
 
     is_password_protected = Paste.__dict__["is_password_protected"]
     listed_attachments = Paste.__dict__["listed_attachments"]
@@ -98,7 +98,7 @@ def _hot() -> dict:
     )
     newest_first = (_PASTES.c.post_time.desc(), _PASTES.c.id.desc())
     return {
-        "insert": _loaded(insert(Paste)),
+        "insert": insert(_PASTES).returning(*_PASTES.columns),
         "count_view": count_view,
         "count_open_view": count_view.where(_PASTES.c.password_hash.is_(None)),
         "poster": select(*_POSTER_COLUMNS).where(_USERS.c.id == bindparam("user_id")),
@@ -117,7 +117,7 @@ def submit(
     password: str | None = None,
     expiry_time: datetime | None = None,
     attachments: list[dict] | None = None,
-) -> Paste:
+) -> "PasteRecord":
     """Store a new paste and return it with `deactivation_token` set (shown only now).
 
     Raises `UnauthenticatedPastesDisabledFailure`, `PayloadTooLargeFailure`,
@@ -136,9 +136,7 @@ def submit(
     _check_attachments(attachments)
 
     token = secret.new_token()
-    # One INSERT ... RETURNING, loaded as a Paste: the unit of work's flush costs more than
-    # the insert itself, and a new paste has nothing for it to order.
-    paste = db.session.scalar(
+    row = db.session.execute(
         _hot()["insert"],
         {
             "user_id": caller.id if caller else None,
@@ -153,20 +151,19 @@ def submit(
             "is_active": True,
             "attachment_count": len(attachments),
         },
-    )
-    set_committed_value(paste, "attachments", [])
-    if attachments:
-        db.session.add_all(
-            Attachment(
-                paste=paste,  # also appends it to paste.attachments
-                file_name=item["file_name"],
-                mime_type=item["mime_type"],
-                file_size=len(item["data"]),
-                data=item["data"],
-            )
-            for item in attachments
+    ).first()
+    paste = PasteRecord(row, Poster(caller.username, caller.is_active) if caller else None)
+    paste.attachments = [
+        Attachment(
+            paste_id=paste.id,
+            file_name=item["file_name"],
+            mime_type=item["mime_type"],
+            file_size=len(item["data"]),
+            data=item["data"],
         )
-        db.session.flush()
+        for item in attachments
+    ]
+    db.session.add_all(paste.attachments)
     paste.deactivation_token = token
     return paste
 
@@ -226,14 +223,6 @@ def read(public_id, password: str | None = None, *, unlocked: bool = False) -> P
         paste.poster = Poster(*row) if row else None
     _load_attachment_lists([paste])
     return paste
-
-
-def _loaded(statement):
-    """The paste an INSERT or UPDATE wrote, as RETURNING gives it back."""
-    returning = statement.returning(*Paste.__table__.columns)
-    # populate_existing: a paste already in the session (the password check looked at it)
-    # takes the new view count.
-    return select(Paste).from_statement(returning).execution_options(populate_existing=True)
 
 
 def _count_view(paste_id: int, *, open_only: bool) -> PasteRecord | None:
