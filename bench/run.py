@@ -27,7 +27,6 @@ import random
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -149,31 +148,12 @@ def measure(wrk_path: str, base_url: str, script: Path) -> dict:
 # --- servers --------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"server exited with {process.returncode} before answering {url}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.1)
-    sys.exit(f"{url} did not answer within {timeout}s")
-
-
 class Server:
     """gunicorn with the shipped config and 2 sync workers, serving `app`."""
 
     def __init__(self, app: str, env: dict, log: Path):
+        from tests.live import free_port  # the repository root is on sys.path (main)
+
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF), app]
@@ -182,7 +162,12 @@ class Server:
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
         )
-        wait_until_up(self.url + "/healthz", self.process)
+        from tests.live import wait_until_up
+
+        try:
+            wait_until_up(self.url + "/healthz", self.process, timeout=60)
+        except RuntimeError as error:
+            sys.exit(str(error))
 
     def worker_pids(self) -> list[int]:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
@@ -238,15 +223,10 @@ def database(directory: Path) -> str:
         return "sqlite:///" + str(directory / "bench.db")
     if uri.startswith("postgresql"):
         _create_postgres_database(uri)
-    from sqlalchemy import MetaData, create_engine
+    from tests.live import empty_database
 
     # Empty it: this database belongs to the benchmark (never point it at real data).
-    engine = create_engine(uri)
-    with engine.begin() as connection:
-        metadata = MetaData()
-        metadata.reflect(connection)
-        metadata.drop_all(connection)
-    engine.dispose()
+    empty_database(uri)
     return uri
 
 

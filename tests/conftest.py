@@ -9,12 +9,13 @@ import os
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy import text
 
 from config import TestConfig
 from pastecms import create_app
 from pastecms.extensions import db, limiter
 from pastecms.services import user as user_service
+from tests.live import empty_database
 
 
 def _test_database_uri(tmp_path_factory) -> str:
@@ -24,20 +25,11 @@ def _test_database_uri(tmp_path_factory) -> str:
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
 
 
-def _drop_everything(uri: str) -> None:
-    engine = create_engine(uri)
-    with engine.begin() as connection:
-        metadata = MetaData()
-        metadata.reflect(connection)
-        metadata.drop_all(connection)
-    engine.dispose()
-
-
 @pytest.fixture(scope="session")
 def database_uri(tmp_path_factory):
     """The test database, emptied and migrated to head once per run."""
     uri = _test_database_uri(tmp_path_factory)
-    _drop_everything(uri)
+    empty_database(uri)
     app = create_app(TestConfig, {"DATABASE_URI": uri})
     with app.app_context():
         upgrade()

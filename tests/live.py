@@ -13,6 +13,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def empty_database(uri: str) -> None:
+    """Drop every table (and the migrations' version table) of a test or bench database."""
+    from sqlalchemy import MetaData, create_engine
+
+    engine = create_engine(uri)
+    with engine.begin() as connection:
+        metadata = MetaData()
+        metadata.reflect(connection)
+        metadata.drop_all(connection)
+    engine.dispose()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
