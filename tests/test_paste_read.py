@@ -315,3 +315,11 @@ def test_listed_views_match_the_database(app, api):
         stored = db.session.get(Paste, paste_ids().decode(paste["paste_id_repr"]))
         assert stored.views == 1
     assert api.post(RECENT, {}).json["pastes"][0]["views"] == 1
+
+
+def test_user_list_without_paging_returns_more_than_the_public_lists_default(api, make_user):
+    _, alice = make_user("alice")
+    for n in range(25):
+        api.submit(f"paste {n}", api_key=alice)
+    assert len(api.post(USER, {"api_key": alice}).json["pastes"]) == 25
+    assert len(api.post(RECENT, {}).json["pastes"]) == 20

@@ -252,9 +252,14 @@ def attachment(public_id, file_name: str, *, unlocked: bool = False) -> Attachme
 
 
 def for_user(caller: User | None, page_num: int = 0, num_per_page: int | None = None) -> list:
-    """The caller's live pastes, newest first; `AuthFailure` when anonymous."""
+    """The caller's live pastes, newest first; `AuthFailure` when anonymous.
+
+    Without `num_per_page`, a page is as large as the server allows: the reference API
+    answers with all of a user's pastes, so scripts expect more than the lists' 20.
+    """
     user = auth.require(caller)
-    return _page("user", page_num, num_per_page, user_id=user.id)
+    per_page = num_per_page or current_app.config["MAX_PAGE_SIZE"]
+    return _page("user", page_num, per_page, user_id=user.id)
 
 
 def recent(page_num: int = 0, num_per_page: int | None = None) -> list:
