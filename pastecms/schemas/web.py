@@ -44,3 +44,9 @@ class UploadIn(Schema):
     file_name = AttachmentIn._declared_fields["file_name"]
     mime_type = AttachmentIn._declared_fields["mime_type"]
     data = fields.Raw(required=True)
+
+
+class AttachmentPathIn(Schema):
+    """The file name in an attachment URL, held to the rules names are stored under."""
+
+    file_name = AttachmentIn._declared_fields["file_name"]

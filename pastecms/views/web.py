@@ -22,10 +22,16 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from pastecms.api import params_failure
-from pastecms.errors import Failure
+from pastecms.errors import Failure, NonexistentAttachmentFailure
 from pastecms.extensions import db, limiter
 from pastecms.models import utcnow
-from pastecms.schemas.web import EXPIRY_CHOICES, PasteFormIn, UnlockFormIn, UploadIn
+from pastecms.schemas.web import (
+    EXPIRY_CHOICES,
+    AttachmentPathIn,
+    PasteFormIn,
+    UnlockFormIn,
+    UploadIn,
+)
 from pastecms.services import auth
 from pastecms.services import paste as paste_service
 from pastecms.services.ids import paste_ids
@@ -196,6 +202,12 @@ def download(paste_id):
 @page()
 def attachment(paste_id, file_name):
     """An attachment, with its stored type, always as a download."""
+    try:
+        # A name no attachment could be stored under (NUL, a control character, too long)
+        # names none: refused here, before the database sees it.
+        file_name = AttachmentPathIn().load({"name": file_name})["file_name"]
+    except ValidationError:
+        raise NonexistentAttachmentFailure() from None
     found = paste_service.attachment(paste_id, file_name, unlocked=_is_unlocked(paste_id))
     return send_file(
         BytesIO(found.data),
