@@ -72,7 +72,11 @@ def endpoint(
                 if caller == REQUIRED:
                     auth.require(who)
                 result = view(data, who, **url_args)
-                body = dump_body(result) if dump_body else (result or {})
+                # Commit before dumping: a write holds SQLite's one write lock until the
+                # commit, and every other worker's write waits for it (sleeping 1 ms or
+                # more in SQLite's busy handler), so nothing may run between the two that
+                # need not. The session does not expire what it commits, so dumping reads
+                # the committed values without another query.
                 db.session.commit()
             except Failure as failure:
                 db.session.rollback()
@@ -81,6 +85,7 @@ def endpoint(
                 # Two requests racing for one unique name: the loser learns it here.
                 db.session.rollback()
                 return envelope.failure(ConflictFailure())
+            body = dump_body(result) if dump_body else (result or {})
             return envelope.success(body, status)
 
         wrapper.envelope = envelope
