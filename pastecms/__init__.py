@@ -39,6 +39,8 @@ def create_app(config_class=None, overrides: dict | None = None) -> Flask:
 
 
 def register_config(app: Flask, config_class, overrides) -> None:
+    from pastecms import database
+
     if config_class is None:
         from config import ProdConfig as config_class
     app.config.from_object(config_class)
@@ -57,11 +59,10 @@ def register_config(app: Flask, config_class, overrides) -> None:
         app.instance_path, "pastecms.db"
     )
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-    if not uri.startswith("sqlite"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"].update(
-            pool_size=app.config["DATABASE_POOL_SIZE"], pool_pre_ping=True
-        )
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **database.engine_options(uri, app.config["DATABASE_POOL_SIZE"]),
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+    }
     # Form bodies (the web paste form) share the request body limit.
     app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
     app.json.sort_keys = False

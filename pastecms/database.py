@@ -1,9 +1,21 @@
-"""Per-connection database settings."""
+"""Per-connection database settings, and SQLite writers taking turns across processes."""
+
+import fcntl
+import os
+import sqlite3
+import time
 
 from flask import Flask
 from sqlalchemy import event
 
 from pastecms.extensions import db
+
+# How long a writer waits for another to finish before its write fails as "database is
+# locked": far longer than any request's transaction.
+BUSY_TIMEOUT_S = 10
+# Statements after which pysqlite holds SQLite's write lock until commit or rollback (the
+# ones it opens a transaction for itself).
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 def _tune_sqlite(dbapi_connection, _record):
@@ -13,9 +25,123 @@ def _tune_sqlite(dbapi_connection, _record):
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+class WriterTurns:
+    """A lock file beside an SQLite database that its writers take in turn.
+
+    SQLite admits one writer at a time. A second writer that finds the lock taken is sent
+    to SQLite's busy handler, which sleeps 1 ms, then 2, then 5... before it looks again,
+    while the first writer is done in a tenth of that: with two gunicorn workers counting
+    views, a third of their time went to those sleeps (`make bench`, issue 8). A writer
+    here first takes an exclusive `flock` on this file, looking again after 20 µs and
+    backing off to 1 ms, so that it starts soon after the last writer's commit and then
+    finds SQLite's lock free.
+
+    Every writer through this app takes the file lock before SQLite's lock, and nothing
+    takes it in the other order, so the two cannot deadlock; a writer the file lock does
+    not cover (the sqlite3 shell, say) still meets SQLite's busy handler as before. The
+    kernel drops the lock of a process that dies. After `timeout` seconds the writer goes
+    on without it and SQLite's own busy timeout decides, as it would without this.
+    """
+
+    timeout = BUSY_TIMEOUT_S
+
+    @staticmethod
+    def open(database_path: str) -> int:
+        return os.open(database_path + "-writer", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+
+    def take(self, fd: int) -> bool:
+        deadline = None
+        pause = 20e-6
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                pass
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + self.timeout
+            elif now >= deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 1e-3)
+
+    @staticmethod
+    def give_back(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+class TurnTakingConnection(sqlite3.Connection):
+    """pysqlite's connection to an SQLite file, taking the writers' turn before the first
+    write of a transaction and giving it back when the transaction ends."""
+
+    turns = WriterTurns()
+
+    def __init__(self, database, *args, **kwargs):
+        super().__init__(database, *args, **kwargs)
+        path = os.fsdecode(database)
+        in_memory = path in ("", ":memory:") or kwargs.get("uri")
+        self._turn_fd = None if in_memory else self.turns.open(path)
+        self._has_turn = False
+
+    def cursor(self, factory=None):
+        return super().cursor(factory or TurnTakingCursor)
+
+    def before_statement(self, sql: str) -> None:
+        if (
+            not self._has_turn
+            and self._turn_fd is not None
+            and sql.lstrip()[:7].upper().startswith(_WRITES)
+        ):
+            self._has_turn = self.turns.take(self._turn_fd)
+
+    def end_turn(self) -> None:
+        if self._has_turn:
+            self._has_turn = False
+            self.turns.give_back(self._turn_fd)
+
+    def commit(self):
+        try:
+            super().commit()
+        finally:
+            self.end_turn()
+
+    def rollback(self):
+        try:
+            super().rollback()
+        finally:
+            self.end_turn()
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            self.end_turn()
+            if self._turn_fd is not None:
+                os.close(self._turn_fd)
+                self._turn_fd = None
+
+
+class TurnTakingCursor(sqlite3.Cursor):
+    def execute(self, sql, parameters=()):
+        self.connection.before_statement(sql)
+        return super().execute(sql, parameters)
+
+    def executemany(self, sql, seq_of_parameters):
+        self.connection.before_statement(sql)
+        return super().executemany(sql, seq_of_parameters)
+
+
+def engine_options(uri: str, pool_size: int) -> dict:
+    """SQLAlchemy engine options for the database at `uri`."""
+    if uri.startswith("sqlite"):
+        return {"connect_args": {"factory": TurnTakingConnection}}
+    return {"pool_size": pool_size, "pool_pre_ping": True}
 
 
 def init_app(app: Flask) -> None:
