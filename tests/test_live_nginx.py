@@ -21,6 +21,7 @@ import random
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -177,6 +178,17 @@ def test_nginx_serves_the_app_as_shipped(live_env, nginx_binary, tmp_path):
         assert re.fullmatch(r"[0-9a-f]{32}", answer[1]["X-Request-Id"])
 
 
+def _logged(app_log: Path, text: str, timeout: float = 10.0) -> bool:
+    """Whether `text` shows up in gunicorn's log: it writes the access line after the
+    response has gone, so nginx's client may see the answer first."""
+    deadline = time.monotonic() + timeout
+    while text not in app_log.read_text():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def _check_submit_and_read_back(client: Client, app_log: Path) -> None:
     """Submit and read back, with the body gzipped for a client that asks."""
     contents = "print('through nginx')\n" * 100
@@ -193,7 +205,7 @@ def _check_submit_and_read_back(client: Client, app_log: Path) -> None:
     # The app adopted nginx's request id (32 hex digits), and gunicorn logged it.
     request_id = headers["X-Request-Id"]
     assert re.fullmatch(r"[0-9a-f]{32}", request_id)
-    assert f"rid={request_id}" in app_log.read_text()
+    assert _logged(app_log, f"rid={request_id}")
 
 
 def _check_oversized_bodies(client: Client, app_log: Path) -> None:
@@ -209,7 +221,7 @@ def _check_oversized_bodies(client: Client, app_log: Path) -> None:
     answer = client.post_json("/api/paste/submit", {"contents": "y" * (2 * MIB)})
     assert answer[0] == 413
     assert _failure_name(answer) == "payload_too_large_failure"
-    assert f"rid={answer[1]['X-Request-Id']}" in app_log.read_text()
+    assert _logged(app_log, f"rid={answer[1]['X-Request-Id']}")
 
 
 def _check_spoofed_forwarded_for(port: int) -> None:
