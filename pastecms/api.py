@@ -194,17 +194,20 @@ def _compile_field(schema: Schema, name: str, field: fields.Field) -> Callable[[
         type(field).get_value is not fields.Field.get_value
     ):
         return generic
+    if type(field)._serialize is fields.Method._serialize and field._serialize_method:
+        return field._serialize_method  # the schema's method, called with the object
     convert = _compile_value(field, name)
     if convert is None:
         return generic
-    if not field._CHECK_ATTRIBUTE:  # Method, Function: they read the object themselves
+    if not field._CHECK_ATTRIBUTE:  # Function: it reads the object itself
         return lambda obj: convert(None, obj)
     key = name if field.attribute is None else field.attribute
     default = field.dump_default
+    dotted = "." in key
 
     def serialize(obj):
         # marshmallow's `utils.get_value`, minus its detour for plain objects.
-        if "." in key or hasattr(obj, "__getitem__"):
+        if dotted or _reads_by_key(type(obj)):
             value = get_value(obj, key, missing)
         else:
             value = getattr(obj, key, missing)
@@ -215,6 +218,13 @@ def _compile_field(schema: Schema, name: str, field: fields.Field) -> Callable[[
         return convert(value, obj)
 
     return serialize
+
+
+@functools.cache
+def _reads_by_key(cls: type) -> bool:
+    """Whether marshmallow reads fields of `cls` objects by key rather than by attribute;
+    asked of the class once, as `hasattr` on every object costs a raised AttributeError."""
+    return hasattr(cls, "__getitem__")
 
 
 def _compile_value(field: fields.Field, name: str) -> Callable[[Any, Any], Any] | None:

@@ -1,6 +1,5 @@
 """The paste face (seed 003): requests as Modern Paste clients send them, flat responses."""
 
-import functools
 import re
 
 from flask import g, url_for
@@ -15,7 +14,7 @@ from pastecms.schemas.fields import (
     Text,
     UnixTime,
 )
-from pastecms.services.ids import PasteIds, paste_ids
+from pastecms.services.ids import paste_ids
 
 ANONYMOUS = "Anonymous"
 _ID_SLOT = "PASTE-ID-SLOT"
@@ -118,8 +117,8 @@ class AttachmentOut(Schema):
 class PasteOut(Schema):
     """A paste as the details endpoint shows it."""
 
-    paste_id_repr = fields.Method(
-        "get_id_repr", metadata={"oneOf": [{"type": "string"}, {"type": "integer"}]}
+    paste_id_repr = PasteId(
+        attribute="public_id", metadata={"oneOf": [{"type": "string"}, {"type": "integer"}]}
     )
     title = fields.String()
     language = fields.String()
@@ -133,27 +132,12 @@ class PasteOut(Schema):
     url = fields.Method("get_url", metadata={"type": "string", "format": "uri"})
     attachments = fields.List(fields.Nested(AttachmentOut), attribute="listed_attachments")
 
-    def get_id_repr(self, paste):
-        return public_id(paste.id)
-
     def get_poster_username(self, paste):
         poster = paste.poster
         return poster.username if poster is not None and poster.is_active else ANONYMOUS
 
     def get_url(self, paste):
-        return paste_url(public_id(paste.id))
-
-
-def public_id(paste_id: int) -> str | int:
-    """`paste_ids().encode(paste_id)`, remembered: `paste_id_repr` and `url` both show it,
-    and the same pastes head every recent and top page."""
-    return _encoded(paste_ids(), paste_id)
-
-
-@functools.lru_cache(maxsize=4096)
-def _encoded(ids: PasteIds, paste_id: int) -> str | int:
-    # Bounded, and keyed by the cipher itself: another app's key never sees these.
-    return ids.encode(paste_id)
+        return paste_url(paste.public_id)
 
 
 def paste_url(public_id) -> str:

@@ -7,6 +7,7 @@ and ids cannot be enumerated. The cipher is built once per app.
 
 import base64
 import binascii
+import functools
 import re
 
 from cryptography.hazmat.primitives import hashes
@@ -34,8 +35,11 @@ class PasteIds:
         # A single-block cipher is a keyed permutation of 128-bit values, exactly what
         # hiding a counter needs; ECB is safe here because no block ever repeats.
         self._cipher = Cipher(algorithms.AES(key), modes.ECB())
+        # The same pastes head every recent and top page: each is encrypted once.
+        self.encode = functools.lru_cache(maxsize=4096)(self._encode)
 
-    def encode(self, paste_id: int) -> str | int:
+    def _encode(self, paste_id: int) -> str | int:
+        """The public id of `paste_id` (as `encode`, which remembers them)."""
         if not self.encrypt:
             return paste_id
         block = self._cipher.encryptor().update(_MARKER + paste_id.to_bytes(8, "big"))

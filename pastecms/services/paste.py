@@ -21,7 +21,7 @@ from pastecms.errors import (
 from pastecms.extensions import db
 from pastecms.models import Attachment, Paste, User, utcnow
 from pastecms.services import auth, secret
-from pastecms.services.ids import paste_ids
+from pastecms.services.ids import PasteIds, paste_ids
 
 DEFAULT_TITLE = "Untitled"
 DEFAULT_LANGUAGE = "text"
@@ -56,24 +56,26 @@ class PasteRecord:
     """
 
     _KEYS = tuple(column.key for column in _PASTES.columns)
+    # public_id: the id as the API and URLs show it (`services.ids`).
     # deactivation_token: set on a new paste only, the one time it is shown.
-    __slots__ = (*_KEYS, "poster", "attachments", "deactivation_token")
+    __slots__ = (*_KEYS, "public_id", "poster", "attachments", "deactivation_token")
 
     is_password_protected = Paste.__dict__["is_password_protected"]
     listed_attachments = Paste.__dict__["listed_attachments"]
 
-    def __init__(self, values, poster: Poster | None = None):
+    def __init__(self, values, ids: PasteIds, poster: Poster | None = None):
         for key, value in zip(self._KEYS, values, strict=False):
             setattr(self, key, value)
+        self.public_id = ids.encode(self.id)
         self.poster = poster
         self.attachments = []
 
     @classmethod
-    def from_row(cls, row) -> "PasteRecord":
+    def from_row(cls, row, ids: PasteIds) -> "PasteRecord":
         """From a row of every paste column followed by the poster's username and state."""
         width = len(cls._KEYS)
         poster = Poster(row[width], row[width + 1]) if row[width] is not None else None
-        return cls(row, poster)
+        return cls(row, ids, poster)
 
 
 @functools.cache
@@ -152,7 +154,8 @@ def submit(
             "attachment_count": len(attachments),
         },
     ).first()
-    paste = PasteRecord(row, Poster(caller.username, caller.is_active) if caller else None)
+    poster = Poster(caller.username, caller.is_active) if caller else None
+    paste = PasteRecord(row, paste_ids(), poster)
     paste.attachments = [
         Attachment(
             paste_id=paste.id,
@@ -204,8 +207,9 @@ def read(public_id, password: str | None = None, *, unlocked: bool = False) -> P
     Raises `NonexistentPasteFailure` (unknown, garbage, expired or deactivated id) and
     `AuthFailure` (protected paste, password missing or wrong).
     """
+    ids = paste_ids()
     # Most reads are of open pastes: one statement counts the view and fetches the row.
-    paste = _count_view(paste_ids().decode(public_id), open_only=not unlocked)
+    paste = _count_view(ids, ids.decode(public_id), open_only=not unlocked)
     if paste is None:
         # Missing, or protected: look first, so that a wrong password counts no view.
         found = _get_live(public_id)
@@ -215,7 +219,7 @@ def read(public_id, password: str | None = None, *, unlocked: bool = False) -> P
             and not secret.check_password(password, found.password_hash)
         ):
             raise AuthFailure("The paste is password-protected: the password is missing or wrong.")
-        paste = _count_view(found.id, open_only=False)
+        paste = _count_view(ids, found.id, open_only=False)
         if paste is None:  # deactivated or expired since the look
             raise NonexistentPasteFailure()
     if paste.user_id is not None:
@@ -225,13 +229,13 @@ def read(public_id, password: str | None = None, *, unlocked: bool = False) -> P
     return paste
 
 
-def _count_view(paste_id: int, *, open_only: bool) -> PasteRecord | None:
+def _count_view(ids: PasteIds, paste_id: int, *, open_only: bool) -> PasteRecord | None:
     """Add one view to a live paste in SQL, so concurrent reads never lose an update, and
     return the paste as it now stands (None when no live paste, or with `open_only` no
     live paste without a password, matched)."""
     statement = _hot()["count_open_view" if open_only else "count_view"]
     row = db.session.execute(statement, {"paste_id": paste_id, "now": utcnow()}).first()
-    return PasteRecord(row) if row is not None else None
+    return PasteRecord(row, ids) if row is not None else None
 
 
 def attachment(public_id, file_name: str, *, unlocked: bool = False) -> Attachment:
@@ -278,7 +282,9 @@ def _page(which: str, page_num: int, num_per_page: int | None, **params) -> list
     if page_num > config["MAX_PAGE_NUM"]:
         raise InvalidParamsFailure(f"page_num is at most {config['MAX_PAGE_NUM']}.")
     params.update(now=utcnow(), limit=per_page, offset=page_num * per_page)
-    pastes = [PasteRecord.from_row(row) for row in db.session.execute(_hot()[which], params)]
+    ids = paste_ids()
+    rows = db.session.execute(_hot()[which], params)
+    pastes = [PasteRecord.from_row(row, ids) for row in rows]
     _load_attachment_lists(pastes)
     return pastes
 

@@ -34,7 +34,6 @@ from pastecms.schemas.web import (
 )
 from pastecms.services import auth
 from pastecms.services import paste as paste_service
-from pastecms.services.ids import paste_ids
 from pastecms.views.envelopes import web_page
 
 bp = Blueprint("web", __name__)
@@ -139,7 +138,7 @@ def create():
         attachments=attachments,
         **data,
     )
-    public_id = str(paste_ids().encode(paste.id))
+    public_id = str(paste.public_id)
     if paste.is_password_protected:
         _remember_unlocked(public_id)
     # Through the session, not the URL: a token in a query string ends up in logs.
