@@ -110,6 +110,13 @@ def _hot() -> dict:
     }
 
 
+def _run_hot(name: str, params: dict):
+    """Run one of the `_hot()` statements in the request's transaction. They are Core
+    statements, so they go to the session's connection directly, past the ORM's
+    execution path, which has nothing to add to them."""
+    return db.session.connection().execute(_hot()[name], params)
+
+
 def submit(
     contents: str,
     caller: User | None,
@@ -138,8 +145,8 @@ def submit(
     _check_attachments(attachments)
 
     token = secret.new_token()
-    row = db.session.execute(
-        _hot()["insert"],
+    row = _run_hot(
+        "insert",
         {
             "user_id": caller.id if caller else None,
             "title": title or DEFAULT_TITLE,
@@ -223,7 +230,7 @@ def read(public_id, password: str | None = None, *, unlocked: bool = False) -> P
         if paste is None:  # deactivated or expired since the look
             raise NonexistentPasteFailure()
     if paste.user_id is not None:
-        row = db.session.execute(_hot()["poster"], {"user_id": paste.user_id}).first()
+        row = _run_hot("poster", {"user_id": paste.user_id}).first()
         paste.poster = Poster(*row) if row else None
     _load_attachment_lists([paste])
     return paste
@@ -233,8 +240,8 @@ def _count_view(ids: PasteIds, paste_id: int, *, open_only: bool) -> PasteRecord
     """Add one view to a live paste in SQL, so concurrent reads never lose an update, and
     return the paste as it now stands (None when no live paste, or with `open_only` no
     live paste without a password, matched)."""
-    statement = _hot()["count_open_view" if open_only else "count_view"]
-    row = db.session.execute(statement, {"paste_id": paste_id, "now": utcnow()}).first()
+    statement = "count_open_view" if open_only else "count_view"
+    row = _run_hot(statement, {"paste_id": paste_id, "now": utcnow()}).first()
     return PasteRecord(row, ids) if row is not None else None
 
 
@@ -283,7 +290,7 @@ def _page(which: str, page_num: int, num_per_page: int | None, **params) -> list
         raise InvalidParamsFailure(f"page_num is at most {config['MAX_PAGE_NUM']}.")
     params.update(now=utcnow(), limit=per_page, offset=page_num * per_page)
     ids = paste_ids()
-    rows = db.session.execute(_hot()[which], params)
+    rows = _run_hot(which, params)
     pastes = [PasteRecord.from_row(row, ids) for row in rows]
     _load_attachment_lists(pastes)
     return pastes
