@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from tests.conftest import Api
+
 PASTE_URL = re.compile(r"/paste/([A-Za-z0-9_-]{22})$")
 
 
@@ -287,6 +289,15 @@ def test_form_post_without_csrf_token_is_refused(make_app, db_rows):
         "/", data={"contents": "genuine", "expires_in": "never", "csrf_token": token}
     )
     assert response.status_code == 302
+
+
+def test_unlock_post_without_csrf_token_is_refused(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    paste_id = Api(client).submit("hidden", password="pw")["paste_id_repr"]
+    response = client.post(f"/paste/{paste_id}", data={"password": "pw"})
+    assert response.status_code == 400
+    assert "hidden" not in response.text
 
 
 def test_json_api_needs_no_csrf_token(make_app):

@@ -23,7 +23,7 @@ from pygments.util import ClassNotFound
 
 from pastecms.api import params_failure
 from pastecms.errors import Failure, NonexistentAttachmentFailure
-from pastecms.extensions import db, limiter
+from pastecms.extensions import csrf, db, limiter
 from pastecms.models import utcnow
 from pastecms.schemas.web import (
     EXPIRY_CHOICES,
@@ -37,6 +37,15 @@ from pastecms.services import paste as paste_service
 from pastecms.views.envelopes import web_page
 
 bp = Blueprint("web", __name__)
+
+
+@bp.before_request
+def check_csrf_token():
+    """Every form post carries the token its page was served with (Flask-WTF checks
+    the methods that post: WTF_CSRF_METHODS)."""
+    if current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect()
+
 
 LANGUAGES = [
     "text", "bash", "c", "cpp", "csharp", "css", "diff", "go", "haskell", "html", "ini",
