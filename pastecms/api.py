@@ -114,7 +114,8 @@ def _credentials(data: dict) -> dict:
         scheme, _, value = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             api_key = value.strip()
-    user_id = session.get("user_id") if request.cookies else None
+    # An empty session (no cookie) is not read, so it is not marked as accessed either.
+    user_id = session.get("user_id") if session else None
     return {
         "api_key": api_key,
         "session_user_id": user_id if isinstance(user_id, int) else None,
@@ -204,6 +205,7 @@ def _compile_field(schema: Schema, name: str, field: fields.Field) -> Callable[[
     key = name if field.attribute is None else field.attribute
     default = field.dump_default
     dotted = "." in key
+    same = _unchanged_type(field)
 
     def serialize(obj):
         # marshmallow's `utils.get_value`, minus its detour for plain objects.
@@ -215,6 +217,8 @@ def _compile_field(schema: Schema, name: str, field: fields.Field) -> Callable[[
             value = default() if callable(default) else default
             if value is missing:
                 return missing
+        if same is not None and (value is None or type(value) is same):
+            return value  # what `convert` would return, one call sooner
         return convert(value, obj)
 
     return serialize
@@ -243,10 +247,8 @@ def _compile_value(field: fields.Field, name: str) -> Callable[[Any, Any], Any] 
             return None
         return lambda value, obj: None if value is None else [inner(v, obj) for v in value]
     convert = field._serialize
-    same = _UNCHANGED.get(type(field))
-    if same is not None and not getattr(field, "as_string", False):
-        # A str for a String, an int for an Integer, a bool for a Boolean: marshmallow
-        # returns the value itself, so the call is skipped.
+    same = _unchanged_type(field)
+    if same is not None:
         return lambda value, obj: (
             value if value is None or type(value) is same else convert(value, name, obj)
         )
@@ -254,3 +256,11 @@ def _compile_value(field: fields.Field, name: str) -> Callable[[Any, Any], Any] 
 
 
 _UNCHANGED = {fields.String: str, fields.Integer: int, fields.Boolean: bool}
+
+
+def _unchanged_type(field: fields.Field) -> type | None:
+    """The type whose values (and None) `field` dumps as they are: a str for a String, an
+    int for an Integer, a bool for a Boolean; None for any other field."""
+    if getattr(field, "as_string", False):
+        return None
+    return _UNCHANGED.get(type(field))

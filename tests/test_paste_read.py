@@ -323,3 +323,17 @@ def test_user_list_without_paging_returns_more_than_the_public_lists_default(api
         api.submit(f"paste {n}", api_key=alice)
     assert len(api.post(USER, {"api_key": alice}).json["pastes"]) == 25
     assert len(api.post(RECENT, {}).json["pastes"]) == 20
+
+
+def test_paste_url_follows_the_site_each_request_came_to(client, api):
+    paste_id = api.submit("one paste, two names")["paste_id_repr"]
+    urls = {
+        base: client.post("/api/paste/details", json={"paste_id": paste_id}, base_url=base).json[
+            "url"
+        ]
+        for base in ("http://paste.example", "https://bin.example:8443/sub")
+    }
+    assert urls == {
+        "http://paste.example": f"http://paste.example/paste/{paste_id}",
+        "https://bin.example:8443/sub": f"https://bin.example:8443/sub/paste/{paste_id}",
+    }

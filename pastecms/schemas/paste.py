@@ -1,8 +1,9 @@
 """The paste face (seed 003): requests as Modern Paste clients send them, flat responses."""
 
+import functools
 import re
 
-from flask import g, url_for
+from flask import current_app, g, request, url_for
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from pastecms.schemas.fields import (
@@ -143,15 +144,22 @@ class PasteOut(Schema):
 def paste_url(public_id) -> str:
     """The full URL of a paste's web page.
 
-    `url_for` runs once per request and the id is put into its result: a page of twenty
-    pastes would otherwise spend longer building URLs than reading them from the database.
-    Public ids are URL-safe as they are, so nothing needs quoting.
+    The URL of a paste page differs from another's only by the id, so a template is made
+    once per site root and the id put into it: `url_for` per paste would take longer than
+    reading a page of pastes from the database. Public ids are URL-safe as they are.
     """
     template = g.get("_paste_url_template")
     if template is None:
-        template = url_for("web.show", paste_id=_ID_SLOT, _external=True)
+        template = _url_template(request.root_url, current_app.config["SERVER_NAME"])
         g._paste_url_template = template
     return template.replace(_ID_SLOT, str(public_id))
+
+
+@functools.lru_cache(maxsize=64)
+def _url_template(root_url: str, server_name: str | None) -> str:
+    # Keyed by what `url_for` reads besides the routes, which are the same in every app;
+    # bounded, as the Host header that root_url comes from is the client's to choose.
+    return url_for("web.show", paste_id=_ID_SLOT, _external=True)
 
 
 class PasteListedOut(PasteOut):
