@@ -1,6 +1,7 @@
 """Per-connection database settings, and SQLite writers taking turns across processes."""
 
 import fcntl
+import logging
 import os
 import sqlite3
 import time
@@ -9,6 +10,8 @@ from flask import Flask
 from sqlalchemy import event
 
 from pastecms.extensions import db
+
+log = logging.getLogger("pastecms")
 
 # How long a writer waits for another to finish before its write fails as "database is
 # locked": far longer than any request's transaction.
@@ -51,8 +54,20 @@ class WriterTurns:
     timeout = BUSY_TIMEOUT_S
 
     @staticmethod
-    def open(database_path: str) -> int:
-        return os.open(database_path + "-writer", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    def open(database_path: str) -> int | None:
+        """The lock file's descriptor, or None when it cannot be opened (then this
+        connection's writers meet SQLite's busy handler, as without turns).
+
+        `flock` needs no write permission, so the file is opened read-only: one created
+        by another user (a root `flask` command, say) still serves the service's workers.
+        """
+        try:
+            return os.open(
+                database_path + "-writer", os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644
+            )
+        except OSError as error:
+            log.warning("SQLite writers will not take turns: %s", error)
+            return None
 
     def take(self, fd: int) -> bool:
         deadline = None

@@ -129,3 +129,17 @@ def test_two_writers_through_the_app_never_fail(engine, make_paste):
     assert errors == []
     with engine.connect() as connection:
         assert connection.scalar(select(Paste.views)) == 100
+
+
+def test_a_lock_file_that_cannot_be_opened_only_costs_the_turns(tmp_path, caplog):
+    import sqlite3
+
+    database = tmp_path / "site.db"
+    (tmp_path / "site.db-writer").mkdir()  # in the way of the lock file
+    connection = sqlite3.connect(database, factory=TurnTakingConnection)
+    connection.execute("CREATE TABLE t (n INTEGER)")
+    connection.execute("INSERT INTO t VALUES (1)")
+    connection.commit()
+    assert connection.execute("SELECT n FROM t").fetchall() == [(1,)]
+    connection.close()
+    assert "will not take turns" in caplog.text
