@@ -10,6 +10,7 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from pastecms.encoding import JSONProvider
 from pastecms.errors import (
     Failure,
     InvalidParamsFailure,
@@ -65,7 +66,7 @@ def register_config(app: Flask, config_class, overrides) -> None:
     }
     # Form bodies (the web paste form) share the request body limit.
     app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
-    app.json.sort_keys = False
+    app.json = JSONProvider(app)
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
