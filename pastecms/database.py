@@ -19,6 +19,10 @@ BUSY_TIMEOUT_S = 10
 # Statements after which pysqlite holds SQLite's write lock until commit or rollback (the
 # ones it opens a transaction for itself).
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+# A connection checkpoints the WAL after this many of its write transactions: with a
+# few pages each, about as often as SQLite's default of every 1,000 pages.
+CHECKPOINT_EVERY = 100
+_BACKSTOP_CHECKPOINT_PAGES = 10_000
 
 
 def _tune_sqlite(dbapi_connection, _record):
@@ -30,6 +34,10 @@ def _tune_sqlite(dbapi_connection, _record):
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Checkpoints are run by TurnTakingConnection after a writer's turn; SQLite's own,
+    # which would run inside the commit, with the turn still held, is only a backstop
+    # for a run of very large writes.
+    cursor.execute(f"PRAGMA wal_autocheckpoint={_BACKSTOP_CHECKPOINT_PAGES}")
     cursor.close()
 
 
@@ -93,7 +101,14 @@ class WriterTurns:
 
 class TurnTakingConnection(sqlite3.Connection):
     """pysqlite's connection to an SQLite file, taking the writers' turn before the first
-    write of a transaction and giving it back when the transaction ends."""
+    write of a transaction and giving it back when the transaction ends.
+
+    It also checkpoints the WAL every CHECKPOINT_EVERY write transactions, after giving
+    the turn back. SQLite's automatic checkpoint runs inside the commit, so the turn
+    would be held while it copies pages and syncs the file, and every other writer
+    would wait for it (p99 of details 17 ms with it, 4 ms without); a PASSIVE checkpoint
+    after the turn goes on beside the next writers.
+    """
 
     turns = WriterTurns()
 
@@ -102,41 +117,55 @@ class TurnTakingConnection(sqlite3.Connection):
         path = os.fsdecode(database)
         in_memory = path in ("", ":memory:") or kwargs.get("uri")
         self._turn_fd = None if in_memory else self.turns.open(path)
+        self._writing = False  # this transaction has written
         self._has_turn = False
+        self._writes_since_checkpoint = 0
 
     def cursor(self, factory=None):
         return super().cursor(factory or TurnTakingCursor)
 
     def before_statement(self, sql: str) -> None:
-        if (
-            not self._has_turn
-            and self._turn_fd is not None
-            and sql.lstrip()[:7].upper().startswith(_WRITES)
-        ):
+        if self._writing or self._turn_fd is None:
+            return
+        if sql.lstrip()[:7].upper().startswith(_WRITES):
+            self._writing = True
             self._has_turn = self.turns.take(self._turn_fd)
 
-    def end_turn(self) -> None:
+    def _end_transaction(self) -> None:
+        self._writing = False
         if self._has_turn:
             self._has_turn = False
             self.turns.give_back(self._turn_fd)
 
     def commit(self):
+        wrote = self._writing
         try:
             super().commit()
         finally:
-            self.end_turn()
+            self._end_transaction()
+        if wrote:
+            self._writes_since_checkpoint += 1
+            if self._writes_since_checkpoint >= CHECKPOINT_EVERY:
+                self._writes_since_checkpoint = 0
+                self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        try:
+            self.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as error:  # the commit stands; the next checkpoint catches up
+            log.warning("WAL checkpoint failed: %s", error)
 
     def rollback(self):
         try:
             super().rollback()
         finally:
-            self.end_turn()
+            self._end_transaction()
 
     def close(self):
         try:
             super().close()
         finally:
-            self.end_turn()
+            self._end_transaction()
             if self._turn_fd is not None:
                 os.close(self._turn_fd)
                 self._turn_fd = None

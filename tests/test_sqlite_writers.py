@@ -7,6 +7,7 @@ import threading
 import pytest
 from sqlalchemy import select, text, update
 
+from pastecms import database
 from pastecms.database import TurnTakingConnection
 from pastecms.extensions import db
 from pastecms.models import Paste
@@ -143,3 +144,33 @@ def test_a_lock_file_that_cannot_be_opened_only_costs_the_turns(tmp_path, caplog
     assert connection.execute("SELECT n FROM t").fetchall() == [(1,)]
     connection.close()
     assert "will not take turns" in caplog.text
+
+
+def test_the_wal_is_checkpointed_after_the_turn_is_given_back(
+    engine, turn_file, make_paste, monkeypatch
+):
+    make_paste()
+    engine.dispose()  # a fresh connection, its count of writes at zero
+    monkeypatch.setattr(database, "CHECKPOINT_EVERY", 3)
+    turn_free_at_checkpoint = []
+    checkpoint = TurnTakingConnection._checkpoint
+
+    def watched_checkpoint(connection):
+        turn_free_at_checkpoint.append(_turn_is_free(turn_file))
+        checkpoint(connection)
+
+    monkeypatch.setattr(TurnTakingConnection, "_checkpoint", watched_checkpoint)
+    with engine.connect() as connection:
+        for _ in range(2):
+            connection.execute(_count_a_view())
+            connection.commit()
+        connection.execute(select(Paste.id)).all()  # a read is no write
+        connection.commit()
+        connection.execute(_count_a_view())  # nor is a write rolled back
+        connection.rollback()
+        assert turn_free_at_checkpoint == []
+
+        connection.execute(_count_a_view())
+        connection.commit()
+        # The third write checkpointed, with the turn already given back.
+        assert turn_free_at_checkpoint == [True]
