@@ -96,9 +96,11 @@ def test_a_writer_goes_on_without_the_turn_after_the_timeout(
         assert connection.scalar(select(Paste.views)) == 1
 
 
-def test_an_in_memory_database_takes_no_turns(tmp_path):
+def test_an_in_memory_database_takes_no_turns(tmp_path, monkeypatch):
     import sqlite3
 
+    # A lock file for ":memory:" would be made relative to the working directory.
+    monkeypatch.chdir(tmp_path)
     connection = sqlite3.connect(":memory:", factory=TurnTakingConnection)
     connection.execute("CREATE TABLE t (n INTEGER)")
     connection.execute("INSERT INTO t VALUES (1)")
