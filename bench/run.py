@@ -139,10 +139,17 @@ def wrk(wrk_path: str, base_url: str, script: Path, seconds: int) -> dict:
     return result
 
 
-def measure(wrk_path: str, base_url: str, script: Path) -> dict:
+def measure(wrk_path: str, server: "Server", script: Path) -> dict:
+    """One figure: wrk against `server` after a warm-up, with the CPU time its workers
+    spent per request (user + system), which swings far less than throughput on a
+    shared machine."""
     if WARMUP:
-        wrk(wrk_path, base_url, script, WARMUP)
-    return wrk(wrk_path, base_url, script, DURATION)
+        wrk(wrk_path, server.url, script, WARMUP)
+    before = server.worker_cpu_seconds()
+    result = wrk(wrk_path, server.url, script, DURATION)
+    spent = server.worker_cpu_seconds() - before
+    result["cpu_us"] = spent / max(result["requests"], 1) * 1e6
+    return result
 
 
 # --- servers --------------------------------------------------------------------------
@@ -172,6 +179,16 @@ class Server:
     def worker_pids(self) -> list[int]:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return sorted(int(pid) for pid in children.read_text().split())
+
+    def worker_cpu_seconds(self) -> float:
+        """CPU time (user + system) the workers have used so far."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.worker_pids():
+            # /proc/<pid>/stat: fields 14 and 15 are utime and stime, after the name in ().
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / ticks
 
     def worker_rss_mib(self) -> list[float]:
         sizes = []
@@ -308,9 +325,10 @@ def run_bench(wrk_path: str, directory: Path) -> int:
             # The ceiling is measured right before each figure: other load on the machine
             # drifts over minutes, and a ratio of two measurements taken far apart would
             # measure the drift.
-            ceiling_result = measure(wrk_path, ceiling.url, ceiling_script)
-            result = measure(wrk_path, server.url, script)
+            ceiling_result = measure(wrk_path, ceiling, ceiling_script)
+            result = measure(wrk_path, server, script)
             result["ceiling_rps"] = ceiling_result["rps"]
+            result["ceiling_cpu_us"] = ceiling_result["cpu_us"]
             result["ceiling"] = ceiling_result
             return result
 
@@ -323,7 +341,7 @@ def run_bench(wrk_path: str, directory: Path) -> int:
             results[name] = paired(app, script)
         memory["after run 1"] = app.worker_rss_mib()
         for name, (_, script) in scripts.items():
-            second[name] = measure(wrk_path, app.url, script)
+            second[name] = measure(wrk_path, app, script)
         memory["after run 2"] = app.worker_rss_mib()
 
         if sqlite_path:
@@ -390,10 +408,11 @@ def _row(name, result, target=None):
     verdict = ""
     if target is not None:
         verdict = f"≥ {target:.2f} {'met' if ratio >= target else 'MISSED'}"
+    cpu_ratio = result["ceiling_cpu_us"] / result["cpu_us"] if result.get("cpu_us") else 0
     return (
         f"{name:<20} {result['rps']:>9.0f} {result['p50_us'] / 1000:>8.2f} "
         f"{result['p99_us'] / 1000:>8.2f} {result['non2xx'] + result['socket_errors']:>8d} "
-        f"{ratio:>7.2f}  {verdict}"
+        f"{result.get('cpu_us', 0):>8.0f} {cpu_ratio:>6.2f} {ratio:>7.2f}  {verdict}"
     )
 
 
@@ -407,9 +426,14 @@ def report(results, second, reference, memory, body_size) -> int:
         "socket_errors": sum(c["socket_errors"] for c in ceilings),
     }
     ceiling["ceiling_rps"] = ceiling["rps"]
+    ceiling["cpu_us"] = sum(c["cpu_us"] for c in ceilings) / len(ceilings)
+    ceiling["ceiling_cpu_us"] = ceiling["cpu_us"]
     low, high = min(c["rps"] for c in ceilings), max(c["rps"] for c in ceilings)
     say("")
-    say(f"{'':<20} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'ratio':>7}  target")
+    say(
+        f"{'':<20} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} "
+        f"{'cpu µs':>8} {'cpu r':>6} {'ratio':>7}  target"
+    )
     say(_row(f"ceiling ({body_size} B)", ceiling))
     for name, target in TARGETS.items():
         say(_row(name, results[name], target))
@@ -419,6 +443,10 @@ def report(results, second, reference, memory, body_size) -> int:
     say(
         f"(ceiling: mean of {len(ceilings)} measurements, {low:.0f} to {high:.0f} req/s, each "
         "taken just before the figure it divides)"
+    )
+    say(
+        "(cpu µs: worker CPU time per request, user + system; cpu r: the ceiling's CPU per "
+        "request over this one's, steadier than req/s on a busy machine)"
     )
     if not reference:
         say("reference: n/a (stdlib sqlite3, measured on the SQLite database only)")
@@ -439,6 +467,7 @@ def report(results, second, reference, memory, body_size) -> int:
     say("")
     ratios = {name: results[name]["rps"] / results[name]["ceiling_rps"] for name in TARGETS}
     say(" ".join(f"{name}_ratio={value:.2f}" for name, value in ratios.items()))
+    say(" ".join(f"{name}_cpu_us={results[name]['cpu_us']:.0f}" for name in TARGETS))
     everything = [*results.values(), *second.values(), *reference.values(), *ceilings]
     failed = sum(r["non2xx"] + r["socket_errors"] for r in everything)
     if failed:
@@ -484,7 +513,7 @@ def run_scale(wrk_path: str, directory: Path) -> int:
                 script = write_script(directory, f"scale-{total}-{name}", path, bodies)
                 status, raw = post(app.url, path, bodies[0])
                 assert status == 200, (name, status, raw[:300])
-                figures[(name, total)] = measure(wrk_path, app.url, script)
+                figures[(name, total)] = measure(wrk_path, app, script)
     say("")
     head = f"{'10k req/s':>10} {'p99 ms':>7} {'1M req/s':>10} {'p99 ms':>7} {'1M/10k':>7}"
     say(f"{'':<10} {head}  target")
