@@ -50,6 +50,14 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SUBMIT = "60 per minute"
     RATELIMIT_ACCOUNT = "10 per minute"  # login, registration
+    # When the limit storage is unreachable: count in memory and log a warning (False),
+    # or refuse limited requests with a named 503 (True).
+    RATELIMIT_FAIL_CLOSED = False
+
+    # JWT lifetimes, in seconds (access tokens: HTTP 440 once expired; refresh tokens
+    # renew them and can be revoked).
+    JWT_ACCESS_EXPIRES = 30 * 60
+    JWT_REFRESH_EXPIRES = 3 * 60 * 60
 
     # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     PROXY_HOPS = 0

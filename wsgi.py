@@ -7,6 +7,10 @@ local debug server); every PASTECMS_* variable then overrides single settings.
 import os
 
 import config
-from pastecms import create_app
+from pastecms import ConfigurationError, create_app
 
-app = create_app(getattr(config, os.environ.get("PASTECMS_CONFIG", "ProdConfig")))
+try:
+    app = create_app(getattr(config, os.environ.get("PASTECMS_CONFIG", "ProdConfig")))
+except ConfigurationError as error:
+    # A refused start is one clear line, not a traceback.
+    raise SystemExit(f"pastecms: {error}") from None

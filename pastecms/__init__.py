@@ -7,6 +7,8 @@ import uuid
 
 from flask import Flask, g, request
 from flask.sessions import SecureCookieSessionInterface
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -18,9 +20,20 @@ from pastecms.errors import (
     NotFoundFailure,
     PayloadTooLargeFailure,
     RateLimitFailure,
+    ServiceUnavailableFailure,
+    UndefinedFailure,
 )
 
 log = logging.getLogger("pastecms")
+
+
+class ConfigurationError(Exception):
+    """The app refuses to start: its message says what is wrong and how to mend it, in
+    one line (`wsgi.py` prints it so, without a traceback)."""
+
+
+# The extra that installs a database driver pastecms ships with.
+_DRIVER_EXTRAS = {"psycopg": "postgres"}
 
 
 def create_app(config_class=None, overrides: dict | None = None) -> Flask:
@@ -50,7 +63,7 @@ def register_config(app: Flask, config_class, overrides) -> None:
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config["SECRET_KEY"]:
         if not (app.debug or app.testing):
-            raise RuntimeError(
+            raise ConfigurationError(
                 "PASTECMS_SECRET_KEY is not set. Generate one with "
                 "`python -c 'import secrets; print(secrets.token_urlsafe(48))'` "
                 "(make run writes one to instance/secret_key on first start)."
@@ -59,6 +72,7 @@ def register_config(app: Flask, config_class, overrides) -> None:
     uri = app.config["DATABASE_URI"] or "sqlite:///" + os.path.join(
         app.instance_path, "pastecms.db"
     )
+    _check_driver(uri)
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         **database.engine_options(uri, app.config["DATABASE_POOL_SIZE"]),
@@ -72,10 +86,32 @@ def register_config(app: Flask, config_class, overrides) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
+def _check_driver(uri: str) -> None:
+    """Refuse to start, saying what to install, when the database URL names a driver
+    that is not installed (it would otherwise surface as a bare import error)."""
+    try:
+        url = make_url(uri)
+    except ArgumentError:
+        raise ConfigurationError(f"PASTECMS_DATABASE_URI is not a database URL: {uri!r}.") from None
+    try:
+        url.get_dialect().import_dbapi()
+    except NoSuchModuleError:
+        raise ConfigurationError(
+            f"PASTECMS_DATABASE_URI names an unknown database ({url.drivername})."
+        ) from None
+    except ImportError as error:
+        extra = _DRIVER_EXTRAS.get(error.name)
+        hint = f"pip install 'pastecms[{extra}]'" if extra else f"pip install {error.name}"
+        raise ConfigurationError(
+            f"PASTECMS_DATABASE_URI uses {url.drivername}, whose driver ({error.name}) is not "
+            f"installed: {hint}."
+        ) from None
+
+
 def register_extensions(app: Flask) -> None:
-    from pastecms import database
-    from pastecms.extensions import csrf, db, limiter, migrate
-    from pastecms.services import ids
+    from pastecms import database, ratelimit
+    from pastecms.extensions import csrf, db, migrate
+    from pastecms.services import ids, tokens
 
     db.init_app(app)
     database.init_app(app)
@@ -87,33 +123,29 @@ def register_extensions(app: Flask) -> None:
         render_as_batch=True,
     )
     csrf.init_app(app)
-    limiter.init_app(app)
-    # Every limit here is declared on a view, and the view's own decorator enforces it.
-    # The extension's app-wide pass before each request only serves default and
-    # application limits, which pastecms does not use, yet costs about 0.1 ms on every
-    # request, the hot unlimited reads included.
-    # (With RATELIMIT_ENABLED off the extension registers no hooks at all.)
-    app_wide_pass = limiter._check_request_limit
-    if app_wide_pass in app.before_request_funcs.get(None, []):
-        app.before_request_funcs[None].remove(app_wide_pass)
+    ratelimit.init_app(app)
     ids.init_app(app)
+    tokens.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from pastecms.views import docs, health, paste, user, web
+    from pastecms.views import BLUEPRINTS
 
     # Only the web face checks CSRF tokens (its blueprint asks for the check; the config
     # turns the app-wide one off). The JSON APIs need none: a browser cannot send a
     # cross-site application/json body without CORS consent, which they never give.
-    for blueprint in (paste.bp, user.bp, health.bp, web.bp, docs.bp):
+    for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
 
 
 def register_error_handlers(app: Flask) -> None:
-    from flask_limiter.errors import RateLimitExceeded
+    """App-level failures (unknown routes, wrong verbs, oversized bodies, rate limits,
+    the unexpected) are answered by the envelope of the face that owns the path."""
+    from flask_limiter import RateLimitExceeded
+    from limits.errors import StorageError
 
+    from pastecms.api import envelope_for
     from pastecms.extensions import db
-    from pastecms.views.envelopes import for_path
 
     by_status = {
         400: InvalidParamsFailure,
@@ -125,13 +157,21 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Failure)
     def handle_failure(failure):
         db.session.rollback()
-        return for_path(request.path).failure(failure)
+        return envelope_for(request.path).failure(failure)
 
     @app.errorhandler(RateLimitExceeded)
     def handle_rate_limit(error):
         db.session.rollback()
         failure = RateLimitFailure(f"Rate limit exceeded: {error.description}.")
-        return for_path(request.path).failure(failure)
+        return envelope_for(request.path).failure(failure)
+
+    @app.errorhandler(StorageError)
+    def handle_limit_storage_down(error):
+        # Only reached with RATELIMIT_FAIL_CLOSED: otherwise limits count in memory.
+        db.session.rollback()
+        log.error("rate-limit storage unavailable [request %s]: %s", _request_id(), error)
+        failure = ServiceUnavailableFailure("Rate limits cannot be counted; retry later.")
+        return envelope_for(request.path).failure(failure)
 
     @app.errorhandler(HTTPException)
     def handle_http(error):
@@ -139,7 +179,7 @@ def register_error_handlers(app: Flask) -> None:
         failure = by_status.get(error.code, InvalidParamsFailure)()
         # A rarer 4xx (415, 431...) keeps its own status under the params failure's name.
         failure.status = error.code if error.code < 500 else 500
-        response = for_path(request.path).failure(failure)
+        response = envelope_for(request.path).failure(failure)
         if error.code == 405 and error.valid_methods:
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
@@ -147,10 +187,16 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def handle_unexpected(error):
         db.session.rollback()
-        log.exception("unexpected error [request %s]", getattr(g, "request_id", "-"))
-        return for_path(request.path).failure(
-            Failure(f"The server encountered an unexpected error (request {g.get('request_id')}).")
+        log.exception("unexpected error [request %s]", _request_id())
+        return envelope_for(request.path).failure(
+            UndefinedFailure(
+                f"The server encountered an unexpected error (request {_request_id()})."
+            )
         )
+
+
+def _request_id() -> str:
+    return g.get("request_id", "-")
 
 
 class CookieSessions(SecureCookieSessionInterface):

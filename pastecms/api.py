@@ -1,266 +1,260 @@
-"""`@endpoint`: the one request path every API view goes through.
+"""`@endpoint`: the one request path every view goes through, and the `Envelope` protocol.
 
-It reads the body through the face's envelope, validates it with the In schema, resolves
-the caller, runs the view (one service call), dumps the result with the Out schema,
-commits once, and wraps the body in the envelope. A `Failure` anywhere rolls back and is
-rendered by the same envelope; a view never builds a response or catches an error itself.
+A request is handled in this order: its credentials are screened (a JWT bearer that has
+expired is refused before anything is read), its input is loaded with the view's In
+schema from where the face's clients send it (`pastecms.inputs`), the caller is resolved
+(`services.auth`), the view runs (one service call), the transaction commits, and the
+result is dumped with the Out schema and wrapped by the face's envelope. A `Failure`
+anywhere rolls back and is rendered by the same envelope; a view never builds an error
+response or catches a failure itself.
+
+A face is an `Envelope`: it knows its URL prefix, where its clients put their input and
+their API key, how it wraps a success and writes a failure (with which HTTP status), and
+how to describe all of that in OpenAPI. This module, `openapi.py` and the services never
+name a face; faces register themselves with the app through their blueprints.
 """
 
 import functools
 from collections.abc import Callable
-from typing import Any, Protocol
+from dataclasses import replace
 
-from flask import Request, Response, request, session
-from marshmallow import Schema, ValidationError, fields, missing
-from marshmallow.decorators import POST_DUMP, PRE_DUMP
-from marshmallow.utils import get_value
+from flask import Blueprint, Flask, Request, Response, current_app, request, session
+from marshmallow import Schema
 from sqlalchemy.exc import IntegrityError
 
+from pastecms import database, inputs, ratelimit
 from pastecms.errors import (
     ConflictFailure,
     Failure,
     IncompleteParamsFailure,
     InvalidParamsFailure,
+    NotFoundFailure,
 )
 from pastecms.extensions import db
-from pastecms.schemas.fields import INCOMPLETE_MESSAGES
+from pastecms.ratelimit import RateLimit
 from pastecms.services import auth
 
 OPTIONAL = "optional"
 REQUIRED = "required"
+ADMIN = "admin"
+
+_REGISTRY = "pastecms.envelopes"
 
 
-class Envelope(Protocol):
-    """A face's wire dialect: how it reads input and wraps successes and failures."""
+class Envelope:
+    """A face's wire dialect. Subclasses set the class attributes and write `success` and
+    `failure`; the OpenAPI description asks them how to document their routes."""
 
-    def read(self, request: Request) -> dict: ...
+    #: Short name, used to tag the face's routes in the API description.
+    name = "api"
+    #: What the reference page calls the face.
+    title = ""
+    #: URL prefix of the face's routes: app-level failures (404, 405, 413, 429, 500) on
+    #: a path under it are written by this envelope (the longest matching prefix wins).
+    prefix = ""
+    #: Where the face's clients send a view's input: an `inputs` location.
+    location = "json"
+    #: Name of the request parameter in which the face's clients may send an API key.
+    credential_param: str | None = None
+    #: What a view without an In schema still loads (the credential parameter, say).
+    base_schema: type[Schema] | None = None
+    #: Rate limits on every route of the face.
+    limits: tuple[RateLimit, ...] = ()
+    #: Whether the face's routes are described in the OpenAPI document.
+    in_openapi = True
 
-    def success(self, body: dict, status: int) -> Response: ...
+    def input_location(self, method: str) -> str:
+        """Where a view's input comes from for requests with `method`."""
+        return self.location
 
-    def failure(self, failure: Failure) -> Response: ...
+    def status_of(self, failure: Failure) -> int:
+        """The HTTP status a failure is answered with on this face's wire."""
+        return failure.status
+
+    def success(self, body, status: int) -> Response:
+        raise NotImplementedError
+
+    def failure(self, failure: Failure) -> Response:
+        raise NotImplementedError
+
+    # -- OpenAPI ---------------------------------------------------------------------
+
+    #: Security schemes for the credentials this face accepts beyond the bearer and the
+    #: session cookie that every face takes (OpenAPI `components.securitySchemes`).
+    security_schemes: dict = {}
+
+    def describe_success(self, out: dict) -> dict:
+        """The JSON schema of a success body, given the Out schema's (may be empty)."""
+        return out
+
+    def describe_failure(self, names: list[str]) -> dict:
+        """The JSON schema of a failure body whose `failure_name` is one of `names`."""
+        raise NotImplementedError
+
+    # -- wiring ----------------------------------------------------------------------
+
+    def blueprint(self, name: str, import_name: str, **options) -> Blueprint:
+        """A blueprint for this face's views: registering it registers the envelope."""
+        bp = Blueprint(name, import_name, **options)
+        bp.record_once(lambda state: register_envelope(state.app, self))
+        return bp
+
+    def json_response(self, body, status: int, headers: dict | None = None) -> Response:
+        response = current_app.json.response(body)
+        response.status_code = status
+        if headers:
+            response.headers.update(headers)
+        return response
+
+
+class PlainJSON(Envelope):
+    """Failures on a path no face claims: `{"failure_name", "message"}`."""
+
+    name = "app"
+
+    def success(self, body, status: int) -> Response:
+        return self.json_response(body, status)
+
+    def failure(self, failure: Failure) -> Response:
+        body = {"failure_name": failure.failure_name, "message": failure.message}
+        return self.json_response(body, self.status_of(failure), failure.headers)
+
+    def describe_failure(self, names: list[str]) -> dict:
+        return {
+            "type": "object",
+            "properties": {
+                "failure_name": {"type": "string", "enum": names},
+                "message": {"type": "string"},
+            },
+            "required": ["failure_name", "message"],
+        }
+
+
+_FALLBACK = PlainJSON()
+
+
+def register_envelope(app: Flask, envelope: Envelope) -> None:
+    found = app.extensions.setdefault(_REGISTRY, [])
+    if envelope not in found:
+        found.append(envelope)
+        # Longest prefix first, so the first match is the most specific face.
+        found.sort(key=lambda registered: len(registered.prefix), reverse=True)
+
+
+def envelopes(app: Flask) -> list[Envelope]:
+    """The registered envelopes, most specific prefix first."""
+    return list(app.extensions.get(_REGISTRY, []))
+
+
+def envelope_for(path: str) -> Envelope:
+    """The envelope of the face whose prefix is the longest that `path` starts with."""
+    for envelope in current_app.extensions.get(_REGISTRY, ()):
+        prefix = envelope.prefix
+        if not prefix or path == prefix or path.startswith(prefix.rstrip("/") + "/"):
+            return envelope
+    return _FALLBACK
 
 
 def endpoint(
     envelope: Envelope,
     *,
     load: type[Schema] | None = None,
+    path: type[Schema] | None = None,
+    path_failure: type[Failure] = NotFoundFailure,
+    location: str | None = None,
     dump: type[Schema] | None = None,
     status: int = 200,
     caller: str = OPTIONAL,
     failures: tuple[type[Failure], ...] = (),
+    limits: tuple[RateLimit, ...] = (),
 ) -> Callable:
-    """Decorate a view `view(data, caller, **url_args)`; see the module docstring.
+    """Decorate a view `view(data, caller)`; see the module docstring.
 
-    With `caller=REQUIRED` an anonymous request is an `auth_failure` before the view runs.
-    `failures` lists the refusals particular to this view (the generic ones every endpoint
-    can answer are added by the OpenAPI description). Schemas are instantiated once here,
-    not per request.
+    `load` is read from `location` (by default where the face's clients send input for
+    the request's verb) and `path` from the URL's path parameters; both land in `data`.
+    A path that does not validate names nothing: it is answered with `path_failure`.
+    `caller=REQUIRED` refuses an anonymous request, `caller=ADMIN` anyone but an admin,
+    before the view runs. `failures` lists the refusals particular to this view (the
+    OpenAPI description adds those every endpoint can answer). `limits` adds rate limits
+    to the face's own. Schemas are instantiated once here, not per request.
     """
-    # A view that reads no fields still reads its face's credentials (`api_key`), and
-    # they are validated like any field: a hostile key is a params failure, never a 500.
-    load = load or getattr(envelope, "base_schema", None)
+    load = load or envelope.base_schema
     load_schema = load() if load else None
+    path_schema = path() if path else None
     dump_schema = dump() if dump else None
-    dump_body = compile_dump(dump_schema) if dump_schema else None
+    credential_param = envelope.credential_param
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(**url_args):
             try:
-                data = _load(load_schema, envelope.read(request))
-                who = auth.resolve(**_credentials(data))
+                credentials = auth.screen(_credentials(request))
+                data = _load(load_schema, location or envelope.input_location(request.method))
+                if path_schema is not None:
+                    data.update(_load_path(path_schema, path_failure))
+                if credential_param is not None:
+                    key = data.pop(credential_param, None)
+                    if key is not None:
+                        credentials = replace(credentials, api_key=key)
+                who = auth.resolve(credentials)
                 if caller == REQUIRED:
                     auth.require(who)
-                result = view(data, who, **url_args)
+                elif caller == ADMIN:
+                    auth.require_admin(who)
+                result = view(data, who)
                 # Commit before dumping: a write holds SQLite's one write lock until the
-                # commit, and every other worker's write waits for it (sleeping 1 ms or
-                # more in SQLite's busy handler), so nothing may run between the two that
-                # need not. The session does not expire what it commits, so dumping reads
-                # the committed values without another query.
+                # commit, and every other worker's write waits for it, so nothing may run
+                # between the two that need not. The session does not expire what it
+                # commits, so dumping reads the committed values without another query.
                 db.session.commit()
             except Failure as failure:
                 db.session.rollback()
                 return envelope.failure(failure)
-            except IntegrityError:
-                # Two requests racing for one unique name: the loser learns it here.
+            except IntegrityError as error:
                 db.session.rollback()
+                if not database.is_unique_violation(error):
+                    raise
+                # Two requests racing for one unique name: the loser learns it here.
                 return envelope.failure(ConflictFailure())
-            body = dump_body(result) if dump_body else (result or {})
+            body = dump_schema.dump(result) if dump_schema is not None else result
             return envelope.success(body, status)
 
-        wrapper.envelope = envelope
-        wrapper.load_schema = load
-        wrapper.dump_schema = dump
-        wrapper.caller = caller
-        wrapper.failures = tuple(failures)
-        wrapper.status = status
-        return wrapper
+        limited = ratelimit.limited(wrapper, (*envelope.limits, *limits))
+        limited.envelope = envelope
+        limited.load_schema = load
+        limited.path_schema = path
+        limited.path_failure = path_failure
+        limited.location = location
+        limited.dump_schema = dump
+        limited.caller = caller
+        limited.failures = tuple(failures)
+        limited.limits = (*envelope.limits, *limits)
+        limited.status = status
+        return limited
 
     return decorate
 
 
-def _load(schema: Schema | None, raw: dict) -> dict:
+def _load(schema: Schema | None, location: str) -> dict:
     if schema is None:
-        return {key: raw[key] for key in ("api_key",) if key in raw}
+        return {}
+    return dict(inputs.load(schema, location, request))
+
+
+def _load_path(schema: Schema, failure: type[Failure]) -> dict:
     try:
-        return schema.load(raw)
-    except ValidationError as error:
-        raise params_failure(error) from None
+        return inputs.load(schema, "view_args", request)
+    except (IncompleteParamsFailure, InvalidParamsFailure):
+        raise failure() from None
 
 
-def _credentials(data: dict) -> dict:
-    api_key = data.pop("api_key", None)
-    if api_key is None:
-        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and value.strip():
-            api_key = value.strip()
+def _credentials(req: Request) -> auth.Credentials:
+    scheme, _, value = req.headers.get("Authorization", "").partition(" ")
+    bearer = value.strip() if scheme.lower() == "bearer" else ""
     # An empty session (no cookie) is not read, so it is not marked as accessed either.
     user_id = session.get("user_id") if session else None
-    return {
-        "api_key": api_key,
-        "session_user_id": user_id if isinstance(user_id, int) else None,
-    }
-
-
-def params_failure(error: ValidationError) -> Failure:
-    """A schema's complaint as a named failure: missing or blank values are
-    `incomplete_params_failure`, anything else `invalid_params_failure`."""
-    problems = list(_flatten(error.messages))
-    incomplete = all(message in INCOMPLETE_MESSAGES for _, message in problems)
-    cls = IncompleteParamsFailure if incomplete else InvalidParamsFailure
-    text = "; ".join(f"{field}: {message}" if field else message for field, message in problems)
-    return cls(text[:500], details={field or "_": message for field, message in problems})
-
-
-def _flatten(messages, field: str = ""):
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            name = str(key) if key != "_schema" else ""
-            yield from _flatten(value, f"{field}.{name}" if field and name else field or name)
-    elif isinstance(messages, list | tuple):
-        for item in messages:
-            yield from _flatten(item, field)
-    else:
-        yield field, str(messages)
-
-
-def compile_dump(schema: Schema) -> Callable[[Any], Any]:
-    """`schema.dump`, with marshmallow's per-object, per-field dispatch worked out once.
-
-    marshmallow resolves accessors, defaults and nested schemas anew for every field of
-    every object, which on a page of twenty pastes takes longer than reading them from the
-    database. The function returned walks the same `dump_fields` in the same order and
-    converts each value with the field's own `_serialize`, recursing into `Nested` and
-    `List(Nested)`, so the output is the same; anything it does not model (dump hooks, a
-    custom accessor or dict class, a field overriding `serialize` or `get_value`) falls
-    back to marshmallow itself.
-    """
-    dump_one = _compile_schema(schema)
-    if dump_one is None:
-        return schema.dump
-    if not schema.many:
-        return dump_one
-    return lambda objs: dump_one(objs) if objs is None else [dump_one(obj) for obj in objs]
-
-
-def _compile_schema(schema: Schema) -> Callable[[Any], dict] | None:
-    if (
-        schema._hooks[PRE_DUMP]
-        or schema._hooks[POST_DUMP]
-        or type(schema).get_attribute is not Schema.get_attribute
-        or schema.dict_class is not dict
-    ):
-        return None
-    steps = [
-        (name if field.data_key is None else field.data_key, _compile_field(schema, name, field))
-        for name, field in schema.dump_fields.items()
-    ]
-
-    def dump_one(obj) -> dict:
-        result = {}
-        for key, serialize in steps:
-            value = serialize(obj)
-            if value is not missing:
-                result[key] = value
-        return result
-
-    return dump_one
-
-
-def _compile_field(schema: Schema, name: str, field: fields.Field) -> Callable[[Any], Any]:
-    def generic(obj):
-        return field.serialize(name, obj, accessor=schema.get_attribute)
-
-    if type(field).serialize is not fields.Field.serialize or (
-        type(field).get_value is not fields.Field.get_value
-    ):
-        return generic
-    if type(field)._serialize is fields.Method._serialize and field._serialize_method:
-        return field._serialize_method  # the schema's method, called with the object
-    convert = _compile_value(field, name)
-    if convert is None:
-        return generic
-    if not field._CHECK_ATTRIBUTE:  # Function: it reads the object itself
-        return lambda obj: convert(None, obj)
-    key = name if field.attribute is None else field.attribute
-    default = field.dump_default
-    dotted = "." in key
-    same = _unchanged_type(field)
-
-    def serialize(obj):
-        # marshmallow's `utils.get_value`, minus its detour for plain objects.
-        if dotted or _reads_by_key(type(obj)):
-            value = get_value(obj, key, missing)
-        else:
-            value = getattr(obj, key, missing)
-        if value is missing:
-            value = default() if callable(default) else default
-            if value is missing:
-                return missing
-        if same is not None and (value is None or type(value) is same):
-            return value  # what `convert` would return, one call sooner
-        return convert(value, obj)
-
-    return serialize
-
-
-@functools.cache
-def _reads_by_key(cls: type) -> bool:
-    """Whether marshmallow reads fields of `cls` objects by key rather than by attribute;
-    asked of the class once, as `hasattr` on every object costs a raised AttributeError."""
-    return hasattr(cls, "__getitem__")
-
-
-def _compile_value(field: fields.Field, name: str) -> Callable[[Any, Any], Any] | None:
-    """How `field._serialize` converts a value, with nested schemas compiled too."""
-    if isinstance(field, fields.Nested) and type(field)._serialize is fields.Nested._serialize:
-        nested = field.schema
-        dump_one = _compile_schema(nested)
-        if dump_one is None:
-            return None
-        if nested.many or field.many:
-            return lambda value, obj: None if value is None else [dump_one(v) for v in value]
-        return lambda value, obj: None if value is None else dump_one(value)
-    if isinstance(field, fields.List) and type(field)._serialize is fields.List._serialize:
-        inner = _compile_value(field.inner, name)
-        if inner is None:
-            return None
-        return lambda value, obj: None if value is None else [inner(v, obj) for v in value]
-    convert = field._serialize
-    same = _unchanged_type(field)
-    if same is not None:
-        return lambda value, obj: (
-            value if value is None or type(value) is same else convert(value, name, obj)
-        )
-    return lambda value, obj: convert(value, name, obj)
-
-
-_UNCHANGED = {fields.String: str, fields.Integer: int, fields.Boolean: bool}
-
-
-def _unchanged_type(field: fields.Field) -> type | None:
-    """The type whose values (and None) `field` dumps as they are: a str for a String, an
-    int for an Integer, a bool for a Boolean; None for any other field."""
-    if getattr(field, "as_string", False):
-        return None
-    return _UNCHANGED.get(type(field))
+    return auth.Credentials(
+        bearer=bearer or None,
+        session_user_id=user_id if type(user_id) is int else None,
+        address=req.remote_addr,
+    )

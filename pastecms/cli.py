@@ -5,9 +5,9 @@ from flask import Flask
 from flask.cli import AppGroup
 from marshmallow import ValidationError
 
-from pastecms.api import params_failure
 from pastecms.errors import Failure
 from pastecms.extensions import db
+from pastecms.inputs import params_failure
 from pastecms.schemas.user import UserCreateIn
 from pastecms.services import paste as paste_service
 from pastecms.services import user as user_service

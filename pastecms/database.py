@@ -8,6 +8,7 @@ import time
 
 from flask import Flask
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 
 from pastecms.extensions import db
 
@@ -182,10 +183,29 @@ class TurnTakingCursor(sqlite3.Cursor):
 
 
 def engine_options(uri: str, pool_size: int) -> dict:
-    """SQLAlchemy engine options for the database at `uri`."""
+    """SQLAlchemy engine options for the database at `uri`.
+
+    Statement parameters are kept out of errors and logs (`hide_parameters`): they hold
+    paste contents and password hashes.
+    """
     if uri.startswith("sqlite"):
-        return {"connect_args": {"factory": TurnTakingConnection}}
-    return {"pool_size": pool_size, "pool_pre_ping": True}
+        return {"connect_args": {"factory": TurnTakingConnection}, "hide_parameters": True}
+    return {"pool_size": pool_size, "pool_pre_ping": True, "hide_parameters": True}
+
+
+# SQLSTATE of a unique violation (PostgreSQL and the standard), and SQLite's names for
+# the same (a unique index, or a primary key).
+_UNIQUE_SQLSTATE = "23505"
+_UNIQUE_SQLITE = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
+
+
+def is_unique_violation(error: IntegrityError) -> bool:
+    """Whether an IntegrityError is a unique constraint refusing a duplicate (a race for
+    a name), rather than any other broken constraint (a bug)."""
+    original = error.orig
+    if getattr(original, "sqlstate", None) == _UNIQUE_SQLSTATE:
+        return True
+    return getattr(original, "sqlite_errorname", None) in _UNIQUE_SQLITE
 
 
 def init_app(app: Flask) -> None:

@@ -6,7 +6,10 @@ A service refuses by raising one of these; each face's envelope renders it. A
 
 
 class Failure(Exception):
-    """A refusal with a stable name, an HTTP status and a message safe to show."""
+    """A refusal with a stable name, an HTTP status and a message safe to show.
+
+    Not raised itself: every refusal is one of the named subclasses below.
+    """
 
     failure_name = "undefined_failure"
     status = 500
@@ -20,7 +23,10 @@ class Failure(Exception):
 
 
 class UndefinedFailure(Failure):
-    pass
+    """Anything unexpected: the app's one handler logs the exception and answers this,
+    without the exception's text."""
+
+    failure_name, status = "undefined_failure", 500
 
 
 class AuthFailure(Failure):
@@ -118,6 +124,11 @@ class RateLimitFailure(Failure):
     message = "Too many requests; retry later."
 
 
+class ServiceUnavailableFailure(Failure):
+    failure_name, status = "service_unavailable_failure", 503
+    message = "A service this server depends on is unavailable; retry later."
+
+
 class NotFoundFailure(Failure):
     failure_name, status = "not_found_failure", 404
     message = "There is nothing at this URL."
@@ -128,13 +139,16 @@ class MethodNotAllowedFailure(Failure):
     message = "This URL does not accept that method."
 
 
-def _catalogue(root):
+def _catalogue(root) -> dict:
     found = {}
-    for cls in root.__subclasses__():
-        found[cls.failure_name] = cls
-        found.update(_catalogue(cls))
+    waiting = list(root.__subclasses__())
+    while waiting:
+        cls = waiting.pop()
+        if found.setdefault(cls.failure_name, cls) is not cls:
+            raise TypeError(f"two failures are named {cls.failure_name!r}")
+        waiting.extend(cls.__subclasses__())
     return found
 
 
-#: failure_name -> Failure class, for documentation and tests.
-CATALOGUE = {"undefined_failure": Failure, **_catalogue(Failure)}
+#: failure_name -> Failure class, for documentation and tests. Every name is one class.
+CATALOGUE = _catalogue(Failure)

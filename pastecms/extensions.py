@@ -1,7 +1,5 @@
 """Extensions, created unbound here and bound to an app in `create_app()`."""
 
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -27,5 +25,4 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 csrf = CSRFProtect()
-# Limits are declared per view; the key is the client address after ProxyFix.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Rate limits: one Flask-Limiter per app, made in `create_app()` (`pastecms.ratelimit`).

@@ -1,13 +1,13 @@
 """The API's OpenAPI 3 description, generated, never written by hand.
 
-It walks `app.url_map`, reads what `@endpoint` recorded on each `/api` view (envelope,
-In and Out schemas, caller, failures, success status), converts the schemas with
-apispec's marshmallow plugin, and gives every route one failure body per status whose
-`failure_name` is an enum of exactly the names that route can answer with there. The
-document is built once per app, on first use, and cached in `app.extensions`.
-
-A face describes itself here (`FACES`): how its envelope wraps a success and writes a
-failure.
+It walks `app.url_map`, reads what `@endpoint` recorded on each view (envelope, In and
+Out schemas and where the input is read from, caller, failures, rate limits, success
+status), converts the schemas with apispec's marshmallow plugin, and asks each view's
+envelope how its face wraps a success and writes a failure, and with which HTTP status.
+Every route gets one response per status; a failure's `failure_name` is an enum of
+exactly the names that route can answer with there. Faces are found through the
+envelopes the app registered; this module names none. The document is built once per
+app, on first use, and cached in `app.extensions`.
 """
 
 import json
@@ -18,10 +18,9 @@ from collections.abc import Callable, Iterator
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, current_app
-from flask_limiter.util import get_qualified_name
 from marshmallow import Schema, fields, validate
 
-from pastecms.api import REQUIRED
+from pastecms.api import OPTIONAL, envelopes
 from pastecms.errors import (
     AuthFailure,
     Failure,
@@ -30,8 +29,10 @@ from pastecms.errors import (
     MethodNotAllowedFailure,
     PayloadTooLargeFailure,
     RateLimitFailure,
+    ServiceUnavailableFailure,
+    TokenExpiredFailure,
+    UndefinedFailure,
 )
-from pastecms.extensions import limiter
 from pastecms.schemas.fields import (
     INT64_MAX,
     MAX_UNIX_TIME,
@@ -41,80 +42,41 @@ from pastecms.schemas.fields import (
     Text,
     UnixTime,
 )
-from pastecms.views.envelopes import ModernPaste
 
 OPENAPI_VERSION = "3.0.3"
-PREFIX = "/api"
 JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
 
-#: Failures any endpoint can answer, whatever it declares: a body that is missing fields,
-#: malformed or too large, an `api_key` that is not valid, a wrong verb on its path, and
-#: the unexpected. A view's own `failures` and its rate limit are added to these.
+#: Failures any endpoint can answer, whatever it declares: input that is missing,
+#: malformed or too large, a credential that is not valid or has expired, a wrong verb
+#: on its path, and the unexpected. A view's own `failures` and its rate limit are added.
 GENERIC_FAILURES: tuple[type[Failure], ...] = (
     IncompleteParamsFailure,
     InvalidParamsFailure,
     AuthFailure,
+    TokenExpiredFailure,
     MethodNotAllowedFailure,
     PayloadTooLargeFailure,
-    Failure,
+    UndefinedFailure,
 )
 
+#: The credentials every face accepts; a face adds its own (`Envelope.security_schemes`).
 SECURITY_SCHEMES = {
     "apiKey": {
         "type": "http",
         "scheme": "bearer",
         "description": (
-            "An API key, sent as `Authorization: Bearer <key>`, or as `api_key` in the JSON "
-            "body (the paste face's own way). A key that is given but not valid is an "
-            "`auth_failure`, never a silent fall back to anonymous."
+            "An API key or a JWT access token from `POST /api/auth/auth`, sent as "
+            "`Authorization: Bearer <key>`. The paste face also takes the key as `api_key` "
+            "in the JSON body. A credential that is given but not valid is an "
+            "`auth_failure`, never a silent fall back to anonymous; an expired access "
+            "token is a `token_expired_failure` (HTTP 440): renew it and retry."
         ),
     },
 }
 
 _EXTENSION_KEY = "pastecms.openapi"
-
-
-# -- faces ------------------------------------------------------------------------------
-
-
-class PasteFace:
-    """Seed 003's envelope: flat successes, failures named as `failure_name` and `failure`."""
-
-    def success(self, out: dict) -> dict:
-        properties = {
-            "success": {"type": "boolean", "enum": [True]},
-            "message": {"type": "string", "nullable": True, "description": "Always null."},
-            **out.get("properties", {}),
-        }
-        return {
-            "type": "object",
-            "properties": properties,
-            "required": list(properties),
-            "additionalProperties": False,
-        }
-
-    def failure(self, names: list[str]) -> dict:
-        name = {"type": "string", "enum": names}
-        return {
-            "type": "object",
-            "properties": {
-                "success": {"type": "boolean", "enum": [False]},
-                "message": {"type": "string", "description": "Safe to show to a person."},
-                "failure_name": {**name, "description": "What went wrong; stable."},
-                "failure": {**name, "description": "The same name again (Modern Paste's key)."},
-                "details": {
-                    "type": "object",
-                    "additionalProperties": {"type": "string"},
-                    "description": "For a parameter failure: what is wrong, per field.",
-                },
-            },
-            "required": ["success", "message", "failure_name", "failure"],
-            "additionalProperties": False,
-        }
-
-
-#: Envelope class -> its description. A new face adds its entry here.
-FACES = {ModernPaste: PasteFace()}
 
 
 # -- the app's description --------------------------------------------------------------
@@ -130,10 +92,12 @@ def description(app: Flask | None = None) -> dict:
     return cached
 
 
-def api_rules(app: Flask) -> Iterator:
-    """Every URL rule under /api, in a stable order."""
+def described_rules(app: Flask) -> Iterator:
+    """Every URL rule whose view is described, in a stable order: the API faces'
+    endpoints and the views that say what they answer (`document`)."""
     for rule in sorted(app.url_map.iter_rules(), key=lambda rule: (rule.rule, rule.endpoint)):
-        if rule.rule == PREFIX or rule.rule.startswith(PREFIX + "/"):
+        view = app.view_functions[rule.endpoint]
+        if hasattr(view, "openapi") or (hasattr(view, "envelope") and view.envelope.in_openapi):
             yield rule
 
 
@@ -142,11 +106,15 @@ def methods(rule) -> list[str]:
     return sorted(rule.methods - {"HEAD", "OPTIONS"})
 
 
-def failures_of(app: Flask, rule, view) -> list[type[Failure]]:
+def failures_of(app: Flask, view) -> list[type[Failure]]:
     """Every failure one @endpoint view can answer with: generic ones, its own, 429."""
     found = [*GENERIC_FAILURES, *view.failures]
-    if _rate_limited(app, rule, view):
+    if view.path_schema is not None:
+        found.append(view.path_failure)
+    if view.limits:
         found.append(RateLimitFailure)
+        if app.config.get("RATELIMIT_FAIL_CLOSED"):
+            found.append(ServiceUnavailableFailure)
     unique = {}
     for failure in found:
         unique.setdefault(failure.failure_name, failure)
@@ -164,24 +132,24 @@ def new_spec(app: Flask) -> tuple[APISpec, MarshmallowPlugin]:
         info={
             "description": (
                 "Generated from the marshmallow schemas that validate each request and "
-                "shape each response. Every request is a JSON object (an empty body counts "
-                "as `{}`); unknown keys are ignored. Every failure is JSON with a "
-                "`failure_name` from one catalogue."
+                "shape each response. Each face speaks its own wire dialect (its success "
+                "and failure bodies are described per route); every failure carries a "
+                "`failure_name` from one catalogue. Unknown keys are ignored."
             )
         },
     )
     _register_field_types(plugin)
-    for name, scheme in SECURITY_SCHEMES.items():
+    schemes = dict(SECURITY_SCHEMES)
+    schemes["session"] = {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": app.config["SESSION_COOKIE_NAME"],
+        "description": "The cookie /api/authentication/login sets (and the web form's).",
+    }
+    for envelope in envelopes(app):
+        schemes.update(envelope.security_schemes)
+    for name, scheme in schemes.items():
         spec.components.security_scheme(name, scheme)
-    spec.components.security_scheme(
-        "session",
-        {
-            "type": "apiKey",
-            "in": "cookie",
-            "name": app.config["SESSION_COOKIE_NAME"],
-            "description": "The cookie /api/authentication/login sets (and the web form's).",
-        },
-    )
     return spec, plugin
 
 
@@ -190,23 +158,21 @@ def build(app: Flask) -> dict:
     out_schemas: set[type[Schema]] = set()
     in_schemas: set[type[Schema]] = set()
     paths: dict[str, dict] = defaultdict(dict)
-    for rule in api_rules(app):
+    for rule in described_rules(app):
         view = app.view_functions[rule.endpoint]
-        path, parameters = _openapi_path(rule)
+        path = _openapi_path(rule)
         for method in methods(rule):
-            if hasattr(view, "envelope") and type(view.envelope) in FACES:
-                operation = _endpoint_operation(app, plugin, rule, view)
+            if hasattr(view, "envelope"):
+                operation = _endpoint_operation(app, plugin, rule, view, method)
                 if view.load_schema is not None:
                     in_schemas.update(_reachable(view.load_schema))
                 if view.dump_schema is not None:
                     out_schemas.update(_reachable(view.dump_schema))
-            elif hasattr(view, "openapi"):
-                operation = _plain_operation(rule, view)
             else:
-                # Undescribed: tests/test_openapi.py fails on the missing route.
-                continue
-            if parameters:
-                operation["parameters"] = parameters
+                operation = _plain_operation(rule, view)
+                operation["parameters"] = _path_parameters(rule)
+            if not operation.get("parameters"):
+                operation.pop("parameters", None)
             paths[path][method.lower()] = operation
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
@@ -222,26 +188,27 @@ def build(app: Flask) -> dict:
     return document
 
 
-def _endpoint_operation(app: Flask, plugin: MarshmallowPlugin, rule, view) -> dict:
-    face = FACES[type(view.envelope)]
+def _endpoint_operation(app: Flask, plugin: MarshmallowPlugin, rule, view, method) -> dict:
+    envelope = view.envelope
     summary, _, details = (view.__doc__ or "").strip().partition("\n")
     out = plugin.converter.schema2jsonschema(view.dump_schema) if view.dump_schema else {}
-    responses = {
-        str(view.status): {
-            "description": "Success.",
-            "content": {JSON: {"schema": face.success(out)}},
-        }
-    }
+    success = envelope.describe_success(out)
     by_status = defaultdict(list)
-    for failure in failures_of(app, rule, view):
-        by_status[failure.status].append(failure)
-    for status in sorted(by_status):
-        group = by_status[status]
+    for failure in failures_of(app, view):
+        by_status[envelope.status_of(failure)].append(failure)
+    responses = {}
+    for status in sorted({view.status, *by_status}):
+        group = by_status.get(status, [])
+        bodies = [envelope.describe_failure([f.failure_name for f in group])] if group else []
+        texts = [f"`{f.failure_name}`: {f.message}" for f in group]
+        if status == view.status:
+            bodies.insert(0, success)
+            texts.insert(0, "Success.")
         responses[str(status)] = {
-            "description": " ".join(f"`{f.failure_name}`: {f.message}" for f in group),
-            "content": {JSON: {"schema": face.failure([f.failure_name for f in group])}},
+            "description": " ".join(texts),
+            "content": {JSON: {"schema": bodies[0] if len(bodies) == 1 else {"oneOf": bodies}}},
         }
-        if status == 429:
+        if any(f is RateLimitFailure for f in group):
             responses[str(status)]["headers"] = {
                 "Retry-After": {
                     "description": "Seconds until the limit resets.",
@@ -249,23 +216,42 @@ def _endpoint_operation(app: Flask, plugin: MarshmallowPlugin, rule, view) -> di
                 }
             }
     security = [{"apiKey": []}, {"session": []}]
-    if view.caller != REQUIRED:
+    security += [{name: []} for name in envelope.security_schemes]
+    if view.caller == OPTIONAL:
         security.insert(0, {})
     operation = {
-        "operationId": rule.endpoint,
+        "operationId": rule.endpoint if len(methods(rule)) == 1 else f"{rule.endpoint}.{method}",
         "summary": summary.strip(),
         "description": " ".join(details.split()),
-        "tags": [_tag(rule.rule)],
+        "tags": [envelope.name],
         "security": security,
         "x-caller": view.caller,
         "responses": responses,
+        "parameters": _path_parameters(rule, plugin, view.path_schema),
     }
     if view.load_schema is not None:
-        operation["requestBody"] = {
-            "required": False,
-            "content": {JSON: {"schema": view.load_schema}},
-        }
+        location = view.location or envelope.input_location(method)
+        _describe_input(plugin, operation, view.load_schema, location, method)
     return operation
+
+
+def _describe_input(plugin, operation: dict, schema, location: str, method: str) -> None:
+    """Document a view's In schema where the request carries it."""
+    if location == "params":
+        location = "query" if method in ("GET", "DELETE") else "params"
+    if location == "query":
+        operation["parameters"] += plugin.converter.schema2parameters(schema, location="query")
+        return
+    content_types = {
+        "json": [JSON],
+        "form": [FORM],
+        "form_and_files": [MULTIPART],
+        "params": [FORM, JSON],
+    }[location]
+    operation["requestBody"] = {
+        "required": False,
+        "content": {content_type: {"schema": schema} for content_type in content_types},
+    }
 
 
 def _plain_operation(rule, view) -> dict:
@@ -276,7 +262,7 @@ def _plain_operation(rule, view) -> dict:
         "operationId": rule.endpoint,
         "summary": summary.strip(),
         "description": " ".join(details.split()),
-        "tags": [_tag(rule.rule)],
+        "tags": ["reference"],
         "security": [{}],
         "responses": {
             "200": {"description": "Success.", "content": {content_type: {"schema": schema}}}
@@ -294,36 +280,28 @@ def document(content_type: str, schema: dict) -> Callable:
     return decorate
 
 
-def _tag(path: str) -> str:
-    parts = path.strip("/").split("/")
-    return parts[1] if len(parts) > 2 else "reference"
-
-
 _CONVERTER_TYPES = {"int": "integer", "float": "number"}
 _RULE_PART = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 
 
-def _openapi_path(rule) -> tuple[str, list[dict]]:
-    """`/x/<int:id>` as `/x/{id}`, with its path parameters."""
-    parameters = []
-    for match in _RULE_PART.finditer(rule.rule):
-        kind = _CONVERTER_TYPES.get(match["converter"] or "", "string")
-        parameters.append(
-            {"name": match["name"], "in": "path", "required": True, "schema": {"type": kind}}
-        )
-    return _RULE_PART.sub(lambda match: "{" + match["name"] + "}", rule.rule), parameters
+def _openapi_path(rule) -> str:
+    """`/x/<int:id>` as `/x/{id}`."""
+    return _RULE_PART.sub(lambda match: "{" + match["name"] + "}", rule.rule)
 
 
-def _rate_limited(app: Flask, rule, view) -> bool:
-    """Whether any Flask-Limiter limit can apply to this view."""
-    manager = limiter.limit_manager
-    blueprint = rule.endpoint.rpartition(".")[0]
-    return bool(
-        manager.decorated_limits(get_qualified_name(view))
-        or manager.application_limits
-        or manager.default_limits
-        or (blueprint and manager.blueprint_limits(app, blueprint))
-    )
+def _path_parameters(rule, plugin=None, schema=None) -> list[dict]:
+    """The rule's path parameters: from the view's path schema when it has one."""
+    if schema is not None:
+        return plugin.converter.schema2parameters(schema, location="path")
+    return [
+        {
+            "name": match["name"],
+            "in": "path",
+            "required": True,
+            "schema": {"type": _CONVERTER_TYPES.get(match["converter"] or "", "string")},
+        }
+        for match in _RULE_PART.finditer(rule.rule)
+    ]
 
 
 def _schema_name(schema) -> str:
@@ -335,7 +313,7 @@ def _reachable(schema) -> set[type[Schema]]:
     """A schema class and every schema class nested in it, at any depth."""
     cls = schema if isinstance(schema, type) else type(schema)
     found = {cls}
-    for field in cls._declared_fields.values():
+    for field in cls().fields.values():
         while isinstance(field, fields.List):
             field = field.inner
         if isinstance(field, fields.Nested):
@@ -406,22 +384,10 @@ def reference(document: dict) -> list[dict]:
     operations = []
     for path, item in document["paths"].items():
         for method, operation in item.items():
-            body = operation.get("requestBody", {}).get("content", {}).get(JSON, {})
-            responses = operation["responses"]
-            success_status = min(responses, key=int)
-            success = responses[success_status]
-            success_content = next(iter(success["content"].items()))
-            failures = [
-                {
-                    "status": status,
-                    "names": response["content"][JSON]["schema"]["properties"]["failure_name"][
-                        "enum"
-                    ],
-                    "description": response["description"],
-                }
-                for status, response in responses.items()
-                if int(status) >= 400
-            ]
+            body_types = operation.get("requestBody", {}).get("content", {})
+            body_type = next(iter(body_types), None)
+            success, failures = _outcomes(operation["responses"], components)
+            parameters = operation.get("parameters", [])
             operations.append(
                 {
                     "id": operation["operationId"].replace(".", "-"),
@@ -432,17 +398,57 @@ def reference(document: dict) -> list[dict]:
                     "description": operation.get("description", ""),
                     "auth": _auth_text(operation),
                     "path_parameters": [
-                        {"name": p["name"], "type": p["schema"]["type"], "required": True}
-                        for p in operation.get("parameters", [])
+                        {"name": p["name"], "type": _type_text(p["schema"], components)}
+                        for p in parameters
+                        if p["in"] == "path"
                     ],
-                    "parameters": list(_rows(body.get("schema"), components)) if body else [],
-                    "success_status": success_status,
-                    "success_type": success_content[0],
-                    "success_fields": list(_rows(success_content[1]["schema"], components)),
+                    "query_parameters": [
+                        {
+                            "name": p["name"],
+                            "type": _type_text(p["schema"], components),
+                            "required": p.get("required", False),
+                            "constraints": _constraints(p["schema"]),
+                            "description": p.get("description", "")
+                            or p["schema"].get("description", ""),
+                            "default": json.dumps(p["schema"]["default"])
+                            if "default" in p["schema"]
+                            else "",
+                        }
+                        for p in parameters
+                        if p["in"] == "query"
+                    ],
+                    "body_types": list(body_types),
+                    "parameters": list(_rows(body_types[body_type]["schema"], components))
+                    if body_type
+                    else [],
+                    **success,
                     "failures": failures,
                 }
             )
     return operations
+
+
+def _outcomes(responses: dict, components: dict) -> tuple[dict, list[dict]]:
+    """An operation's success (status, content type, fields) and its failures per status.
+    A face that answers failures with its success status lists both under one status."""
+    success: dict = {}
+    failures = []
+    for status, response in responses.items():
+        content_type, media = next(iter(response["content"].items()))
+        schema = media["schema"]
+        for body in schema.get("oneOf", [schema]):
+            body = _resolve(body, components)
+            names = body.get("properties", {}).get("failure_name", {}).get("enum")
+            if names:
+                description = response["description"].removeprefix("Success. ")
+                failures.append({"status": status, "names": names, "description": description})
+            elif not success:
+                success = {
+                    "success_status": status,
+                    "success_type": content_type,
+                    "success_fields": list(_rows(body, components)),
+                }
+    return success, failures
 
 
 def _auth_text(operation: dict) -> str:

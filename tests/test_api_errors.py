@@ -3,7 +3,11 @@
 import logging
 
 import pytest
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 
+from pastecms.extensions import db
+from pastecms.models import User
 from pastecms.services import paste as paste_service
 
 
@@ -128,6 +132,39 @@ def test_unexpected_error_is_a_500_that_tells_nothing_and_is_logged(
     (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert "abc123" in record.getMessage()
     assert record.exc_info[0] is RuntimeError
+
+
+def test_a_broken_constraint_other_than_unique_is_a_logged_500(
+    app, client, db_rows, monkeypatch, caplog
+):
+    """Only a unique violation is a race another request won (`conflict_failure`); any
+    other constraint that refuses a write is a bug."""
+
+    def broken(*args, **kwargs):
+        db.session.execute(insert(User).values(username="x", password_hash=None))
+
+    monkeypatch.setattr(paste_service, "recent", broken)
+    before = db_rows()
+    with caplog.at_level(logging.ERROR, logger="pastecms"):
+        response = client.post("/api/paste/recent", json={})
+    assert_failure(response, "undefined_failure", 500)
+    assert "password_hash" not in response.text
+    assert db_rows() == before
+    (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert record.exc_info[0] is IntegrityError
+
+
+def test_a_unique_violation_is_a_conflict(client, make_user, db_rows, monkeypatch):
+    make_user("alice")
+
+    def racing(*args, **kwargs):
+        db.session.execute(insert(User).values(username="ALICE", password_hash="x"))
+
+    monkeypatch.setattr(paste_service, "recent", racing)
+    before = db_rows()
+    response = client.post("/api/paste/recent", json={})
+    assert_failure(response, "conflict_failure", 409)
+    assert db_rows() == before
 
 
 def test_every_response_carries_a_request_id(client):

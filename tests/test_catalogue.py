@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from pastecms import errors
 from pastecms.errors import CATALOGUE
 from pastecms.services import paste as paste_service
 from pastecms.services import user as user_service
@@ -74,6 +75,15 @@ def _rate_limit(ctx):
     return _submit(client)
 
 
+def _limit_storage_down(ctx):
+    # Nothing listens on port 1; failing closed, a request that cannot be counted is
+    # refused rather than let through.
+    client = ctx.make_app(
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0", RATELIMIT_FAIL_CLOSED=True
+    ).test_client()
+    return _submit(client)
+
+
 TRIGGERS = {
     "undefined_failure": _undefined,
     "auth_failure": lambda ctx: ctx.client.post("/api/paste/user", json={}),
@@ -112,6 +122,7 @@ TRIGGERS = {
         ctx.make_app(MAX_CONTENT_LENGTH=100).test_client(), title="t" * 200
     ),
     "rate_limit_failure": _rate_limit,
+    "service_unavailable_failure": _limit_storage_down,
     "not_found_failure": lambda ctx: ctx.client.post("/api/paste/nothing", json={}),
     "method_not_allowed_failure": lambda ctx: ctx.client.get("/api/paste/submit"),
 }
@@ -146,6 +157,30 @@ def test_failure_is_answered_with_its_catalogue_status(
 def test_failure_names_follow_the_convention(failure_name):
     failure = CATALOGUE[failure_name]
     assert re.fullmatch(r"[a-z]+(_[a-z]+)*_failure", failure_name)
-    assert failure.failure_name == failure_name
     assert 400 <= failure.status <= 599
     assert failure.message
+
+
+def test_every_failure_class_in_errors_is_catalogued_under_its_own_name():
+    defined = [
+        value
+        for value in vars(errors).values()
+        if isinstance(value, type) and issubclass(value, errors.Failure)
+    ]
+    # The base class is the only one not catalogued: nothing raises it.
+    assert {cls for cls in defined if cls is not errors.Failure} == set(CATALOGUE.values())
+    assert CATALOGUE["undefined_failure"] is errors.UndefinedFailure
+
+
+def test_two_failures_may_not_share_a_name():
+    class Root(errors.Failure):
+        failure_name, status = "root_failure", 400
+
+    class Twin(Root):
+        failure_name = "twin_failure"
+
+    class OtherTwin(Root):
+        failure_name = "twin_failure"
+
+    with pytest.raises(TypeError, match="twin_failure"):
+        errors._catalogue(Root)

@@ -33,5 +33,10 @@ def test_health_is_503_without_the_database(caplog, unreachable):
         with app.app_context():
             db.engine.dispose()
     assert response.status_code == 503
-    assert response.json == {"status": "unavailable", "database": False}
+    assert response.json == {
+        "status": "unavailable",
+        "database": False,
+        "failure_name": "service_unavailable_failure",
+        "message": "The database is unreachable.",
+    }
     assert "database unreachable" in caplog.text

@@ -8,11 +8,15 @@ import base64
 import binascii
 import math
 import re
+import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
-#: Messages that mean "missing", as opposed to "wrong"; see `api.params_failure`.
+#: Messages that mean "missing", as opposed to "wrong" (`inputs.params_failure`). Every
+#: In schema sets them on its fields itself (`InputSchema`), so the sorting never depends
+#: on the wording of marshmallow's defaults.
 MISSING = "Missing data for required field."
 NULL = "Field may not be null."
 BLANK = "Must not be blank."
@@ -23,6 +27,20 @@ INT64_MAX = 2**63 - 1
 MAX_UNIX_TIME = 253_402_300_799
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+class InputSchema(Schema):
+    """The base of every In schema: a missing or null value is reported with the
+    messages above, on every field, list items included."""
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        while field_obj is not None:
+            field_obj.error_messages = {
+                **field_obj.error_messages,
+                "required": MISSING,
+                "null": NULL,
+            }
+            field_obj = getattr(field_obj, "inner", None)
 
 
 def _with(validator, kwargs) -> list:
@@ -151,3 +169,70 @@ class Base64Bytes(fields.Field):
             return base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
             raise self.make_error("invalid") from None
+
+
+class _DumpMemo:
+    """A least-recently-used memo of dumped objects, bounded by the bytes they hold."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._items: OrderedDict = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found[0]
+        return None
+
+    def put(self, key, dumped: dict, size: int) -> None:
+        if size > self.max_bytes // 64:  # a few large objects would crowd out the rest
+            return
+        with self._lock:
+            previous = self._items.pop(key, None)
+            if previous is not None:
+                self._bytes -= previous[1]
+            self._items[key] = (dumped, size)
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, (_, evicted) = self._items.popitem(last=False)
+                self._bytes -= evicted
+
+
+class Remembered(fields.Nested):
+    """A nested object dumped once and remembered, with only the fields named in `fresh`
+    dumped anew each time: for lists that show the same objects request after request.
+
+    `revision(obj)` must change whenever anything but the `fresh` fields would dump
+    differently (None: never remember this object); `size(obj)` is roughly what
+    remembering it holds in memory. At most `max_bytes` are held per field.
+    """
+
+    def __init__(self, nested, *, revision, fresh: tuple[str, ...], size, max_bytes, **kwargs):
+        super().__init__(nested, **kwargs)
+        self._revision = revision
+        self._fresh = fresh
+        self._size = size
+        self._memo = _DumpMemo(max_bytes)
+
+    def _serialize(self, nested_obj, attr, obj, **kwargs):
+        if nested_obj is None or self.many:
+            return super()._serialize(nested_obj, attr, obj, **kwargs)
+        revision = self._revision(nested_obj)
+        if revision is None:
+            return super()._serialize(nested_obj, attr, obj, **kwargs)
+        dumped = self._memo.get(revision)
+        if dumped is None:
+            dumped = super()._serialize(nested_obj, attr, obj, **kwargs)
+            self._memo.put(revision, dumped, self._size(nested_obj))
+        schema = self.schema
+        result = dict(dumped)
+        for name in self._fresh:
+            field = schema.fields[name]
+            result[field.data_key or name] = field.serialize(
+                name, nested_obj, accessor=schema.get_attribute
+            )
+        return result

@@ -1,31 +1,29 @@
 """The paste face (seed 003): requests as Modern Paste clients send them, flat responses."""
 
-import functools
 import re
 
-from flask import current_app, g, request, url_for
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from pastecms.schemas.fields import (
     MAX_UNIX_TIME,
     Base64Bytes,
+    InputSchema,
     Integer,
     List,
     PasteId,
+    Remembered,
     Text,
     UnixTime,
 )
-from pastecms.services.ids import paste_ids
 
 ANONYMOUS = "Anonymous"
-_ID_SLOT = "PASTE-ID-SLOT"
 # validate.Regexp anchors only at the start (re.match): each pattern ends with \Z.
 _MIME_TYPE = re.compile(r"[\w.+-]+/[\w.+-]+\Z")
 _FILE_NAME = re.compile(r"[^/\\\x00-\x1f\x7f]+\Z")
 _LANGUAGE = re.compile(r"[\w+#.-]*\Z")
 
 
-class PasteFaceIn(Schema):
+class PasteFaceIn(InputSchema):
     """Every paste-face request: extra keys are ignored, `api_key` may authenticate."""
 
     class Meta:
@@ -39,25 +37,40 @@ class PasteFaceIn(Schema):
     )
 
 
-class AttachmentIn(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    file_name = Text(
-        data_key="name",
+def file_name_field(**options) -> Text:
+    """An attachment's file name: what a file system and a download header can take."""
+    return Text(
         required=True,
         max_length=255,
         validate=validate.Regexp(_FILE_NAME, error="Not a valid file name."),
+        **options,
     )
-    mime_type = Text(
+
+
+def mime_type_field(**options) -> Text:
+    return Text(
         max_length=255,
         load_default="application/octet-stream",
         validate=validate.Regexp(_MIME_TYPE, error="Not a valid MIME type."),
+        **options,
     )
+
+
+class AttachmentIn(InputSchema):
+    class Meta:
+        unknown = EXCLUDE
+
+    file_name = file_name_field(data_key="name")
+    mime_type = mime_type_field()
     data = Base64Bytes(required=True, metadata={"type": "string", "format": "byte"})
 
 
-class PasteSubmitIn(PasteFaceIn):
+class PasteFieldsIn(InputSchema):
+    """What a new paste is, however it is sent (the API, the web form)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
     contents = Text(required=True, max_length=16 * 1024 * 1024)
     title = Text(max_length=256, load_default=None, allow_none=True)
     language = Text(
@@ -67,6 +80,9 @@ class PasteSubmitIn(PasteFaceIn):
         validate=validate.Regexp(_LANGUAGE, error="Not a valid language name."),
     )
     password = Text(max_length=1024, load_default=None, allow_none=True)
+
+
+class PasteSubmitIn(PasteFaceIn, PasteFieldsIn):
     expiry_time = UnixTime(
         load_default=None,
         allow_none=True,
@@ -109,13 +125,22 @@ class UserPastesIn(PageIn):
     num_per_page = Integer(load_default=None, minimum=1, maximum=2**31, allow_none=True)
 
 
-class AttachmentOut(Schema):
+class RecordOut(Schema):
+    """An Out schema for the plain records the services return: a field is read as the
+    record's attribute of that name (marshmallow's own accessor first tries to read it
+    as a key, which for an object costs a failed lookup per field)."""
+
+    def get_attribute(self, obj, attr, default):
+        return getattr(obj, attr, default)
+
+
+class AttachmentOut(RecordOut):
     file_name = fields.String()
     file_size = fields.Integer()
     mime_type = fields.String()
 
 
-class PasteOut(Schema):
+class PasteOut(RecordOut):
     """A paste as the details endpoint shows it."""
 
     paste_id_repr = PasteId(
@@ -130,36 +155,12 @@ class PasteOut(Schema):
     is_active = fields.Boolean()
     is_password_protected = fields.Boolean()
     poster_username = fields.Method("get_poster_username", metadata={"type": "string"})
-    url = fields.Method("get_url", metadata={"type": "string", "format": "uri"})
+    url = fields.String(metadata={"format": "uri", "description": "The paste's web page."})
     attachments = fields.List(fields.Nested(AttachmentOut), attribute="listed_attachments")
 
     def get_poster_username(self, paste):
         poster = paste.poster
         return poster.username if poster is not None and poster.is_active else ANONYMOUS
-
-    def get_url(self, paste):
-        return paste_url(paste.public_id)
-
-
-def paste_url(public_id) -> str:
-    """The full URL of a paste's web page.
-
-    The URL of a paste page differs from another's only by the id, so a template is made
-    once per site root and the id put into it: `url_for` per paste would take longer than
-    reading a page of pastes from the database. Public ids are URL-safe as they are.
-    """
-    template = g.get("_paste_url_template")
-    if template is None:
-        template = _url_template(request.root_url, current_app.config["SERVER_NAME"])
-        g._paste_url_template = template
-    return template.replace(_ID_SLOT, str(public_id))
-
-
-@functools.lru_cache(maxsize=64)
-def _url_template(root_url: str, server_name: str | None) -> str:
-    # Keyed by what `url_for` reads besides the routes, which are the same in every app;
-    # bounded, as the Host header that root_url comes from is the client's to choose.
-    return url_for("web.show", paste_id=_ID_SLOT, _external=True)
 
 
 class PasteListedOut(PasteOut):
@@ -178,13 +179,20 @@ class PasteSubmittedOut(PasteOut):
 
 
 class PasteListOut(Schema):
-    pastes = fields.List(fields.Nested(PasteListedOut))
+    # The same pastes head every recent and top page: each is dumped once, and only its
+    # view count and URL (which follows the host asked) anew.
+    pastes = fields.List(
+        Remembered(
+            PasteListedOut,
+            revision=lambda paste: paste.revision,
+            fresh=("views", "url"),
+            size=lambda paste: len(paste.contents) + 1024,
+            max_bytes=8 * 1024 * 1024,
+        )
+    )
 
 
 class PasteRefOut(Schema):
-    paste_id = fields.Method(
-        "get_id_repr", metadata={"oneOf": [{"type": "string"}, {"type": "integer"}]}
+    paste_id = PasteId(
+        attribute="public_id", metadata={"oneOf": [{"type": "string"}, {"type": "integer"}]}
     )
-
-    def get_id_repr(self, paste):
-        return paste_ids().encode(paste.id)

@@ -1,11 +1,12 @@
-"""The web paste form, validated by the same field types as the API."""
+"""The web face's forms, validated by the same field types as the API."""
 
 from datetime import timedelta
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, ValidationError, fields, post_load
 
-from pastecms.schemas.fields import Text
-from pastecms.schemas.paste import AttachmentIn, PasteSubmitIn
+from pastecms.models import utcnow
+from pastecms.schemas.fields import InputSchema, List, PasteId, Text
+from pastecms.schemas.paste import PasteFieldsIn, file_name_field, mime_type_field
 
 #: Form choice -> lifetime; the form shows them in this order.
 EXPIRY_CHOICES = {
@@ -18,35 +19,66 @@ EXPIRY_CHOICES = {
 }
 
 
-class PasteFormIn(Schema):
-    class Meta:
-        unknown = EXCLUDE
+class Lifetime(fields.Field):
+    """One of EXPIRY_CHOICES on the wire; the absolute expiry it gives from now inside
+    (None for "never")."""
 
-    contents = PasteSubmitIn._declared_fields["contents"]
-    title = PasteSubmitIn._declared_fields["title"]
-    language = PasteSubmitIn._declared_fields["language"]
-    password = PasteSubmitIn._declared_fields["password"]
-    expires_in = Text(
-        max_length=8, load_default="never", validate=validate.OneOf(list(EXPIRY_CHOICES))
-    )
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or value not in EXPIRY_CHOICES:
+            raise ValidationError(f"Must be one of: {', '.join(EXPIRY_CHOICES)}.")
+        lifetime = EXPIRY_CHOICES[value]
+        return utcnow() + lifetime if lifetime else None
 
 
-class UnlockFormIn(Schema):
+class UploadIn(InputSchema):
+    """A file from a form's file input, held to the same name and type rules as the API."""
+
+    file_name = file_name_field(data_key="name")
+    mime_type = mime_type_field()
+    data = fields.Raw(required=True)
+
+
+class Upload(fields.Field):
+    """A file input's upload as `{file_name, mime_type, data}`; an input left empty (a
+    part without a file name) is None. The request's size limit bounds what is read."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not hasattr(value, "filename") or not hasattr(value, "read"):
+            raise ValidationError("Not a file upload.")
+        if not value.filename:
+            return None
+        return UploadIn().load(
+            {
+                "name": value.filename,
+                "mime_type": value.mimetype or "application/octet-stream",
+                "data": value.read(),
+            }
+        )
+
+
+class PasteFormIn(PasteFieldsIn):
+    expiry_time = Lifetime(data_key="expires_in", load_default=None)
+    attachments = List(Upload(), max_length=100, load_default=list)
+
+    @post_load
+    def drop_empty_uploads(self, data, **kwargs):
+        data["attachments"] = [item for item in data["attachments"] if item is not None]
+        return data
+
+
+class UnlockFormIn(InputSchema):
     class Meta:
         unknown = EXCLUDE
 
     password = Text(required=True, max_length=1024)
 
 
-class UploadIn(Schema):
-    """A file from the form's file input, held to the same name and type rules as the API."""
-
-    file_name = AttachmentIn._declared_fields["file_name"]
-    mime_type = AttachmentIn._declared_fields["mime_type"]
-    data = fields.Raw(required=True)
+class PastePathIn(InputSchema):
+    paste_id = PasteId(required=True)
 
 
-class AttachmentPathIn(Schema):
-    """The file name in an attachment URL, held to the rules names are stored under."""
+class AttachmentPathIn(PastePathIn):
+    """A paste page's attachment URL; a file name no attachment could be stored under
+    (NUL, a control character, too long) names none."""
 
-    file_name = AttachmentIn._declared_fields["file_name"]
+    file_name = file_name_field()

@@ -1,31 +1,110 @@
-"""Who is calling: one resolver for every face's credentials."""
+"""Who is calling: one resolver for every credential a request can carry.
+
+A request may carry an API key as a request parameter (in a JSON body, a query string
+or a form), an `Authorization: Bearer` header holding an API key or a JWT access token,
+and a session cookie. `resolve` turns them into one `Caller`; the precedence between
+them lives here and nowhere else.
+"""
+
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 
-from pastecms.errors import AuthFailure
+from pastecms.errors import AuthFailure, ForbiddenFailure
 from pastecms.extensions import db
 from pastecms.models import ApiKey, User
-from pastecms.services import secret
+from pastecms.services import secret, tokens
+
+API_KEY = "api_key"
+ACCESS_TOKEN = "access_token"
+SESSION = "session"
+
+MAX_API_KEY_LENGTH = 256
 
 
-def resolve(*, api_key: str | None = None, session_user_id: int | None = None) -> User | None:
-    """The active user behind the credentials, or None for an anonymous caller.
+@dataclass(frozen=True)
+class Credentials:
+    """What a request presents, as plain values (the request path gathers them)."""
 
-    An API key that is given but unknown, disabled or belongs to a deactivated user is an
-    `AuthFailure`, never a silent fall back to anonymous. A stale session is anonymous.
+    #: The value of `Authorization: Bearer <value>`: an API key or a JWT access token.
+    bearer: str | None = None
+    #: An API key sent as a request parameter.
+    api_key: str | None = None
+    #: The user id a signed session cookie holds.
+    session_user_id: int | None = None
+    #: The client's address (after the trusted proxies), for limits and likes.
+    address: str | None = None
+    #: The verified claims of a JWT bearer, once `screen` has checked it.
+    claims: dict | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The user behind a request (None when anonymous) and how they proved it."""
+
+    user: User | None = None
+    via: str | None = None
+    address: str | None = None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user is not None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user is not None and self.user.is_admin
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.id if self.user is not None else None
+
+
+ANONYMOUS = Caller()
+
+
+def screen(credentials: Credentials) -> Credentials:
+    """Check a JWT bearer before anything else is read: a token past its expiry is a
+    `TokenExpiredFailure` (HTTP 440, so the client renews and retries), any other bad
+    token an `AuthFailure`. Needs no query; returns the credentials with the claims."""
+    if credentials.bearer is not None and tokens.looks_like_jwt(credentials.bearer):
+        return replace(credentials, claims=tokens.decode(credentials.bearer, tokens.ACCESS))
+    return credentials
+
+
+def resolve(credentials: Credentials) -> Caller:
+    """The caller behind the credentials.
+
+    Precedence: an API key sent as a parameter, then the bearer (a JWT access token or
+    an API key), then the session; none of them is anonymous. A credential that is given
+    but not valid (unknown, disabled, its user deactivated) is an `AuthFailure`, never a
+    silent fall back to the next one or to anonymous; only a stale session is anonymous.
     """
-    if api_key is not None:
-        return user_for_api_key(api_key)
-    if session_user_id is not None:
-        user = db.session.get(User, session_user_id)
+    address = credentials.address
+    if credentials.api_key is not None:
+        return Caller(user_for_api_key(credentials.api_key), API_KEY, address)
+    if credentials.bearer is not None:
+        if credentials.claims is None:
+            credentials = screen(credentials)
+        if credentials.claims is not None:
+            return Caller(_user_for_claims(credentials.claims), ACCESS_TOKEN, address)
+        return Caller(user_for_api_key(credentials.bearer), API_KEY, address)
+    if credentials.session_user_id is not None:
+        user = db.session.get(User, credentials.session_user_id)
         if user is not None and user.is_active:
-            return user
-    return None
+            return Caller(user, SESSION, address)
+    return Caller(address=address)
 
 
-def user_for_api_key(api_key: str) -> User:
+def _user_for_claims(claims: dict) -> User:
+    user = db.session.get(User, claims["user_id"])
+    if user is None or not user.is_active:
+        raise AuthFailure("The token is not valid.")
+    return user
+
+
+def user_for_api_key(api_key) -> User:
     """The owner of an enabled API key; `AuthFailure` otherwise."""
-    if not isinstance(api_key, str) or not api_key or len(api_key) > 256:
+    if not isinstance(api_key, str) or not api_key or len(api_key) > MAX_API_KEY_LENGTH:
         raise AuthFailure("The API key is not valid.")
     key_hash = secret.hash_token(api_key)
     key = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == key_hash))
@@ -41,8 +120,17 @@ def user_for_api_key(api_key: str) -> User:
     return key.user
 
 
-def require(caller: User | None) -> User:
-    """`caller`, or `AuthFailure` when the request is anonymous."""
-    if caller is None:
+def require(caller: Caller) -> User:
+    """The caller's user, or `AuthFailure` when the request is anonymous."""
+    if caller.user is None:
         raise AuthFailure("This endpoint requires an API key or a login.")
-    return caller
+    return caller.user
+
+
+def require_admin(caller: Caller) -> User:
+    """The caller's user when an admin; `AuthFailure` when anonymous, else
+    `ForbiddenFailure`."""
+    user = require(caller)
+    if not user.is_admin:
+        raise ForbiddenFailure("Only an admin may do this.")
+    return user

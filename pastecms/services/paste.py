@@ -21,6 +21,7 @@ from pastecms.errors import (
 from pastecms.extensions import db
 from pastecms.models import Attachment, Paste, User, utcnow
 from pastecms.services import auth, secret
+from pastecms.services.auth import Caller
 from pastecms.services.ids import PasteIds, paste_ids
 
 DEFAULT_TITLE = "Untitled"
@@ -48,17 +49,18 @@ _POSTER_COLUMNS = (_USERS.c.username, _USERS.c.is_active)
 
 
 class PasteRecord:
-    """A paste as the read paths (details, lists, the web pages) return it: one row's
-    values as plain attributes, named as on `Paste`, so schemas and templates take either.
+    """A paste as every paste service returns it: one row's values as plain attributes,
+    named as on `Paste`.
 
-    Loading ORM entities costs more than running the query on these hot paths, and
-    nothing read there is changed afterwards, so they read Core rows.
+    Loading ORM entities costs more than running the query on the hot paths, and nothing
+    read there is changed afterwards, so the services read and write Core rows.
     """
 
     _KEYS = tuple(column.key for column in _PASTES.columns)
     # public_id: the id as the API and URLs show it (`services.ids`).
     # deactivation_token: set on a new paste only, the one time it is shown.
-    __slots__ = (*_KEYS, "public_id", "poster", "attachments", "deactivation_token")
+    # url: the paste's web page, set by the view that shows it (URLs are the views').
+    __slots__ = (*_KEYS, "public_id", "poster", "attachments", "deactivation_token", "url")
 
     is_password_protected = Paste.__dict__["is_password_protected"]
     listed_attachments = Paste.__dict__["listed_attachments"]
@@ -69,6 +71,15 @@ class PasteRecord:
         self.public_id = ids.encode(self.id)
         self.poster = poster
         self.attachments = []
+        self.url = None
+
+    @property
+    def revision(self) -> tuple:
+        """What tells this paste's stored values apart from any other's, its views and
+        state aside: ids are reused after a purge on some databases, but never with the
+        same random token; a new password, or the poster's state, makes a new revision.
+        The public id tells apart the id keys of different apps."""
+        return (self.public_id, self.deactivation_token_hash, self.password_hash, self.poster)
 
     @classmethod
     def from_row(cls, row, ids: PasteIds) -> "PasteRecord":
@@ -101,6 +112,7 @@ def _hot() -> dict:
     newest_first = (_PASTES.c.post_time.desc(), _PASTES.c.id.desc())
     return {
         "insert": insert(_PASTES).returning(*_PASTES.columns),
+        "live": select(*_PASTES.columns).where(_PASTES.c.id == bindparam("paste_id"), *live),
         "count_view": count_view,
         "count_open_view": count_view.where(_PASTES.c.password_hash.is_(None)),
         "poster": select(*_POSTER_COLUMNS).where(_USERS.c.id == bindparam("user_id")),
@@ -119,7 +131,7 @@ def _run_hot(name: str, params: dict):
 
 def submit(
     contents: str,
-    caller: User | None,
+    caller: Caller,
     *,
     title: str | None = None,
     language: str | None = None,
@@ -134,7 +146,8 @@ def submit(
     and `PasteAttachmentTooLargeFailure`.
     """
     config = current_app.config
-    if caller is None and config["REQUIRE_LOGIN_TO_PASTE"]:
+    user = caller.user
+    if user is None and config["REQUIRE_LOGIN_TO_PASTE"]:
         raise UnauthenticatedPastesDisabledFailure()
     if len(contents.encode("utf-8")) > config["MAX_PASTE_SIZE"]:
         raise PayloadTooLargeFailure(f"The paste is larger than {config['MAX_PASTE_SIZE']} bytes.")
@@ -148,7 +161,7 @@ def submit(
     row = _run_hot(
         "insert",
         {
-            "user_id": caller.id if caller else None,
+            "user_id": user.id if user else None,
             "title": title or DEFAULT_TITLE,
             "language": language or DEFAULT_LANGUAGE,
             "contents": contents,
@@ -161,7 +174,7 @@ def submit(
             "attachment_count": len(attachments),
         },
     ).first()
-    poster = Poster(caller.username, caller.is_active) if caller else None
+    poster = Poster(user.username, user.is_active) if user else None
     paste = PasteRecord(row, paste_ids(), poster)
     paste.attachments = [
         Attachment(
@@ -199,12 +212,13 @@ def _check_attachments(attachments: list[dict]) -> None:
             )
 
 
-def _get_live(public_id) -> Paste:
-    paste_id = paste_ids().decode(public_id)
-    paste = db.session.scalar(select(Paste).where(Paste.id == paste_id, *_live(utcnow())))
-    if paste is None:
+def _get_live(public_id) -> PasteRecord:
+    ids = paste_ids()
+    paste_id = ids.decode(public_id)
+    row = _run_hot("live", {"paste_id": paste_id, "now": utcnow()}).first()
+    if row is None:
         raise NonexistentPasteFailure()
-    return paste
+    return PasteRecord(row, ids)
 
 
 def read(public_id, password: str | None = None, *, unlocked: bool = False) -> PasteRecord:
@@ -262,7 +276,7 @@ def attachment(public_id, file_name: str, *, unlocked: bool = False) -> Attachme
     return found
 
 
-def for_user(caller: User | None, page_num: int = 0, num_per_page: int | None = None) -> list:
+def for_user(caller: Caller, page_num: int = 0, num_per_page: int | None = None) -> list:
     """The caller's live pastes, newest first; `AuthFailure` when anonymous.
 
     Without `num_per_page`, a page is as large as the server allows: the reference API
@@ -308,7 +322,7 @@ def _load_attachment_lists(pastes: list[PasteRecord]) -> None:
             by_id[row.paste_id].append(row)
 
 
-def deactivate(public_id, caller: User | None, deactivation_token: str | None = None) -> Paste:
+def deactivate(public_id, caller: Caller, deactivation_token: str | None = None) -> PasteRecord:
     """Deactivate a paste for its token holder, its owner or an admin.
 
     Raises `NonexistentPasteFailure`, `AuthFailure` (no or wrong token, anonymous) and
@@ -317,16 +331,16 @@ def deactivate(public_id, caller: User | None, deactivation_token: str | None = 
     paste = _get_live(public_id)
     # Either proof is enough: the owner's key works even beside a stale token.
     if not secret.token_matches(deactivation_token, paste.deactivation_token_hash) and not (
-        caller is not None and _owns(paste, caller)
+        caller.user is not None and _owns(paste, caller.user)
     ):
         if deactivation_token:
             raise AuthFailure("The deactivation token is not valid for this paste.")
         _require_owner(paste, caller)
-    paste.is_active = False
+    _update(paste, is_active=False)
     return paste
 
 
-def set_password(public_id, caller: User | None, password: str | None) -> Paste:
+def set_password(public_id, caller: Caller, password: str | None) -> PasteRecord:
     """Set, or with an empty or null password remove, the password of the caller's paste.
 
     Raises `AuthFailure` (anonymous), `NonexistentPasteFailure` and `ForbiddenFailure`.
@@ -334,15 +348,22 @@ def set_password(public_id, caller: User | None, password: str | None) -> Paste:
     auth.require(caller)
     paste = _get_live(public_id)
     _require_owner(paste, caller)
-    paste.password_hash = secret.hash_password(password) if password else None
+    _update(paste, password_hash=secret.hash_password(password) if password else None)
     return paste
 
 
-def _owns(paste: Paste, user: User) -> bool:
+def _update(paste: PasteRecord, **values) -> None:
+    """Store `values` on the paste's row, and on the record the caller gets back."""
+    db.session.execute(update(Paste).where(Paste.id == paste.id).values(**values))
+    for key, value in values.items():
+        setattr(paste, key, value)
+
+
+def _owns(paste: PasteRecord, user: User) -> bool:
     return paste.user_id == user.id or user.is_admin
 
 
-def _require_owner(paste: Paste, caller: User | None) -> None:
+def _require_owner(paste: PasteRecord, caller: Caller) -> None:
     if not _owns(paste, auth.require(caller)):
         raise ForbiddenFailure("You do not own this paste.")
 

@@ -1,1 +1,5 @@
-"""Faces: views translate between the wire and the services, and nothing more."""
+"""The faces' views. Each module's blueprint registers its face's envelope with the app."""
+
+from pastecms.views import docs, health, paste, user, web
+
+BLUEPRINTS = (paste.bp, user.bp, health.bp, web.bp, docs.bp)

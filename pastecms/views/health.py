@@ -1,22 +1,16 @@
 """GET /healthz: for load balancers and systemd watchdogs."""
 
-from flask import Blueprint, current_app
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from pastecms.api import endpoint
+from pastecms.errors import ServiceUnavailableFailure
+from pastecms.schemas.health import HealthOut
+from pastecms.services import health
+from pastecms.views.envelopes import operations
 
-from pastecms.extensions import db
-
-bp = Blueprint("health", __name__)
+bp = operations.blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-def healthz():
+@endpoint(operations, dump=HealthOut, failures=(ServiceUnavailableFailure,))
+def healthz(data, caller):
     """200 when the database answers, 503 when it does not."""
-    try:
-        db.session.execute(text("SELECT 1"))
-        db.session.rollback()
-    except SQLAlchemyError:
-        current_app.logger.warning("health check: database unreachable", exc_info=True)
-        db.session.rollback()
-        return {"status": "unavailable", "database": False}, 503
-    return {"status": "ok", "database": True}
+    return health.check()

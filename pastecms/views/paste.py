@@ -1,7 +1,5 @@
 """/api/paste/*: the Modern Paste paste API (seed 003)."""
 
-from flask import Blueprint, current_app
-
 from pastecms.api import REQUIRED, endpoint
 from pastecms.errors import (
     AuthFailure,
@@ -11,7 +9,7 @@ from pastecms.errors import (
     PasteAttachmentTooLargeFailure,
     UnauthenticatedPastesDisabledFailure,
 )
-from pastecms.extensions import limiter
+from pastecms.ratelimit import RateLimit
 from pastecms.schemas.paste import (
     PageIn,
     PasteDeactivateIn,
@@ -26,20 +24,20 @@ from pastecms.schemas.paste import (
 )
 from pastecms.services import paste as paste_service
 from pastecms.views.envelopes import modern_paste
+from pastecms.views.links import with_url, with_urls
 
-bp = Blueprint("paste_api", __name__, url_prefix="/api/paste")
+bp = modern_paste.blueprint("paste_api", __name__, url_prefix="/api/paste")
 
-
-def _submit_limit():
-    return current_app.config["RATELIMIT_SUBMIT"]
+#: One limit per client address over every way of creating a paste.
+SUBMIT_LIMIT = RateLimit("RATELIMIT_SUBMIT", scope="paste_submit")
 
 
 @bp.post("/submit")
-@limiter.limit(_submit_limit)
 @endpoint(
     modern_paste,
     load=PasteSubmitIn,
     dump=PasteSubmittedOut,
+    limits=(SUBMIT_LIMIT,),
     failures=(
         UnauthenticatedPastesDisabledFailure,
         PasteAttachmentsDisabledFailure,
@@ -48,7 +46,16 @@ def _submit_limit():
 )
 def submit(data, caller):
     """Create a paste, anonymous or the caller's; returns it with its deactivation token."""
-    return paste_service.submit(data.pop("contents"), caller, **data)
+    paste = paste_service.submit(
+        data["contents"],
+        caller,
+        title=data["title"],
+        language=data["language"],
+        password=data["password"],
+        expiry_time=data["expiry_time"],
+        attachments=data["attachments"],
+    )
+    return with_url(paste)
 
 
 @bp.post("/details")
@@ -60,14 +67,15 @@ def submit(data, caller):
 )
 def details(data, caller):
     """A paste's details and contents; counts one view."""
-    return paste_service.read(data["paste_id"], data["password"])
+    return with_url(paste_service.read(data["paste_id"], data["password"]))
 
 
 @bp.post("/user")
 @endpoint(modern_paste, load=UserPastesIn, dump=PasteListOut, caller=REQUIRED, failures=())
 def user(data, caller):
     """The caller's live pastes, newest first."""
-    return {"pastes": paste_service.for_user(caller, data["page_num"], data["num_per_page"])}
+    pastes = paste_service.for_user(caller, data["page_num"], data["num_per_page"])
+    return {"pastes": with_urls(pastes)}
 
 
 @bp.post("/deactivate")
@@ -99,11 +107,11 @@ def set_password(data, caller):
 @endpoint(modern_paste, load=PageIn, dump=PasteListOut, failures=())
 def recent(data, caller):
     """A page of live pastes, newest first."""
-    return {"pastes": paste_service.recent(data["page_num"], data["num_per_page"])}
+    return {"pastes": with_urls(paste_service.recent(data["page_num"], data["num_per_page"]))}
 
 
 @bp.post("/top")
 @endpoint(modern_paste, load=PageIn, dump=PasteListOut, failures=())
 def top(data, caller):
     """A page of live pastes, most viewed first."""
-    return {"pastes": paste_service.top(data["page_num"], data["num_per_page"])}
+    return {"pastes": with_urls(paste_service.top(data["page_num"], data["num_per_page"]))}

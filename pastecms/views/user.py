@@ -1,6 +1,6 @@
 """/api/user/* and /api/authentication/*: accounts and session login (seed 003's server)."""
 
-from flask import Blueprint, current_app, session
+from flask import session
 
 from pastecms.api import REQUIRED, endpoint
 from pastecms.errors import (
@@ -11,7 +11,7 @@ from pastecms.errors import (
     UsernameNotAvailableFailure,
     UserRegistrationDisabledFailure,
 )
-from pastecms.extensions import limiter
+from pastecms.ratelimit import RateLimit
 from pastecms.schemas.user import (
     ApiKeyOut,
     AuthStatusOut,
@@ -29,11 +29,9 @@ from pastecms.schemas.user import (
 from pastecms.services import user as user_service
 from pastecms.views.envelopes import modern_paste
 
-bp = Blueprint("user_api", __name__, url_prefix="/api")
+bp = modern_paste.blueprint("user_api", __name__, url_prefix="/api")
 
-
-def _account_limit():
-    return current_app.config["RATELIMIT_ACCOUNT"]
+ACCOUNT_LIMIT = RateLimit("RATELIMIT_ACCOUNT")
 
 
 def _sign_in(user, remember: bool = False) -> None:
@@ -43,11 +41,11 @@ def _sign_in(user, remember: bool = False) -> None:
 
 
 @bp.post("/user/create")
-@limiter.limit(_account_limit)
 @endpoint(
     modern_paste,
     load=UserCreateIn,
     dump=UserCreatedOut,
+    limits=(ACCOUNT_LIMIT,),
     failures=(
         UserRegistrationDisabledFailure,
         UsernameNotAvailableFailure,
@@ -57,7 +55,9 @@ def _sign_in(user, remember: bool = False) -> None:
 )
 def create(data, caller):
     """Register and sign in; returns the profile and a new API key, shown once."""
-    user = user_service.create(data.pop("username"), data.pop("password"), **data)
+    user = user_service.create(
+        data["username"], data["password"], name=data["name"], email=data["email"]
+    )
     _sign_in(user)
     return user
 
@@ -72,7 +72,13 @@ def create(data, caller):
 )
 def update(data, caller):
     """Change the caller's name, email or password."""
-    return user_service.update_profile(caller, **data)
+    return user_service.update_profile(
+        caller,
+        name=data["name"],
+        email=data["email"],
+        current_password=data["current_password"],
+        new_password=data["new_password"],
+    )
 
 
 @bp.post("/user/deactivate")
@@ -106,11 +112,11 @@ def validate_email_address(data, caller):
 
 
 @bp.post("/authentication/login")
-@limiter.limit(_account_limit)
 @endpoint(
     modern_paste,
     load=LoginIn,
     dump=UsernameRefOut,
+    limits=(ACCOUNT_LIMIT,),
     failures=(NonexistentUserFailure, AuthFailure),
 )
 def login(data, caller):
@@ -125,12 +131,13 @@ def login(data, caller):
 def logout(data, caller):
     """End the cookie session."""
     session.clear()
-    return caller
+    return caller.user
 
 
 @bp.post("/authentication/status")
 @endpoint(modern_paste, dump=AuthStatusOut, failures=())
 def status(data, caller):
     """Who the request is authenticated as, if anyone."""
-    details = {"username": caller.username, "user_id": caller.id} if caller else {}
-    return {"is_authenticated": caller is not None, "user_details": details}
+    user = caller.user
+    details = {"username": user.username, "user_id": user.id} if user else {}
+    return {"is_authenticated": user is not None, "user_details": details}

@@ -1,51 +1,29 @@
 """The web face: a paste form for people, and the pages a paste's `url` points to."""
 
-import functools
 from io import BytesIO
 
-from flask import (
-    Blueprint,
-    Response,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    session,
-    url_for,
-)
-from marshmallow import ValidationError
+from flask import Response, current_app, flash, redirect, request, send_file, session, url_for
+from markupsafe import Markup
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from pastecms.api import params_failure
-from pastecms.errors import Failure, NonexistentAttachmentFailure
-from pastecms.extensions import csrf, db, limiter
-from pastecms.models import utcnow
+from pastecms.api import endpoint
+from pastecms.errors import AuthFailure, NonexistentAttachmentFailure
+from pastecms.extensions import csrf
 from pastecms.schemas.web import (
     EXPIRY_CHOICES,
     AttachmentPathIn,
     PasteFormIn,
+    PastePathIn,
     UnlockFormIn,
-    UploadIn,
 )
-from pastecms.services import auth
 from pastecms.services import paste as paste_service
-from pastecms.views.envelopes import web_page
+from pastecms.views.envelopes import Page, WebPage, web_page
+from pastecms.views.paste import SUBMIT_LIMIT
 
-bp = Blueprint("web", __name__)
-
-
-@bp.before_request
-def check_csrf_token():
-    """Every form post carries the token its page was served with (Flask-WTF checks
-    the methods that post: WTF_CSRF_METHODS)."""
-    if current_app.config["WTF_CSRF_ENABLED"]:
-        csrf.protect()
-
+bp = web_page.blueprint("web", __name__)
 
 LANGUAGES = [
     "text", "bash", "c", "cpp", "csharp", "css", "diff", "go", "haskell", "html", "ini",
@@ -56,96 +34,69 @@ _FORMATTER = HtmlFormatter(linenos="table", cssclass="highlight", wrapcode=True)
 _UNLOCKED_KEEP = 50  # protected pastes a session remembers as unlocked
 
 
-def page(form_template: str | None = None):
-    """Commit after a page view; render a `Failure` as a page, or the form again."""
-
-    def decorate(view):
-        @functools.wraps(view)
-        def wrapper(**url_args):
-            try:
-                response = view(**url_args)
-                db.session.commit()
-                return response
-            except Failure as failure:
-                db.session.rollback()
-                if form_template is None:
-                    return web_page.failure(failure)
-                return _render_form(form_template, failure, failure.status)
-
-        return wrapper
-
-    return decorate
+def _form_choices() -> dict:
+    return {"languages": LANGUAGES, "expiry_choices": list(EXPIRY_CHOICES)}
 
 
-def _render_form(template: str, failure: Failure | None = None, status: int = 200, **extra):
-    html = render_template(
-        template,
-        failure=failure,
-        form=request.form,
-        languages=LANGUAGES,
-        expiry_choices=list(EXPIRY_CHOICES),
-        **extra,
-    )
-    return Response(html, status=status, mimetype="text/html")
+#: The paste form: any refusal shows the form again, with the reason and what was typed.
+paste_form = WebPage("index.html", context=_form_choices)
+#: A protected paste: a missing or wrong password shows the password prompt.
+unlock_form = WebPage(
+    "unlock.html", retry=(AuthFailure,), context=lambda: {"paste_id": request.view_args["paste_id"]}
+)
 
 
-def _caller():
-    return auth.resolve(session_user_id=session.get("user_id"))
+@bp.before_request
+def check_csrf_token():
+    """Every form post carries the token its page was served with (Flask-WTF checks
+    the methods that post: WTF_CSRF_METHODS)."""
+    if current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect()
 
 
-def _form(schema_class, source) -> dict:
+@bp.app_template_filter("highlighted")
+def highlighted(paste) -> Markup:
+    """A paste's contents as highlighted HTML, made while the page renders (after the
+    view's transaction has ended)."""
     try:
-        return schema_class().load(source)
-    except ValidationError as error:
-        raise params_failure(error) from None
+        lexer = get_lexer_by_name(paste.language)
+    except ClassNotFound:
+        lexer = get_lexer_by_name("text")
+    return Markup(highlight(paste.contents, lexer, _FORMATTER))
 
 
-def _is_unlocked(paste_id: str) -> bool:
+def _is_unlocked(paste_id) -> bool:
     return paste_id in session.get("unlocked", [])
 
 
-def _remember_unlocked(paste_id: str) -> None:
+def _remember_unlocked(paste_id) -> None:
     unlocked = [pid for pid in session.get("unlocked", []) if pid != paste_id]
     session["unlocked"] = [*unlocked, paste_id][-_UNLOCKED_KEEP:]
 
 
+def _paste_page(paste, paste_id) -> Page:
+    return Page("paste.html", paste=paste, paste_id=paste_id)
+
+
 @bp.get("/")
-def index():
+@endpoint(web_page)
+def index(data, caller):
     """The paste form."""
-    return _render_form("index.html")
-
-
-def _submit_limit():
-    return current_app.config["RATELIMIT_SUBMIT"]
+    return Page("index.html", form={}, failure=None, **_form_choices())
 
 
 @bp.post("/")
-@limiter.limit(_submit_limit)
-@page(form_template="index.html")
-def create():
+@endpoint(paste_form, load=PasteFormIn, location="form_and_files", limits=(SUBMIT_LIMIT,))
+def create(data, caller):
     """Create a paste from the form and show it."""
-    data = _form(PasteFormIn, request.form)
-    lifetime = EXPIRY_CHOICES[data.pop("expires_in")]
-    limit = current_app.config["MAX_ATTACHMENT_SIZE"]
-    attachments = [
-        _form(
-            UploadIn,
-            {
-                "name": upload.filename,
-                "mime_type": upload.mimetype or "application/octet-stream",
-                # One byte over the limit is enough for the service to refuse it.
-                "data": upload.read(limit + 1),
-            },
-        )
-        for upload in request.files.getlist("attachments")
-        if upload.filename
-    ]
     paste = paste_service.submit(
-        data.pop("contents"),
-        _caller(),
-        expiry_time=utcnow() + lifetime if lifetime else None,
-        attachments=attachments,
-        **data,
+        data["contents"],
+        caller,
+        title=data["title"],
+        language=data["language"],
+        password=data["password"],
+        expiry_time=data["expiry_time"],
+        attachments=data["attachments"],
     )
     public_id = str(paste.public_id)
     if paste.is_password_protected:
@@ -155,51 +106,38 @@ def create():
     return redirect(url_for("web.show", paste_id=public_id))
 
 
-@bp.route("/paste/<paste_id>", methods=["GET", "POST"])
-@page()
-def show(paste_id):
+@bp.get("/paste/<paste_id>")
+@endpoint(unlock_form, path=PastePathIn)
+def show(data, caller):
     """A paste, highlighted; a protected one asks for its password first."""
-    unlocked = _is_unlocked(paste_id)
-    if request.method == "POST":
-        password = _form(UnlockFormIn, request.form)["password"]
-        paste = paste_service.read(paste_id, password)
-        _remember_unlocked(paste_id)
-    else:
-        try:
-            paste = paste_service.read(paste_id, unlocked=unlocked)
-        except Failure as failure:
-            if failure.status != 401:
-                raise
-            return _render_form("unlock.html", paste_id=paste_id)
-    html = render_template(
-        "paste.html",
-        paste=paste,
-        paste_id=paste_id,
-        highlighted=_highlight(paste.contents, paste.language),
-    )
-    return Response(html, mimetype="text/html")
+    paste_id = data["paste_id"]
+    paste = paste_service.read(paste_id, unlocked=_is_unlocked(paste_id))
+    return _paste_page(paste, paste_id)
 
 
-def _highlight(contents: str, language: str) -> str:
-    try:
-        lexer = get_lexer_by_name(language)
-    except ClassNotFound:
-        lexer = get_lexer_by_name("text")
-    return highlight(contents, lexer, _FORMATTER)
+@bp.post("/paste/<paste_id>")
+@endpoint(unlock_form, load=UnlockFormIn, path=PastePathIn)
+def unlock(data, caller):
+    """A protected paste, opened with its password; the session remembers it."""
+    paste_id = data["paste_id"]
+    paste = paste_service.read(paste_id, data["password"])
+    _remember_unlocked(paste_id)
+    return _paste_page(paste, paste_id)
 
 
 @bp.get("/paste/<paste_id>/raw")
-@page()
-def raw(paste_id):
+@endpoint(web_page, path=PastePathIn)
+def raw(data, caller):
     """The contents as plain text."""
-    paste = paste_service.read(paste_id, unlocked=_is_unlocked(paste_id))
+    paste = paste_service.read(data["paste_id"], unlocked=_is_unlocked(data["paste_id"]))
     return Response(paste.contents, mimetype="text/plain")
 
 
 @bp.get("/paste/<paste_id>/download")
-@page()
-def download(paste_id):
+@endpoint(web_page, path=PastePathIn)
+def download(data, caller):
     """The contents as a file download."""
+    paste_id = data["paste_id"]
     paste = paste_service.read(paste_id, unlocked=_is_unlocked(paste_id))
     response = Response(paste.contents, mimetype="text/plain")
     response.headers.set("Content-Disposition", "attachment", filename=f"{paste_id}.txt")
@@ -207,16 +145,11 @@ def download(paste_id):
 
 
 @bp.get("/paste/<paste_id>/attachment/<file_name>")
-@page()
-def attachment(paste_id, file_name):
+@endpoint(web_page, path=AttachmentPathIn, path_failure=NonexistentAttachmentFailure)
+def attachment(data, caller):
     """An attachment, with its stored type, always as a download."""
-    try:
-        # A name no attachment could be stored under (NUL, a control character, too long)
-        # names none: refused here, before the database sees it.
-        file_name = AttachmentPathIn().load({"name": file_name})["file_name"]
-    except ValidationError:
-        raise NonexistentAttachmentFailure() from None
-    found = paste_service.attachment(paste_id, file_name, unlocked=_is_unlocked(paste_id))
+    paste_id = data["paste_id"]
+    found = paste_service.attachment(paste_id, data["file_name"], unlocked=_is_unlocked(paste_id))
     return send_file(
         BytesIO(found.data),
         mimetype=found.mime_type,

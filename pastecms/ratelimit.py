@@ -1,0 +1,98 @@
+"""Rate limits: Flask-Limiter, one limiter per app, counting in the configured storage.
+
+Each app gets its own `Limiter` (so an app's settings, storage and counters are its own,
+in tests as much as in production), and a view's limits are applied through that app's
+limiter on the view's first request there, with Flask-Limiter's own decorators.
+
+An outage of the limit storage never takes the API down by default: Flask-Limiter falls
+back to in-memory counting and logs a warning. With RATELIMIT_FAIL_CLOSED the storage's
+errors are not swallowed, and a request that cannot be counted is refused with a named
+503 instead.
+"""
+
+import functools
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+_EXTENSION_KEY = "pastecms.limiter"
+
+
+def init_app(app: Flask) -> None:
+    fail_open = not app.config["RATELIMIT_FAIL_CLOSED"]
+    # The storage raises its own errors (redis's, say) as limits' StorageError, which
+    # the app's error handler answers when they are not swallowed.
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"wrap_exceptions": True})
+    app_limiter = Limiter(
+        get_remote_address,
+        app=app,
+        default_limits=[],
+        swallow_errors=fail_open,
+        in_memory_fallback_enabled=fail_open,
+    )
+
+    @app_limiter.request_filter
+    def unlimited() -> bool:
+        # Every limit here is declared on an endpoint; a request to one that declares
+        # none (most reads) skips the limiter's whole pass.
+        view = app.view_functions.get(request.endpoint)
+        return not getattr(view, "limits", ())
+
+    app.extensions[_EXTENSION_KEY] = app_limiter
+
+
+def limiter(app: Flask | None = None) -> Limiter:
+    """The app's limiter (the current app's by default)."""
+    return (app or current_app).extensions[_EXTENSION_KEY]
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A rate limit per client address, read from the config setting `setting` on each
+    request. Endpoints that name the same `scope` share one counter; `methods` limits it
+    to those verbs."""
+
+    setting: str
+    scope: str | None = None
+    methods: frozenset[str] | None = None
+
+    def decorator(self, app_limiter: Limiter) -> Callable:
+        """Flask-Limiter's decorator for this limit, from `app_limiter`."""
+
+        def provider() -> str:
+            return current_app.config[self.setting]
+
+        exempt = None
+        if self.methods is not None:
+            methods = self.methods
+
+            def exempt() -> bool:
+                return request.method not in methods
+
+        if self.scope is None:
+            return app_limiter.limit(provider, exempt_when=exempt)
+        return app_limiter.shared_limit(provider, scope=self.scope, exempt_when=exempt)
+
+
+def limited(view: Callable, limits: tuple[RateLimit, ...]) -> Callable:
+    """`view`, checked against `limits` by the limiter of the app serving it."""
+    if not limits:
+        return view
+    by_app: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    @functools.wraps(view)
+    def checked(**url_args):
+        app = current_app._get_current_object()
+        decorated = by_app.get(app)
+        if decorated is None:
+            decorated = view
+            for limit in limits:
+                decorated = limit.decorator(limiter(app))(decorated)
+            by_app[app] = decorated
+        return decorated(**url_args)
+
+    return checked

@@ -1,0 +1,106 @@
+"""JSON Web Tokens: short-lived access tokens and revocable refresh tokens (HS256).
+
+Each kind is signed with its own key, derived from the secret key, so a refresh token
+never passes as an access token or the other way round. Expiry is checked against
+`utcnow()` here rather than inside PyJWT, so tests can move the clock instead of sleeping.
+"""
+
+import uuid
+from datetime import datetime, timedelta
+
+import jwt
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
+
+from pastecms.errors import AuthFailure, TokenExpiredFailure
+from pastecms.models import utcnow
+
+ACCESS = "access"
+REFRESH = "refresh"
+ALGORITHM = "HS256"
+#: The claims each kind must carry; a token without one of them is not valid.
+CLAIMS = {
+    ACCESS: ("exp", "iat", "user_id", "user_name"),
+    REFRESH: ("exp", "iat", "user_id", "guid"),
+}
+# Far longer than any token this server signs; longer input is refused unread.
+MAX_TOKEN_LENGTH = 4096
+
+
+def looks_like_jwt(credential: str) -> bool:
+    """Whether a bearer credential is a JWT rather than an API key (keys have no dots)."""
+    return credential.count(".") == 2
+
+
+def _keys() -> dict[str, bytes]:
+    return current_app.extensions["pastecms.jwt_keys"]
+
+
+def issue_access(user, now: datetime | None = None) -> str:
+    """A signed access token for `user`, valid for JWT_ACCESS_EXPIRES seconds."""
+    now = now or utcnow()
+    lifetime = timedelta(seconds=current_app.config["JWT_ACCESS_EXPIRES"])
+    claims = {
+        "exp": int((now + lifetime).timestamp()),
+        "iat": int(now.timestamp()),
+        "user_id": user.id,
+        "user_name": user.username,
+    }
+    return jwt.encode(claims, _keys()[ACCESS], algorithm=ALGORITHM)
+
+
+def issue_refresh(user, expires_at: datetime, now: datetime | None = None) -> tuple[str, str]:
+    """A signed refresh token for `user` and its `guid`, under which it is stored."""
+    now = now or utcnow()
+    guid = str(uuid.uuid4())
+    claims = {
+        "exp": int(expires_at.timestamp()),
+        "iat": int(now.timestamp()),
+        "user_id": user.id,
+        "guid": guid,
+    }
+    return jwt.encode(claims, _keys()[REFRESH], algorithm=ALGORITHM), guid
+
+
+def decode(token, kind: str) -> dict:
+    """The verified claims of a token of `kind`.
+
+    Raises `TokenExpiredFailure` for a genuine token past its `exp`, and `AuthFailure`
+    for anything else: another kind's token, another key, `alg: none` or any algorithm
+    but HS256, a missing claim, garbage.
+    """
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+        raise AuthFailure("The token is not valid.")
+    try:
+        claims = jwt.decode(
+            token,
+            _keys()[kind],
+            algorithms=[ALGORITHM],
+            options={"require": list(CLAIMS[kind]), "verify_exp": False, "verify_iat": False},
+        )
+    except jwt.InvalidTokenError:
+        raise AuthFailure("The token is not valid.") from None
+    expires = claims["exp"]
+    if (
+        isinstance(expires, bool)
+        or not isinstance(expires, int | float)
+        or not isinstance(claims["user_id"], int)
+        or isinstance(claims["user_id"], bool)
+    ):
+        raise AuthFailure("The token is not valid.")
+    if expires <= utcnow().timestamp():
+        raise TokenExpiredFailure()
+    return claims
+
+
+def init_app(app) -> None:
+    secret = app.config["SECRET_KEY"]
+    if isinstance(secret, str):
+        secret = secret.encode("utf-8")
+    app.extensions["pastecms.jwt_keys"] = {
+        kind: HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=f"pastecms jwt {kind}".encode()
+        ).derive(secret)
+        for kind in (ACCESS, REFRESH)
+    }
