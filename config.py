@@ -50,6 +50,9 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SUBMIT = "60 per minute"
     RATELIMIT_ACCOUNT = "10 per minute"  # login, registration
+    # Failed attempts at a secret (paste passwords, logins), per target and per client
+    # address alike (pastecms.services.attempts).
+    RATELIMIT_FAILED_ATTEMPTS = "10 per minute;100 per day"
     # When the limit storage is unreachable: count in memory and log a warning (False),
     # or refuse limited requests with a named 503 (True).
     RATELIMIT_FAIL_CLOSED = False

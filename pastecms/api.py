@@ -164,6 +164,7 @@ def endpoint(
     location: str | None = None,
     dump: type[Schema] | None = None,
     status: int = 200,
+    headers: dict[str, str] | None = None,
     caller: str = OPTIONAL,
     failures: tuple[type[Failure], ...] = (),
     limits: tuple[RateLimit, ...] = (),
@@ -176,7 +177,9 @@ def endpoint(
     `caller=REQUIRED` refuses an anonymous request, `caller=ADMIN` anyone but an admin,
     before the view runs. `failures` lists the refusals particular to this view (the
     OpenAPI description adds those every endpoint can answer). `limits` adds rate limits
-    to the face's own. Schemas are instantiated once here, not per request.
+    to the face's own. `headers` are added to a success (a Cache-Control, say). A view
+    that returns a `Response` (a file, a redirect) has it sent as it is, after the commit.
+    Schemas are instantiated once here, not per request.
     """
     load = load or envelope.base_schema
     load_schema = load() if load else None
@@ -216,8 +219,13 @@ def endpoint(
                     raise
                 # Two requests racing for one unique name: the loser learns it here.
                 return envelope.failure(ConflictFailure())
+            if isinstance(result, Response):
+                return result
             body = dump_schema.dump(result) if dump_schema is not None else result
-            return envelope.success(body, status)
+            response = envelope.success(body, status)
+            if headers:
+                response.headers.update(headers)
+            return response
 
         limited = ratelimit.limited(wrapper, (*envelope.limits, *limits))
         limited.envelope = envelope

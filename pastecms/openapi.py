@@ -148,6 +148,8 @@ def new_spec(app: Flask) -> tuple[APISpec, MarshmallowPlugin]:
     }
     for envelope in envelopes(app):
         schemes.update(envelope.security_schemes)
+        if envelope.in_openapi:
+            spec.tag({"name": envelope.name, "description": envelope.title})
     for name, scheme in schemes.items():
         spec.components.security_scheme(name, scheme)
     return spec, plugin
@@ -381,6 +383,7 @@ def reference(document: dict) -> list[dict]:
     """The description flattened for the HTML reference: per operation its parameters,
     success fields and failures, with every `$ref` resolved."""
     components = document.get("components", {}).get("schemas", {})
+    faces = {tag["name"]: tag.get("description", "") for tag in document.get("tags", [])}
     operations = []
     for path, item in document["paths"].items():
         for method, operation in item.items():
@@ -394,6 +397,7 @@ def reference(document: dict) -> list[dict]:
                     "method": method.upper(),
                     "path": path,
                     "tag": operation["tags"][0],
+                    "face": faces.get(operation["tags"][0], ""),
                     "summary": operation.get("summary", ""),
                     "description": operation.get("description", ""),
                     "auth": _auth_text(operation),

@@ -134,9 +134,7 @@ class WebPage(Envelope):
         self.context = context or dict
 
     def success(self, body, status: int) -> Response:
-        if isinstance(body, Page):
-            return self.render(body.template, body.status, **body.context)
-        return body
+        return self.render(body.template, body.status, **body.context)
 
     def failure(self, failure: Failure) -> Response:
         if self.form is not None and isinstance(failure, self.retry):

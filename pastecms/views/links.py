@@ -16,15 +16,18 @@ def paste_url(public_id) -> str:
     """
     template = g.get("_paste_url_template")
     if template is None:
-        template = _url_template(request.root_url, current_app.config["SERVER_NAME"])
+        template = _url_template(
+            request.scheme, request.host, request.script_root, current_app.config["SERVER_NAME"]
+        )
         g._paste_url_template = template
     return template.replace(_ID_SLOT, str(public_id))
 
 
 @functools.lru_cache(maxsize=64)
-def _url_template(root_url: str, server_name: str | None) -> str:
-    # Keyed by what `url_for` reads besides the routes, which are the same in every app;
-    # bounded, as the Host header that root_url comes from is the client's to choose.
+def _url_template(scheme: str, host: str, script_root: str, server_name: str | None) -> str:
+    # Keyed by what `url_for` reads besides the routes, which are the same in every app
+    # (the parts of the site's root URL, cheaper to read than the root URL itself);
+    # bounded, as the Host header is the client's to choose.
     return url_for("web.show", paste_id=_ID_SLOT, _external=True)
 
 
