@@ -62,6 +62,9 @@ class Envelope:
     limits: tuple[RateLimit, ...] = ()
     #: Whether the face's routes are described in the OpenAPI document.
     in_openapi = True
+    #: Whether the face's forms carry a CSRF token that is checked (the web face); on
+    #: every other face a session cookie only counts on requests no other site can make.
+    checks_csrf = False
 
     def input_location(self, method: str) -> str:
         """Where a view's input comes from for requests with `method`."""
@@ -191,7 +194,7 @@ def endpoint(
         @functools.wraps(view)
         def wrapper(**url_args):
             try:
-                credentials = auth.screen(_credentials(request))
+                credentials = auth.screen(_credentials(request, envelope))
                 data = _load(load_schema, location or envelope.input_location(request.method))
                 if path_schema is not None:
                     data.update(_load_path(path_schema, path_failure))
@@ -256,7 +259,10 @@ def _load_path(schema: Schema, failure: type[Failure]) -> dict:
         raise failure() from None
 
 
-def _credentials(req: Request) -> auth.Credentials:
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _credentials(req: Request, envelope: Envelope) -> auth.Credentials:
     scheme, _, value = req.headers.get("Authorization", "").partition(" ")
     bearer = value.strip() if scheme.lower() == "bearer" else ""
     # An empty session (no cookie) is not read, so it is not marked as accessed either.
@@ -265,4 +271,5 @@ def _credentials(req: Request) -> auth.Credentials:
         bearer=bearer or None,
         session_user_id=user_id if type(user_id) is int else None,
         address=req.remote_addr,
+        same_site=envelope.checks_csrf or req.method in _SAFE_METHODS or req.is_json,
     )

@@ -209,3 +209,45 @@ def test_a_required_caller_accepts_a_jwt(client, users, access_token):
     )
     assert response.status_code == 200
     assert response.json["api_key"]
+
+
+# -- sessions and other sites -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        pytest.param({"data": {"contents": "x"}}, id="form-encoded"),
+        pytest.param({}, id="empty-body"),
+        pytest.param({"data": '{"contents": "x"}', "content_type": "text/plain"}, id="text"),
+    ],
+)
+@pytest.mark.parametrize(
+    "path", ["/api/paste/submit", "/api/authentication/logout", "/api/user/deactivate"]
+)
+def test_a_session_alone_does_not_authenticate_what_another_site_could_send(
+    client, users, db_rows, request_kwargs, path
+):
+    """A cross-site form can send these bodies with the victim's cookie: they are refused
+    (a body that is not JSON is refused as such; an empty one, for the cookie)."""
+    sign_in(client, "alice")
+    before = db_rows()
+    response = client.post(path, **request_kwargs)
+    # submit needs `contents`: its empty body is refused as incomplete first.
+    expected = 403 if not request_kwargs and path != "/api/paste/submit" else 400
+    assert response.status_code == expected, response.json
+    if expected == 403:
+        assert response.json["failure_name"] == "forbidden_failure"
+    assert db_rows() == before
+    assert whoami(client) == "alice"  # still signed in
+
+
+def test_a_session_with_a_json_body_acts(client, users):
+    sign_in(client, "alice")
+    response = client.post("/api/paste/submit", json={"contents": "mine"})
+    assert response.json["poster_username"] == "alice"
+
+
+def test_a_key_needs_no_json_body(client, users):
+    response = client.post(STATUS, headers={"Authorization": f"Bearer {users['alice']}"})
+    assert response.json["user_details"]["username"] == "alice"

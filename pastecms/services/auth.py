@@ -32,6 +32,11 @@ class Credentials:
     api_key: str | None = None
     #: The user id a signed session cookie holds.
     session_user_id: int | None = None
+    #: Whether only a script or a page of this site could have sent the request: a safe
+    #: method, a JSON body (a cross-site form cannot send one without CORS consent, which
+    #: no API face gives), or a form carrying its CSRF token (the web face checks it).
+    #: A session cookie alone authenticates nothing else.
+    same_site: bool = True
     #: The client's address (after the trusted proxies), for limits and likes.
     address: str | None = None
     #: The verified claims of a JWT bearer, once `screen` has checked it.
@@ -78,6 +83,7 @@ def resolve(credentials: Credentials) -> Caller:
     an API key), then the session; none of them is anonymous. A credential that is given
     but not valid (unknown, disabled, its user deactivated) is an `AuthFailure`, never a
     silent fall back to the next one or to anonymous; only a stale session is anonymous.
+    A session on a request another site could have made is a `ForbiddenFailure`.
     """
     address = credentials.address
     if credentials.api_key is not None:
@@ -89,6 +95,11 @@ def resolve(credentials: Credentials) -> Caller:
             return Caller(_user_for_claims(credentials.claims), ACCESS_TOKEN, address)
         return Caller(user_for_api_key(credentials.bearer), API_KEY, address)
     if credentials.session_user_id is not None:
+        if not credentials.same_site:
+            raise ForbiddenFailure(
+                "A request signed in by its session cookie alone must send JSON "
+                "(Content-Type: application/json)."
+            )
         user = db.session.get(User, credentials.session_user_id)
         if user is not None and user.is_active:
             return Caller(user, SESSION, address)

@@ -121,6 +121,7 @@ class WebPage(Envelope):
     prefix = ""
     location = "form"
     in_openapi = False
+    checks_csrf = True
 
     def __init__(
         self,
