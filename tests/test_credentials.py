@@ -228,18 +228,27 @@ def test_a_required_caller_accepts_a_jwt(client, users, access_token):
 def test_a_session_alone_does_not_authenticate_what_another_site_could_send(
     client, users, db_rows, request_kwargs, path
 ):
-    """A cross-site form can send these bodies with the victim's cookie: they are refused
-    (a body that is not JSON is refused as such; an empty one, for the cookie)."""
+    """A cross-site form can send these bodies with the visitor's cookie: they are refused
+    (a body that is not JSON is refused as such; an empty one is anonymous: the cookie
+    is ignored)."""
     sign_in(client, "alice")
     before = db_rows()
     response = client.post(path, **request_kwargs)
     # submit needs `contents`: its empty body is refused as incomplete first.
-    expected = 403 if not request_kwargs and path != "/api/paste/submit" else 400
+    expected = 401 if not request_kwargs and path != "/api/paste/submit" else 400
     assert response.status_code == expected, response.json
-    if expected == 403:
-        assert response.json["failure_name"] == "forbidden_failure"
+    if expected == 401:
+        assert response.json["failure_name"] == "auth_failure"
     assert db_rows() == before
     assert whoami(client) == "alice"  # still signed in
+
+
+def test_a_cross_site_form_with_a_cookie_is_served_as_anonymous(client, users):
+    """An open route still serves the request, as anybody's: a login form, say."""
+    sign_in(client, "alice")
+    response = client.post(STATUS)
+    assert response.status_code == 200
+    assert response.json["is_authenticated"] is False
 
 
 def test_a_session_with_a_json_body_acts(client, users):

@@ -82,8 +82,8 @@ def resolve(credentials: Credentials) -> Caller:
     Precedence: an API key sent as a parameter, then the bearer (a JWT access token or
     an API key), then the session; none of them is anonymous. A credential that is given
     but not valid (unknown, disabled, its user deactivated) is an `AuthFailure`, never a
-    silent fall back to the next one or to anonymous; only a stale session is anonymous.
-    A session on a request another site could have made is a `ForbiddenFailure`.
+    silent fall back to the next one or to anonymous. A stale session is anonymous, and
+    so is a session on a request another site could have made: the cookie is ignored.
     """
     address = credentials.address
     if credentials.api_key is not None:
@@ -94,12 +94,7 @@ def resolve(credentials: Credentials) -> Caller:
         if credentials.claims is not None:
             return Caller(_user_for_claims(credentials.claims), ACCESS_TOKEN, address)
         return Caller(user_for_api_key(credentials.bearer), API_KEY, address)
-    if credentials.session_user_id is not None:
-        if not credentials.same_site:
-            raise ForbiddenFailure(
-                "A request signed in by its session cookie alone must send JSON "
-                "(Content-Type: application/json)."
-            )
+    if credentials.session_user_id is not None and credentials.same_site:
         user = db.session.get(User, credentials.session_user_id)
         if user is not None and user.is_active:
             return Caller(user, SESSION, address)
