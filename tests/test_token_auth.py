@@ -427,6 +427,36 @@ def test_revoke_deletes_the_token_and_renew_stops_working(app, client, users):
     assert renew(client, kept).status_code == 200
 
 
+def _change_password(client, users):
+    client.post(
+        "/api/user/update",
+        json={
+            "api_key": users["alice"],
+            "current_password": PASSWORD,
+            "new_password": "new horse!",
+        },
+    )
+
+
+def _regenerate_api_key(client, users):
+    client.post("/api/user/api_key/regenerate", json={"api_key": users["alice"]})
+
+
+@pytest.mark.parametrize(
+    "event_", [_change_password, _deactivate_alice, _regenerate_api_key], ids=lambda f: f.__name__
+)
+def test_account_changes_revoke_the_users_refresh_tokens(app, client, users, event_):
+    alices = [pair(client)["refresh_token"], pair(client, rememberme=True)["refresh_token"]]
+    bobs = pair(client, "bob")["refresh_token"]
+
+    event_(client, users)
+
+    for refresh in alices:
+        assert_failure(renew(client, refresh), "auth_failure", 401)
+    assert [row.guid for row in stored(app)] == [claims_of(bobs)["guid"]]
+    assert renew(client, bobs).status_code == 200
+
+
 def test_a_deactivated_users_refresh_token_renews_nothing_even_if_its_row_survived(
     app, client, users
 ):
