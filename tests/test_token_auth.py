@@ -496,6 +496,24 @@ def test_revoke_one_touches_only_the_users_own_token(app, client, users):
     assert renew(client, bobs).status_code == 200
 
 
+# -- purging ------------------------------------------------------------------------------
+
+
+def test_tokens_purge_deletes_only_expired_refresh_tokens(make_app, make_user, clock):
+    app = make_app(JWT_REMEMBER_ME=True)
+    make_user("alice")
+    client = app.test_client()
+    pair(client)
+    remembered = pair(client, rememberme=True)["refresh_token"]
+    clock.advance(app.config["JWT_REFRESH_EXPIRES"])
+
+    result = app.test_cli_runner().invoke(args=["tokens", "purge"])
+
+    assert result.exit_code == 0, result.output
+    assert "Purged 1 expired refresh token." in result.output
+    assert [row.guid for row in stored(app)] == [claims_of(remembered)["guid"]]
+
+
 # -- the face's envelope ------------------------------------------------------------------
 
 
