@@ -371,7 +371,7 @@ def _unsigned(app, tokens_):
         pytest.param(lambda app, t: t["access_token"], id="an-access-token"),
         pytest.param(_unsigned, id="alg-none"),
         pytest.param(lambda app, t: "not.a.jwt", id="garbage"),
-        pytest.param(lambda app, t: "x" * 4096, id="long-garbage"),
+        pytest.param(lambda app, t: "x" * 1024, id="long-garbage"),
         pytest.param(
             lambda app, t: _forge(app, claims_of(t["refresh_token"]), kind=tokens.ACCESS),
             id="signed-with-the-access-key",

@@ -3,7 +3,11 @@
 from marshmallow import EXCLUDE, Schema, fields
 
 from pastecms.schemas.fields import InputSchema, Text
-from pastecms.services.tokens import MAX_TOKEN_LENGTH
+
+# A refresh token is about 250 characters. The cap keeps a GET carrying one in its query
+# string within the request line gunicorn accepts (4094 bytes), so that even the longest
+# value this schema allows is answered by the app, never by gunicorn's HTML 414.
+MAX_REFRESH_TOKEN_LENGTH = 1024
 
 
 class AuthFaceIn(InputSchema):
@@ -32,7 +36,7 @@ class TokenLoginIn(AuthFaceIn):
 class RefreshTokenIn(AuthFaceIn):
     token = Text(
         required=True,
-        max_length=MAX_TOKEN_LENGTH,
+        max_length=MAX_REFRESH_TOKEN_LENGTH,
         metadata={"description": "A refresh token from `POST /api/auth/auth`."},
     )
 
