@@ -496,8 +496,8 @@ def report(results, second, reference, memory, body_size) -> int:
 # --- paste/user with an API key and with a JWT ------------------------------------------
 
 
-def run_credentials(wrk_path: str, directory: Path) -> int:
-    """`--auth`: only the API key / JWT comparison, on a fresh database."""
+def prepared(directory: Path) -> tuple[str, dict]:
+    """A fresh migrated database and the app's environment for it, both announced."""
     uri = database(directory)
     env = app_env(directory, uri)
     migrate(env)
@@ -506,6 +506,12 @@ def run_credentials(wrk_path: str, directory: Path) -> int:
         f"load: wrk -t{THREADS} -c{CONNECTIONS}, {WARMUP}s warm-up + {DURATION}s per figure; "
         f"gunicorn {WORKERS} sync workers"
     )
+    return uri, env
+
+
+def run_credentials(wrk_path: str, directory: Path) -> int:
+    """`--auth`: only the API key / JWT comparison, on a fresh database."""
+    _, env = prepared(directory)
     with serving("wsgi:app", env, directory / "app.log") as app:
         credentials = measure_credentials(wrk_path, app, directory)
     return report_credentials(credentials)
@@ -584,14 +590,7 @@ def report_credentials(runs: dict) -> int:
 
 
 def run_scale(wrk_path: str, directory: Path) -> int:
-    uri = database(directory)
-    env = app_env(directory, uri)
-    migrate(env)
-    say(f"database: {_describe(uri)}")
-    say(
-        f"load: wrk -t{THREADS} -c{CONNECTIONS}, {WARMUP}s warm-up + {DURATION}s per figure; "
-        f"gunicorn {WORKERS} sync workers"
-    )
+    uri, env = prepared(directory)
     from pastecms.services.ids import PasteIds
 
     cipher = PasteIds(env["PASTECMS_SECRET_KEY"])
