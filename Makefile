@@ -49,6 +49,7 @@ fmt: $(VENV)/.installed-dev
 
 purge: $(VENV)/.installed-run $(SECRET_FILE)
 	$(RUN_ENV) $(BIN)/flask --app wsgi pastes purge
+	$(RUN_ENV) $(BIN)/flask --app wsgi tokens purge
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -61,6 +61,10 @@ class Config:
     # renew them and can be revoked).
     JWT_ACCESS_EXPIRES = 30 * 60
     JWT_REFRESH_EXPIRES = 3 * 60 * 60
+    # `rememberme` at login asks for a long-lived refresh token; honoured only when the
+    # operator allows it (a stolen long-lived token is a long-lived login).
+    JWT_REMEMBER_ME = False
+    JWT_REMEMBER_EXPIRES = 30 * 24 * 60 * 60
 
     # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     PROXY_HOPS = 0

@@ -1,6 +1,8 @@
 """`make bench` and `make bench-scale`: pastecms's paste API under load (issue 8).
 
-    python bench/run.py            # details, submit, recent, top vs the ceiling
+    python bench/run.py            # details, submit, recent, top vs the ceiling; then
+                                   # paste/user with an API key and with a JWT
+    python bench/run.py --auth     # only paste/user with an API key and with a JWT
     python bench/run.py --scale    # details, recent, top with 10,000 and 1,000,000 pastes
 
 The app is served the way production serves it: gunicorn with deploy/gunicorn.conf.py and
@@ -41,6 +43,10 @@ WORKERS = 2
 # Far above anything this machine can serve, so the limiter counts but never refuses.
 SUBMIT_LIMIT = "100000000 per minute"
 TARGETS = {"details": 0.40, "submit": 0.28, "recent": 0.35, "top": 0.35}
+# A request authenticated with a JWT access token against the same with an API key
+# (issue 15): verifying a token may cost no more than looking up a key.
+JWT_TARGET = 0.95
+OWNED_PASTES = 50
 SCALE_TARGET = 0.77
 MEMORY_TARGET_MIB = 100
 PAGE = {"page_num": 0, "num_per_page": 20}
@@ -85,7 +91,7 @@ function setup(thread)
 end
 
 function init(args)
-  local headers = { ["Content-Type"] = "application/json" }
+  local headers = { %(headers)s }
   for i, body in ipairs(bodies) do
     requests[i] = wrk.format("POST", path, headers, body)
   end
@@ -122,10 +128,16 @@ def lua_string(text: str) -> str:
     return json.dumps(text)  # a JSON string literal is a valid Lua string literal here
 
 
-def write_script(directory: Path, name: str, path: str, bodies: list) -> Path:
+def write_script(
+    directory: Path, name: str, path: str, bodies: list, headers: dict | None = None
+) -> Path:
     script = directory / f"{name}.lua"
     literals = ", ".join(lua_string(json.dumps(body)) for body in bodies)
-    script.write_text(_LUA % {"path": lua_string(path), "bodies": literals})
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    table = ", ".join(
+        f"[{lua_string(key)}] = {lua_string(value)}" for key, value in headers.items()
+    )
+    script.write_text(_LUA % {"path": lua_string(path), "bodies": literals, "headers": table})
     return script
 
 
@@ -288,6 +300,8 @@ def app_env(directory: Path, uri: str) -> dict:
         "PASTECMS_DATABASE_URI": uri,
         "PASTECMS_RATELIMIT_SUBMIT": SUBMIT_LIMIT,
         "PASTECMS_ACCESS_LOG": "-",
+        # The access token measured must not expire mid-run (30 minutes by default).
+        "PASTECMS_JWT_ACCESS_EXPIRES": "86400",
     }
 
 
@@ -344,6 +358,8 @@ def run_bench(wrk_path: str, directory: Path) -> int:
             second[name] = measure(wrk_path, app, script)
         memory["after run 2"] = app.worker_rss_mib()
 
+        credentials = measure_credentials(wrk_path, app, directory)
+
         if sqlite_path:
             ref_env = {**env, "BENCH_SQLITE_PATH": sqlite_path}
             ref = servers.enter_context(
@@ -354,7 +370,8 @@ def run_bench(wrk_path: str, directory: Path) -> int:
             for name, (_, script) in ref_scripts.items():
                 reference[name] = paired(ref, script)
 
-    return report(results, second, reference, memory, body_size)
+    status = report(results, second, reference, memory, body_size)
+    return report_credentials(credentials) or status
 
 
 def seed_through_api(base_url: str) -> list:
@@ -476,10 +493,11 @@ def report(results, second, reference, memory, body_size) -> int:
     return 0
 
 
-# --- make bench-scale -----------------------------------------------------------------
+# --- paste/user with an API key and with a JWT ------------------------------------------
 
 
-def run_scale(wrk_path: str, directory: Path) -> int:
+def prepared(directory: Path) -> tuple[str, dict]:
+    """A fresh migrated database and the app's environment for it, both announced."""
     uri = database(directory)
     env = app_env(directory, uri)
     migrate(env)
@@ -488,6 +506,91 @@ def run_scale(wrk_path: str, directory: Path) -> int:
         f"load: wrk -t{THREADS} -c{CONNECTIONS}, {WARMUP}s warm-up + {DURATION}s per figure; "
         f"gunicorn {WORKERS} sync workers"
     )
+    return uri, env
+
+
+def run_credentials(wrk_path: str, directory: Path) -> int:
+    """`--auth`: only the API key / JWT comparison, on a fresh database."""
+    _, env = prepared(directory)
+    with serving("wsgi:app", env, directory / "app.log") as app:
+        credentials = measure_credentials(wrk_path, app, directory)
+    return report_credentials(credentials)
+
+
+def seed_owner(base_url: str) -> tuple[str, str]:
+    """A user owning OWNED_PASTES pastes, made through the API: (API key, access token)."""
+    account = {"username": "bench-owner", "password": secrets.token_urlsafe(16)}
+    status, raw = post(base_url, "/api/user/create", account)
+    if status != 200:
+        sys.exit(f"creating the pastes' owner failed: {status} {raw[:200]!r}")
+    api_key = json.loads(raw)["api_key"]
+    for n in range(OWNED_PASTES):
+        status, raw = post(
+            base_url, "/api/paste/submit", {"contents": contents_of(n), "api_key": api_key}
+        )
+        if status != 200:
+            sys.exit(f"seeding the owner's pastes failed: {status} {raw[:200]!r}")
+    status, raw = post(base_url, "/api/auth/auth", account)
+    if status != 200:
+        sys.exit(f"logging the owner in failed: {status} {raw[:200]!r}")
+    return api_key, json.loads(raw)["data"]["access_token"]
+
+
+def measure_credentials(wrk_path: str, server: "Server", directory: Path) -> dict:
+    """paste/user (a page of 20 of the owner's pastes) with the API key and with the
+    access token, both as `Authorization: Bearer`, so only the credential differs."""
+    api_key, access_token = seed_owner(server.url)
+    scripts = {
+        name: write_script(
+            directory,
+            f"user-{name}",
+            "/api/paste/user",
+            [PAGE],
+            headers={"Authorization": f"Bearer {credential}"},
+        )
+        for name, credential in (("api key", api_key), ("jwt", access_token))
+    }
+    runs: dict[str, list] = {name: [] for name in scripts}
+    # Interleaved, twice each: drift on a shared machine falls on both alike.
+    for _ in range(2):
+        for name, script in scripts.items():
+            runs[name].append(measure(wrk_path, server, script))
+    return runs
+
+
+def report_credentials(runs: dict) -> int:
+    say("")
+    say(f"paste/user, {OWNED_PASTES} pastes owned, 20 a page, credential as Bearer:")
+    say(f"{'':<20} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'cpu µs':>8}")
+    rps, cpu, failed = {}, {}, 0
+    for name, results in runs.items():
+        rps[name] = sum(r["rps"] for r in results) / len(results)
+        cpu[name] = sum(r["cpu_us"] for r in results) / len(results)
+        bad = sum(r["non2xx"] + r["socket_errors"] for r in results)
+        failed += bad
+        p50 = sorted(r["p50_us"] for r in results)[len(results) // 2] / 1000
+        p99 = max(r["p99_us"] for r in results) / 1000
+        label = f"user, {name}"
+        say(f"{label:<20} {rps[name]:>9.0f} {p50:>8.2f} {p99:>8.2f} {bad:>8d} {cpu[name]:>8.0f}")
+    ratio = rps["jwt"] / rps["api key"]
+    cpu_ratio = cpu["api key"] / cpu["jwt"] if cpu["jwt"] else 0
+    verdict = "met" if ratio >= JWT_TARGET else "MISSED"
+    say(f"(mean of {len(runs['jwt'])} interleaved measurements each)")
+    say(
+        f"jwt_api_key_ratio={ratio:.2f} (≥ {JWT_TARGET:.2f} {verdict}) "
+        f"jwt_api_key_cpu_ratio={cpu_ratio:.2f}"
+    )
+    if failed:
+        say(f"FAILED: {failed} requests were not answered 2xx; these figures do not count")
+        return 1
+    return 0
+
+
+# --- make bench-scale -----------------------------------------------------------------
+
+
+def run_scale(wrk_path: str, directory: Path) -> int:
+    uri, env = prepared(directory)
     from pastecms.services.ids import PasteIds
 
     cipher = PasteIds(env["PASTECMS_SECRET_KEY"])
@@ -600,13 +703,17 @@ def bulk_seed(uri: str, start: int, end: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", action="store_true", help="10,000 vs 1,000,000 pastes")
+    parser.add_argument(
+        "--auth", action="store_true", help="only paste/user with an API key and with a JWT"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     wrk_path = ensure_wrk()
     sys.path.insert(0, str(ROOT))
     directory = Path(tempfile.mkdtemp(prefix="pastecms-bench-"))
     try:
-        return (run_scale if args.scale else run_bench)(wrk_path, directory)
+        run = run_scale if args.scale else run_credentials if args.auth else run_bench
+        return run(wrk_path, directory)
     finally:
         if args.keep:
             say(f"kept {directory}")

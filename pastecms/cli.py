@@ -1,4 +1,5 @@
-"""Flask commands: `flask --app wsgi users create`, `flask --app wsgi pastes purge`."""
+"""Flask commands: `flask --app wsgi users create`, `flask --app wsgi pastes purge`,
+`flask --app wsgi tokens purge`."""
 
 import click
 from flask import Flask
@@ -10,10 +11,12 @@ from pastecms.extensions import db
 from pastecms.inputs import params_failure
 from pastecms.schemas.user import UserCreateIn
 from pastecms.services import paste as paste_service
+from pastecms.services import refresh_token
 from pastecms.services import user as user_service
 
 users = AppGroup("users", help="Manage user accounts.")
 pastes = AppGroup("pastes", help="Maintain stored pastes.")
+tokens = AppGroup("tokens", help="Maintain stored JWT refresh tokens.")
 
 
 @users.command("create")
@@ -63,6 +66,15 @@ def purge_pastes():
     click.echo(f"Purged {count} paste{'' if count == 1 else 's'}.")
 
 
+@tokens.command("purge")
+def purge_tokens():
+    """Delete expired refresh tokens (they renew nothing already; this keeps the table small)."""
+    count = refresh_token.purge()
+    db.session.commit()
+    click.echo(f"Purged {count} expired refresh token{'' if count == 1 else 's'}.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(pastes)
+    app.cli.add_command(tokens)

@@ -7,18 +7,20 @@ triggers it is added to TRIGGERS (or, for a face still to come, its name to RESE
 import base64
 import re
 import uuid
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 
 from pastecms import errors
 from pastecms.errors import CATALOGUE
+from pastecms.models import utcnow
 from pastecms.services import paste as paste_service
+from pastecms.services import tokens
 from pastecms.services import user as user_service
 
 #: Catalogue entries no route can answer yet, and the face that will.
 RESERVED = {
-    "token_expired_failure": "JWT access tokens, /api/auth (seed 004)",
     "captcha_failure": "friend-link applications, /pub (seed 000)",
     "feature_disabled_failure": "friend applications and statistics switches, /pub (seed 000)",
 }
@@ -84,10 +86,23 @@ def _limit_storage_down(ctx):
     return _submit(client)
 
 
+def _token_expired(ctx):
+    ctx.make_user("alice")
+    with ctx.client.application.app_context():
+        user = user_service.by_username("alice")
+        token = tokens.issue_access(user, now=utcnow() - timedelta(hours=1))
+    return ctx.client.get(
+        "/api/auth/token/access/renew",
+        query_string={"token": "x"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
 TRIGGERS = {
     "undefined_failure": _undefined,
     "auth_failure": lambda ctx: ctx.client.post("/api/paste/user", json={}),
     "forbidden_failure": _forbidden,
+    "token_expired_failure": _token_expired,
     "incomplete_params_failure": lambda ctx: ctx.client.post("/api/paste/submit", json={}),
     "invalid_params_failure": lambda ctx: _submit(ctx.client, expiry_time="tomorrow"),
     "nonexistent_user_failure": lambda ctx: ctx.client.post(

@@ -177,9 +177,20 @@ def _seed_pastes(client):
     client.post("/api/paste/submit", json={"contents": "owned", "api_key": key})
 
 
+def _seed_refresh_tokens(client):
+    """A user logged in twice with JWTs: two stored refresh tokens."""
+    client.post("/api/user/create", json={"username": "holder", "password": "correct horse"})
+    client.delete_cookie("session")
+    for _ in range(2):
+        response = client.post(
+            "/api/auth/auth", json={"username": "holder", "password": "correct horse"}
+        )
+        assert response.status_code == 200, response.json
+
+
 #: Each face seeds rows of its own here, so that a hostile request that changed one
 #: would show.
-SEEDERS = [_seed_pastes]
+SEEDERS = [_seed_pastes, _seed_refresh_tokens]
 
 
 @pytest.fixture

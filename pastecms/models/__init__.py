@@ -2,7 +2,8 @@
 
 from pastecms.models.apikey import ApiKey
 from pastecms.models.paste import Attachment, Paste
+from pastecms.models.token import RefreshToken
 from pastecms.models.types import UTCDateTime, utcnow
 from pastecms.models.user import User
 
-__all__ = ["ApiKey", "Attachment", "Paste", "User", "UTCDateTime", "utcnow"]
+__all__ = ["ApiKey", "Attachment", "Paste", "RefreshToken", "User", "UTCDateTime", "utcnow"]

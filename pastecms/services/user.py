@@ -14,7 +14,7 @@ from pastecms.errors import (
 )
 from pastecms.extensions import db
 from pastecms.models import ApiKey, User
-from pastecms.services import auth, secret
+from pastecms.services import auth, refresh_token, secret
 from pastecms.services import paste as paste_service
 
 # Deliberately plain: the only sure test of an address is a mail that arrives.
@@ -77,8 +77,9 @@ def update_profile(
 ) -> User:
     """Change the caller's name, email or password (the last needs the current one).
 
-    An empty string clears name or email; a missing or null field is left alone. Raises
-    `AuthFailure` and `InvalidEmailFailure`.
+    An empty string clears name or email; a missing or null field is left alone. A new
+    password revokes the user's refresh tokens. Raises `AuthFailure` and
+    `InvalidEmailFailure`.
     """
     user = auth.require(caller)
     if email:
@@ -88,6 +89,7 @@ def update_profile(
         if not secret.check_password(current_password, user.password_hash):
             raise AuthFailure("current_password is missing or wrong.")
         user.password_hash = secret.hash_password(new_password)
+        refresh_token.revoke_all_for(user)
     if name is not None:
         user.name = name or None
     if email is not None:
@@ -96,10 +98,12 @@ def update_profile(
 
 
 def deactivate(caller: User | None) -> User:
-    """Deactivate the caller, their pastes and their API keys; `AuthFailure` if anonymous."""
+    """Deactivate the caller, their pastes, API keys and refresh tokens; `AuthFailure` if
+    anonymous."""
     user = auth.require(caller)
     user.is_active = False
     paste_service.deactivate_all_for(user)
+    refresh_token.revoke_all_for(user)
     db.session.execute(
         update(ApiKey)
         .where(ApiKey.user_id == user.id)
@@ -110,8 +114,13 @@ def deactivate(caller: User | None) -> User:
 
 
 def regenerate_api_key(caller: User | None) -> str:
-    """Replace the caller's API keys with a new one and return it (shown only now)."""
+    """Replace the caller's API keys with a new one and return it (shown only now).
+
+    The user's refresh tokens are revoked too: a new key is what a user asks for who fears
+    their credentials have leaked, so their JWT logins end with the old key.
+    """
     user = auth.require(caller)
+    refresh_token.revoke_all_for(user)
     db.session.execute(
         update(ApiKey)
         .where(ApiKey.user_id == user.id)

@@ -6,7 +6,13 @@ from collections.abc import Callable
 from flask import Response, render_template, request
 
 from pastecms.api import Envelope
-from pastecms.errors import AuthFailure, Failure
+from pastecms.errors import (
+    CATALOGUE,
+    AuthFailure,
+    Failure,
+    IncompleteParamsFailure,
+    InvalidParamsFailure,
+)
 from pastecms.schemas.paste import PasteFaceIn
 
 
@@ -101,6 +107,113 @@ class Operations(Envelope):
         }
 
 
+class Digimaker(Envelope):
+    """Seed 004 (Digimaker's REST API): `{"error": false, "data": ...}`, and a failure
+    `{"error": true, "data": {"code", "message", "detail"}, "failure_name"}` with the
+    catalogue's HTTP status.
+
+    As the original answers: code "20001" for a parameter failure, whose `detail` says
+    what is wrong (`message`: the complaints, `fields`: what is wrong per field), and
+    "10001" with an empty `detail` for every other failure. The face's Out schemas
+    declare the one member `data`, which may be an object, a bare token string or `true`.
+    Clients send JSON or a form in a POST, a query string in a GET: `params` reads all.
+    The face owns two prefixes, one instance each.
+    """
+
+    location = "params"
+
+    PARAMS_CODE = "20001"
+    OTHER_CODE = "10001"
+
+    def __init__(self, prefix: str, *, name: str, title: str):
+        self.prefix = prefix
+        self.name = name
+        self.title = title
+
+    def code_of(self, failure: Failure | type[Failure]) -> str:
+        is_params = issubclass(
+            failure if isinstance(failure, type) else type(failure),
+            IncompleteParamsFailure | InvalidParamsFailure,
+        )
+        return self.PARAMS_CODE if is_params else self.OTHER_CODE
+
+    def success(self, body, status: int) -> Response:
+        return self.json_response({"error": False, **body}, status)
+
+    def failure(self, failure: Failure) -> Response:
+        code = self.code_of(failure)
+        detail = ""
+        if code == self.PARAMS_CODE:
+            problems = failure.details.items()
+            fields = {name: text for name, text in problems if name != "_"}
+            messages = [text if name == "_" else f"{name}: {text}" for name, text in problems]
+            detail = {"message": messages or [failure.message], "fields": fields}
+        body = {
+            "error": True,
+            "data": {"code": code, "message": failure.message, "detail": detail},
+            "failure_name": failure.failure_name,
+        }
+        return self.json_response(body, self.status_of(failure), failure.headers)
+
+    def describe_success(self, out: dict) -> dict:
+        properties = {"error": {"type": "boolean", "enum": [False]}, **out.get("properties", {})}
+        return {
+            "type": "object",
+            "properties": properties,
+            "required": list(properties),
+            "additionalProperties": False,
+        }
+
+    def describe_failure(self, names: list[str]) -> dict:
+        codes = sorted({self.code_of(CATALOGUE[name]) for name in names})
+        params_detail = {
+            "type": "object",
+            "properties": {
+                "message": {"type": "array", "items": {"type": "string"}},
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "description": "What is wrong, per parameter.",
+                },
+            },
+            "required": ["message", "fields"],
+            "additionalProperties": False,
+        }
+        details = []
+        if self.OTHER_CODE in codes:
+            details.append({"type": "string", "enum": [""]})
+        if self.PARAMS_CODE in codes:
+            details.append(params_detail)
+        return {
+            "type": "object",
+            "properties": {
+                "error": {"type": "boolean", "enum": [True]},
+                "data": {
+                    "type": "object",
+                    "properties": {
+                        "code": {
+                            "type": "string",
+                            "enum": codes,
+                            "description": f"{self.PARAMS_CODE}: a parameter failure; "
+                            f"{self.OTHER_CODE}: any other.",
+                        },
+                        "message": {"type": "string", "description": "Safe to show to a person."},
+                        "detail": details[0] if len(details) == 1 else {"oneOf": details},
+                    },
+                    "required": ["code", "message", "detail"],
+                    "additionalProperties": False,
+                },
+                "failure_name": {
+                    "type": "string",
+                    "enum": names,
+                    "description": "What went wrong; stable.",
+                },
+            },
+            "required": ["error", "data", "failure_name"],
+            "additionalProperties": False,
+        }
+
+
 class Page:
     """What a web view returns: a template and its context, rendered by the envelope
     after the transaction has committed."""
@@ -163,5 +276,7 @@ class WebPage(Envelope):
 
 
 modern_paste = ModernPaste()
+auth_api = Digimaker("/api/auth", name="auth", title="JWT login (Digimaker)")
+content_api = Digimaker("/api/content", name="content", title="Content read API (Digimaker)")
 operations = Operations()
 web_page = WebPage()

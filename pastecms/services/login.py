@@ -1,0 +1,69 @@
+"""Password login for JWTs (seed 004): a username or an email and a password give an
+access token and a refresh token.
+
+Nothing in the answer tells an unknown account from a wrong password or a deactivated
+account: each is the same `AuthFailure`, with the same message, after the same bcrypt
+work (an unknown account is compared against a dummy hash). Failed attempts are limited
+per account and per client address (`services.attempts`), on top of the route's own
+limit per address.
+"""
+
+import secrets
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from pastecms.errors import AuthFailure
+from pastecms.extensions import db
+from pastecms.models import User
+from pastecms.services import attempts, refresh_token, secret
+from pastecms.services import user as user_service
+
+ATTEMPTS_KIND = "login"
+WRONG = "The username or password is wrong."
+_DUMMY_HASH_KEY = "pastecms.login_dummy_hash"
+
+
+def log_in(
+    identifier: str, password: str, *, remember: bool = False, address: str | None = None
+) -> dict[str, str]:
+    """`{"access_token", "refresh_token"}` for the active account whose username (in any
+    case) or email is `identifier`, when `password` is its password.
+
+    Raises `RateLimitFailure` when the account or `address` has failed too often lately
+    (before any password is compared), and `AuthFailure` for everything else.
+    """
+    user = _account(identifier)
+    # Counted per account when there is one, so its username and its email share one
+    # allowance; per name otherwise ("name:" and "user:" targets never collide).
+    target = f"user:{user.id}" if user is not None else f"name:{identifier.lower()}"
+    attempts.check(ATTEMPTS_KIND, target, address)
+    matches = secret.check_password(
+        password, user.password_hash if user is not None else _dummy_hash()
+    )
+    if user is None or not matches or not user.is_active:
+        attempts.failed(ATTEMPTS_KIND, target, address)
+        raise AuthFailure(WRONG)
+    return refresh_token.issue_pair(user, remember=remember)
+
+
+def _account(identifier: str) -> User | None:
+    # Usernames cannot hold "@" (registration refuses it), so an identifier with one can
+    # only be an email.
+    if "@" not in identifier:
+        return user_service.by_username(identifier)
+    # Emails are not unique: an address two accounts share names neither of them.
+    found = db.session.scalars(
+        select(User).where(func.lower(User.email) == identifier.lower()).limit(2)
+    ).all()
+    return found[0] if len(found) == 1 else None
+
+
+def _dummy_hash() -> str:
+    """A bcrypt hash no password matches, at the app's cost, made once per app: comparing
+    against it takes as long as comparing against a real account's."""
+    found = current_app.extensions.get(_DUMMY_HASH_KEY)
+    if found is None:
+        found = secret.hash_password(secrets.token_urlsafe(32))
+        current_app.extensions[_DUMMY_HASH_KEY] = found
+    return found
