@@ -5,8 +5,10 @@ never passes as an access token or the other way round. Expiry is checked agains
 `utcnow()` here rather than inside PyJWT, so tests can move the clock instead of sleeping.
 """
 
+import functools
 import uuid
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 import jwt
 from cryptography.hazmat.primitives import hashes
@@ -63,8 +65,8 @@ def issue_refresh(user, expires_at: datetime, now: datetime | None = None) -> tu
     return jwt.encode(claims, _keys()[REFRESH], algorithm=ALGORITHM), guid
 
 
-def decode(token, kind: str) -> dict:
-    """The verified claims of a token of `kind`.
+def decode(token, kind: str) -> MappingProxyType:
+    """The verified claims of a token of `kind` (read-only).
 
     Raises `TokenExpiredFailure` for a genuine token past its `exp`, and `AuthFailure`
     for anything else: another kind's token, another key, `alg: none` or any algorithm
@@ -72,10 +74,25 @@ def decode(token, kind: str) -> dict:
     """
     if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
         raise AuthFailure("The token is not valid.")
+    claims = _verified(token, _keys()[kind], kind)
+    if claims["exp"] <= utcnow().timestamp():
+        raise TokenExpiredFailure()
+    return claims
+
+
+@functools.lru_cache(maxsize=4096)
+def _verified(token: str, key: bytes, kind: str) -> MappingProxyType:
+    """The claims of a token whose signature and claims verify under `key`.
+
+    A client sends the same access token with every request until it renews it, and a
+    token's claims are fixed by its signature: each is verified once, then remembered
+    (its expiry is still checked on every use). Keyed by the key too, so apps with other
+    secrets never share an entry. Refusals are not remembered.
+    """
     try:
         claims = jwt.decode(
             token,
-            _keys()[kind],
+            key,
             algorithms=[ALGORITHM],
             options={"require": list(CLAIMS[kind]), "verify_exp": False, "verify_iat": False},
         )
@@ -89,9 +106,7 @@ def decode(token, kind: str) -> dict:
         or isinstance(claims["user_id"], bool)
     ):
         raise AuthFailure("The token is not valid.")
-    if expires <= utcnow().timestamp():
-        raise TokenExpiredFailure()
-    return claims
+    return MappingProxyType(claims)
 
 
 def init_app(app) -> None:
