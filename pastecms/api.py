@@ -62,6 +62,9 @@ class Envelope:
     limits: tuple[RateLimit, ...] = ()
     #: Whether the face's routes are described in the OpenAPI document.
     in_openapi = True
+    #: Origins that may call the face from a browser on another site (CORS), answered on
+    #: every response under its prefix, failures included; None: same-origin only.
+    cors_origins: str | list[str] | None = None
 
     def input_location(self, method: str) -> str:
         """Where a view's input comes from for requests with `method`."""
