@@ -24,7 +24,8 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # An address a visitor submits: http(s), a host, and nothing that could leave an HTML
 # attribute (the widgets put it into one).
 _HTTP_URL = re.compile(r"https?://[^\s/?#\"'<>\\\x60]+[^\s\"'<>\\\x60]*\Z", re.IGNORECASE)
-_TAG_OR_SPACE = re.compile(r"<[^>]*>|\s+")
+_TAG = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"\s+")
 
 MAX_TALK_LENGTH = 64 * 1024
 MAX_TAGS = 32
@@ -423,7 +424,7 @@ class TalkSavedOut(Schema):
 
 
 def _excerpt(content: str, length: int = 20) -> str:
-    text = _TAG_OR_SPACE.sub(" ", content).strip()
+    text = _SPACES.sub(" ", _TAG.sub(" ", content)).strip()
     return text[:length] + "..." if len(text) > length else text
 
 
