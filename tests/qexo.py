@@ -8,7 +8,9 @@ FORM = "application/x-www-form-urlencoded"
 def form_body(fields: dict) -> str:
     """A form body as the widgets build it: every value through encodeURIComponent, so a
     space is %20, not +."""
-    return "&".join(f"{name}={urllib.parse.quote(str(value), safe='')}" for name, value in fields.items())
+    return "&".join(
+        f"{name}={urllib.parse.quote(str(value), safe='')}" for name, value in fields.items()
+    )
 
 
 def _from(address: str | None) -> dict:

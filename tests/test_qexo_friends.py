@@ -29,18 +29,17 @@ def add(admin_pub, status="显示", **fields):
 
 
 def test_an_added_link_answers_its_time_and_shows_publicly(admin_pub, pub, monkeypatch):
-    monkeypatch.setattr(
-        friends_service, "utcnow", lambda: datetime(2024, 1, 7, 3, 50, tzinfo=UTC)
-    )
+    monkeypatch.setattr(friends_service, "utcnow", lambda: datetime(2024, 1, 7, 3, 50, tzinfo=UTC))
     added = add(admin_pub)
     assert added == {"msg": "Added successfully!", "time": "1704599400.000000", "status": True}
-    assert pub.ok(pub.get("friends")) == {"data": [{**ZHANG, "time": "1704599400.000000"}], "status": True}
+    assert pub.ok(pub.get("friends")) == {
+        "data": [{**ZHANG, "time": "1704599400.000000"}],
+        "status": True,
+    }
 
 
 def test_links_made_in_the_same_microsecond_get_distinct_times(admin_pub, monkeypatch):
-    monkeypatch.setattr(
-        friends_service, "utcnow", lambda: datetime(2024, 1, 7, 3, 50, tzinfo=UTC)
-    )
+    monkeypatch.setattr(friends_service, "utcnow", lambda: datetime(2024, 1, 7, 3, 50, tzinfo=UTC))
     times = [add(admin_pub, name=f"blog {n}")["time"] for n in range(3)]
     assert times == ["1704599400.000000", "1704599400.000001", "1704599400.000002"]
 
@@ -71,7 +70,9 @@ def test_the_admin_list_has_every_link_with_its_status_and_searches(admin_pub):
 
 def test_editing_changes_the_given_fields_and_keeps_the_others(admin_pub):
     time = add(admin_pub)["time"]
-    edited = admin_pub.post("edit_friend", {"time": time, "name": "Li Si's New Blog", "status": "隐藏"})
+    edited = admin_pub.post(
+        "edit_friend", {"time": time, "name": "Li Si's New Blog", "status": "隐藏"}
+    )
     assert admin_pub.ok(edited) == {"msg": "Modified successfully!", "status": True}
     (link,) = admin_pub.ok(admin_pub.get("get_friends"))["data"]
     assert link == {**ZHANG, "name": "Li Si's New Blog", "time": time, "status": False}

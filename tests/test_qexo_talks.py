@@ -123,7 +123,9 @@ def test_a_dashed_or_upper_case_id_names_the_same_talk(admin_pub, pub):
         ("", "incomplete_params_failure"),
     ],
 )
-def test_liking_no_talk_is_named_and_changes_nothing(admin_pub, pub, db_rows, talk_id, failure_name):
+def test_liking_no_talk_is_named_and_changes_nothing(
+    admin_pub, pub, db_rows, talk_id, failure_name
+):
     save(admin_pub)
     before = db_rows()
     assert pub.failed(pub.post("like_talk", {"id": talk_id})) == failure_name

@@ -464,7 +464,7 @@ class CustomOutputOut(Schema):
     data = fields.String(metadata={"description": "What the field's code printed."})
 
 
-class StatisticOut(RowOut):
+class StatisticOut(Schema):
     site_pv = fields.Integer()
     page_pv = fields.Integer()
     site_uv = fields.Integer()
