@@ -169,7 +169,7 @@ def test_a_double_click_never_counts_twice(app, admin_pub):
     for _ in range(10):
         start = threading.Barrier(2)
 
-        def click(_):
+        def click(_, start=start):
             from tests.qexo import Pub
 
             start.wait(timeout=30)

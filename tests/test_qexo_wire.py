@@ -67,7 +67,10 @@ def test_a_widget_get_with_text_plain_and_no_body_is_read(admin_pub, pub):
 
 
 def test_a_form_post_decodes_percent_20_as_a_space(client, admin_token):
-    body = f"token={admin_token}&name=Li%20Si%27s%20Blog&url=https%3A%2F%2Flisi.com&status=%E6%98%BE%E7%A4%BA"
+    body = (
+        f"token={admin_token}&name=Li%20Si%27s%20Blog&url=https%3A%2F%2Flisi.com"
+        "&status=%E6%98%BE%E7%A4%BA"
+    )
     response = client.post("/pub/add_friend/", data=body, headers={"Content-Type": FORM, **ORIGIN})
     assert response.json["status"] is True
     (link,) = client.get("/pub/friends/").json["data"]
