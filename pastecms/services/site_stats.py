@@ -78,7 +78,8 @@ def _statements(dialect: str):
         index_elements=[_COUNTS.c.target],
         set_={"pv": _COUNTS.c.pv + 1, "uv": _COUNTS.c.uv + counts.excluded.uv},
     ).returning(_COUNTS.c.target, _COUNTS.c.pv, _COUNTS.c.uv)
-    return visitor.on_conflict_do_nothing(), counts
+    # RETURNING says whether the visitor is new (rowcount is not reliable for an INSERT).
+    return visitor.on_conflict_do_nothing().returning(_VISITORS.c.site), counts
 
 
 def count_visit(referer: str | None, address: str | None) -> dict:
@@ -94,9 +95,9 @@ def count_visit(referer: str | None, address: str | None) -> dict:
     site, page = _site_and_page(referer)
     connection = db.session.connection()
     add_visitor, add_views = _statements(connection.dialect.name)
-    new_visitor = connection.execute(add_visitor, {"site": site, "client": address or ""})
+    new_visitor = connection.execute(add_visitor, {"site": site, "client": address or ""}).first()
     counted = connection.execute(
-        add_views, {"site": site, "page": page, "new_visitor": new_visitor.rowcount}
+        add_views, {"site": site, "page": page, "new_visitor": int(new_visitor is not None)}
     ).all()
     by_target = {row.target: row for row in counted}
     return {

@@ -98,14 +98,16 @@ def toggle_like(talk_id: str, address: str | None) -> bool:
             update(_TALKS).where(_TALKS.c.id == talk_id).values(likes=_TALKS.c.likes - withdrawn)
         )
         return False
+    # RETURNING says whether the row went in (rowcount is not reliable for an INSERT).
     added = connection.execute(
         database.insert(_LIKES)
         .values(talk_id=talk_id, client=client, created_at=utcnow())
         .on_conflict_do_nothing()
-    ).rowcount
-    if added:
+        .returning(_LIKES.c.talk_id)
+    ).first()
+    if added is not None:
         connection.execute(
-            update(_TALKS).where(_TALKS.c.id == talk_id).values(likes=_TALKS.c.likes + added)
+            update(_TALKS).where(_TALKS.c.id == talk_id).values(likes=_TALKS.c.likes + 1)
         )
     return True
 
