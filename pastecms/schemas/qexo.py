@@ -18,7 +18,7 @@ from marshmallow import (
     validate,
 )
 
-from pastecms.schemas.fields import BLANK, InputSchema, Integer, Text
+from pastecms.schemas.fields import BLANK, InputSchema, Integer, Remembered, Text
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # An address a visitor submits: http(s), a host, and nothing that could leave an HTML
@@ -354,7 +354,17 @@ class FriendAdminOut(FriendOut):
 
 
 class FriendListOut(Schema):
-    data = fields.List(fields.Nested(FriendOut))
+    # Every page view of a blog asks for the same links: each is dumped once and then
+    # remembered, keyed by everything it shows.
+    data = fields.List(
+        Remembered(
+            FriendOut,
+            revision=tuple,
+            fresh=(),
+            size=lambda link: sum(map(len, link)) + 512,
+            max_bytes=2 * 1024 * 1024,
+        )
+    )
 
 
 class FriendAdminListOut(Schema):
