@@ -150,7 +150,9 @@ def register_cors(app: Flask) -> None:
     from pastecms.api import envelopes
 
     resources = {
-        re.compile(re.escape(envelope.prefix) + r"(/.*)?\Z"): {"origins": envelope.cors_origins}
+        re.compile(r"\A" + re.escape(envelope.prefix) + r"(/.*)?\Z"): {
+            "origins": envelope.cors_origins
+        }
         for envelope in envelopes(app)
         if envelope.cors_origins
     }
