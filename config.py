@@ -53,9 +53,33 @@ class Config:
     # Failed attempts at a secret (paste passwords, logins), per target and per client
     # address alike (pastecms.services.attempts).
     RATELIMIT_FAILED_ATTEMPTS = "10 per minute;100 per day"
+    # The Qexo face: friend applications and talk likes, per client address.
+    RATELIMIT_FRIEND_APPLICATIONS = "5 per hour"
+    RATELIMIT_TALK_LIKES = "60 per minute"
     # When the limit storage is unreachable: count in memory and log a warning (False),
     # or refuse limited requests with a named 503 (True).
     RATELIMIT_FAIL_CLOSED = False
+
+    # The Qexo face (/pub). Hosts whose pages /pub/statistic counts (the Referer's host,
+    # exactly, port aside): a list, or one comma-separated string; empty, statistics off.
+    STATISTIC_DOMAINS: list | str = []
+    # Whether /pub/ask_friend takes applications from visitors (stored hidden).
+    FRIEND_APPLICATIONS = False
+    # What an application must pass: "none", "recaptcha_v2" or "recaptcha_v3" (with a
+    # score of at least CAPTCHA_MIN_SCORE), checked against CAPTCHA_VERIFY_URL with
+    # CAPTCHA_SECRET, waiting at most CAPTCHA_TIMEOUT seconds.
+    CAPTCHA = "none"
+    CAPTCHA_SECRET = None
+    CAPTCHA_VERIFY_URL = "https://www.google.com/recaptcha/api/siteverify"
+    CAPTCHA_MIN_SCORE = 0.5
+    CAPTCHA_TIMEOUT = 5
+    # Running a custom field's stored code (/pub/get_custom): off unless an admin turns
+    # it on. It runs in its own process, under RestrictedPython, within these limits.
+    CUSTOM_FIELDS_EXECUTE = False
+    CUSTOM_FIELDS_CPU_SECONDS = 2
+    CUSTOM_FIELDS_MEMORY_MIB = 256
+    CUSTOM_FIELDS_TIMEOUT = 5  # wall clock, seconds
+    CUSTOM_FIELDS_MAX_OUTPUT = 64 * KIB  # characters printed
 
     # JWT lifetimes, in seconds (access tokens: HTTP 440 once expired; refresh tokens
     # renew them and can be revoked).

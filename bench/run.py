@@ -1,9 +1,13 @@
-"""`make bench` and `make bench-scale`: pastecms's paste API under load (issue 8).
+"""`make bench` and `make bench-scale`: pastecms's paste API (issue 8) and the Qexo
+widgets' reads (issue 13) under load.
 
-    python bench/run.py            # details, submit, recent, top vs the ceiling; then
-                                   # paste/user with an API key and with a JWT
+    python bench/run.py            # details, submit, recent, top, talks, friends,
+                                   # statistic vs the ceiling; then paste/user with an
+                                   # API key and with a JWT
     python bench/run.py --auth     # only paste/user with an API key and with a JWT
-    python bench/run.py --scale    # details, recent, top with 10,000 and 1,000,000 pastes
+    python bench/run.py --scale    # details, recent, top with 10,000 and 1,000,000 pastes;
+                                   # talks, statistic with 1,000 and 100,000 talks and visits
+    python bench/run.py --only talks,friends,statistic    # some figures only
 
 The app is served the way production serves it: gunicorn with deploy/gunicorn.conf.py and
 2 sync workers, ProdConfig, on an SQLite file in a temporary folder
@@ -17,6 +21,10 @@ reference (bench/reference.py, SQLite only) does the same work with stdlib sqlit
 Settings (environment): BENCH_DURATION (seconds per measurement, default 8),
 BENCH_WARMUP (default 2), BENCH_CONNECTIONS (default 4), BENCH_THREADS (default 1),
 BENCH_PASTES (pastes seeded through the API, default 1000).
+
+The Qexo figures send what the widgets send (GET with the trailing slash and Content-Type
+text/plain; the counter's page in its Referer) and count an answer as good only when it
+says "status": true, since that face answers its failures with HTTP 200.
 """
 
 import argparse
@@ -34,6 +42,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -42,12 +51,22 @@ GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 WORKERS = 2
 # Far above anything this machine can serve, so the limiter counts but never refuses.
 SUBMIT_LIMIT = "100000000 per minute"
-TARGETS = {"details": 0.40, "submit": 0.28, "recent": 0.35, "top": 0.35}
+PASTE_TARGETS = {"details": 0.40, "submit": 0.28, "recent": 0.35, "top": 0.35}
+# The Qexo face's reads that every page view of a blog with its widgets makes (issue 13).
+QEXO_TARGETS = {"talks": 0.35, "friends": 0.35, "statistic": 0.30}
+TARGETS = {**PASTE_TARGETS, **QEXO_TARGETS}
 # A request authenticated with a JWT access token against the same with an API key
 # (issue 15): verifying a token may cost no more than looking up a key.
 JWT_TARGET = 0.95
 OWNED_PASTES = 50
+#: Figures measured apart from the table of ratios to the ceiling.
+CREDENTIALS = "credentials"
 SCALE_TARGET = 0.77
+# The host whose pages the statistic figures count (PASTECMS_STATISTIC_DOMAINS).
+BLOG_HOST = "blog.example"
+QEXO_OK = '"status":true'
+SEED_TALKS = 50
+SEED_FRIENDS = 20
 MEMORY_TARGET_MIB = 100
 PAGE = {"page_num": 0, "num_per_page": 20}
 
@@ -79,8 +98,11 @@ def ensure_wrk() -> str:
 
 
 _LUA = r"""
-local path = %(path)s
-local bodies = { %(bodies)s }
+-- Each spec: { method, path, headers, body (nil for none) }.
+local specs = { %(specs)s }
+-- A text every good answer contains (nil: any 2xx is good): the Qexo face answers its
+-- failures with HTTP 200 and "status": false.
+local expect = %(expect)s
 local requests = {}
 local threads = {}
 local n = 0
@@ -91,9 +113,8 @@ function setup(thread)
 end
 
 function init(args)
-  local headers = { %(headers)s }
-  for i, body in ipairs(bodies) do
-    requests[i] = wrk.format("POST", path, headers, body)
+  for i, spec in ipairs(specs) do
+    requests[i] = wrk.format(spec[1], spec[2], spec[3], spec[4])
   end
 end
 
@@ -103,7 +124,7 @@ function request()
 end
 
 function response(status, headers, body)
-  if status < 200 or status > 299 then
+  if status < 200 or status > 299 or (expect and not string.find(body, expect, 1, true)) then
     bad = bad + 1
   end
 end
@@ -131,13 +152,26 @@ def lua_string(text: str) -> str:
 def write_script(
     directory: Path, name: str, path: str, bodies: list, headers: dict | None = None
 ) -> Path:
-    script = directory / f"{name}.lua"
-    literals = ", ".join(lua_string(json.dumps(body)) for body in bodies)
-    headers = {"Content-Type": "application/json", **(headers or {})}
-    table = ", ".join(
-        f"[{lua_string(key)}] = {lua_string(value)}" for key, value in headers.items()
+    """A wrk script POSTing each of `bodies` as JSON to `path` in turn."""
+    json_header = {"Content-Type": "application/json", **(headers or {})}
+    return write_requests(
+        directory, name, [("POST", path, json_header, json.dumps(body)) for body in bodies]
     )
-    script.write_text(_LUA % {"path": lua_string(path), "bodies": literals, "headers": table})
+
+
+def write_requests(directory: Path, name: str, specs: list, expect: str | None = None) -> Path:
+    """A wrk script sending each of `specs` (method, path, headers, body or None) in turn;
+    an answer is good when it is 2xx and, with `expect`, contains that text."""
+
+    def lua_spec(method, path, headers, body) -> str:
+        fields = ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items())
+        lua_body = "nil" if body is None else lua_string(body)
+        return f"{{{lua_string(method)}, {lua_string(path)}, {{{fields}}}, {lua_body}}}"
+
+    script = directory / f"{name}.lua"
+    literals = ", ".join(lua_spec(*spec) for spec in specs)
+    lua_expect = "nil" if expect is None else lua_string(expect)
+    script.write_text(_LUA % {"specs": literals, "expect": lua_expect})
     return script
 
 
@@ -230,11 +264,17 @@ def serving(app: str, env: dict, log: Path):
 
 
 def post(base_url: str, path: str, payload: dict) -> tuple[int, bytes]:
+    return send(base_url, ("POST", path, {"Content-Type": "application/json"}, json.dumps(payload)))
+
+
+def send(base_url: str, spec: tuple) -> tuple[int, bytes]:
+    """One request (method, path, headers, body or None), as the wrk scripts send it."""
+    method, path, headers, body = spec
     request = urllib.request.Request(
         base_url + path,
-        data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
+        data=body.encode() if body is not None else None,
+        headers=headers,
+        method=method,
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -299,6 +339,7 @@ def app_env(directory: Path, uri: str) -> dict:
         "PASTECMS_SECRET_KEY": secrets.token_urlsafe(32),
         "PASTECMS_DATABASE_URI": uri,
         "PASTECMS_RATELIMIT_SUBMIT": SUBMIT_LIMIT,
+        "PASTECMS_STATISTIC_DOMAINS": json.dumps([BLOG_HOST]),
         "PASTECMS_ACCESS_LOG": "-",
         # The access token measured must not expire mid-run (30 minutes by default).
         "PASTECMS_JWT_ACCESS_EXPIRES": "86400",
@@ -308,7 +349,7 @@ def app_env(directory: Path, uri: str) -> dict:
 # --- make bench -----------------------------------------------------------------------
 
 
-def run_bench(wrk_path: str, directory: Path) -> int:
+def run_bench(wrk_path: str, directory: Path, only: set[str]) -> int:
     uri = database(directory)
     sqlite_path = uri.removeprefix("sqlite:///") if uri.startswith("sqlite:///") else None
     env = app_env(directory, uri)
@@ -347,18 +388,19 @@ def run_bench(wrk_path: str, directory: Path) -> int:
             return result
 
         scripts = _app_scripts(directory, ids, random.Random(8))
-        for name, (path, script) in scripts.items():
-            status, raw = post(app.url, path, json.loads(_first_body(script)))
-            assert status == 200, (name, status, raw[:300])
+        scripts.update(_qexo_scripts(directory, seed_site_through_api(app.url, env)))
+        scripts = {name: script for name, script in scripts.items() if name in only}
+        for name, (spec, _, expect) in scripts.items():
+            status, raw = send(app.url, spec)
+            assert status == 200 and (expect is None or expect.encode() in raw), (name, raw[:300])
         memory["start"] = app.worker_rss_mib()
-        for name, (_, script) in scripts.items():
+        for name, (_, script, _) in scripts.items():
             results[name] = paired(app, script)
         memory["after run 1"] = app.worker_rss_mib()
-        for name, (_, script) in scripts.items():
+        for name, (_, script, _) in scripts.items():
             second[name] = measure(wrk_path, app, script)
         memory["after run 2"] = app.worker_rss_mib()
-
-        credentials = measure_credentials(wrk_path, app, directory)
+        credentials = measure_credentials(wrk_path, app, directory) if CREDENTIALS in only else None
 
         if sqlite_path:
             ref_env = {**env, "BENCH_SQLITE_PATH": sqlite_path}
@@ -367,11 +409,12 @@ def run_bench(wrk_path: str, directory: Path) -> int:
             )
             int_ids = list(range(1, SEED_PASTES + 1))
             ref_scripts = _app_scripts(directory, int_ids, random.Random(8), "ref")
-            for name, (_, script) in ref_scripts.items():
-                reference[name] = paired(ref, script)
+            for name, (_, script, _) in ref_scripts.items():
+                if name in only:
+                    reference[name] = paired(ref, script)
 
     status = report(results, second, reference, memory, body_size)
-    return report_credentials(credentials) or status
+    return (report_credentials(credentials) if credentials else 0) or status
 
 
 def seed_through_api(base_url: str) -> list:
@@ -406,18 +449,79 @@ def _app_scripts(directory: Path, ids: list, rng: random.Random, prefix="app") -
         "recent": ("/api/paste/recent", [PAGE]),
         "top": ("/api/paste/top", [PAGE]),
     }
+    json_header = {"Content-Type": "application/json"}
     return {
-        name: (path, write_script(directory, f"{prefix}-{name}", path, bodies))
+        name: (
+            ("POST", path, json_header, json.dumps(bodies[0])),
+            write_script(directory, f"{prefix}-{name}", path, bodies),
+            None,
+        )
         for name, (path, bodies) in plan.items()
     }
 
 
-def _first_body(script: Path) -> str:
-    text = script.read_text()
-    start = text.index("local bodies = { ") + len("local bodies = { ")
-    decoder = json.JSONDecoder()
-    literal, _ = decoder.raw_decode(text, start)
-    return literal
+# The widgets' GETs: Content-Type text/plain, no body, the trailing slash.
+_WIDGET = {"Content-Type": "text/plain"}
+
+
+def _qexo_scripts(directory: Path, pages: int, prefix="app") -> dict:
+    """The widgets' requests: the talks list's first pages, the friends list, and the
+    visit counter on `pages` different pages of the blog."""
+    plan = {
+        "talks": [
+            ("GET", f"/pub/talks/?page={page}&limit=5", _WIDGET, None) for page in (1, 1, 1, 2)
+        ],
+        "friends": [("GET", "/pub/friends/", _WIDGET, None)],
+        "statistic": [
+            ("GET", "/pub/statistic/", {**_WIDGET, "Referer": _page_url(n)}, None)
+            for n in range(pages)
+        ],
+    }
+    return {
+        name: (specs[0], write_requests(directory, f"{prefix}-{name}", specs, QEXO_OK), QEXO_OK)
+        for name, specs in plan.items()
+    }
+
+
+def _page_url(n: int) -> str:
+    return f"https://{BLOG_HOST}/posts/{n}/"
+
+
+def admin_token(env: dict) -> str:
+    """A new admin's API key, from the CLI (its last line)."""
+    finished = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "users", "create", "bench-admin"]
+        + ["--admin", "--password", secrets.token_urlsafe(16)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return finished.stdout.strip().splitlines()[-1].split()[-1]
+
+
+def seed_site_through_api(base_url: str, env: dict) -> int:
+    """Talks and friend links through /pub, as an admin's scripts make them; returns how
+    many blog pages the statistic figure visits."""
+    token = admin_token(env)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    started = time.monotonic()
+    for n in range(SEED_TALKS):
+        fields = {"token": token, "content": f"<p>talk {n}</p>", "tags": '["bench"]'}
+        body = urllib.parse.urlencode({**fields, "time": 1_700_000_000 + n})
+        status, raw = send(base_url, ("POST", "/pub/save_talk/", form, body))
+        if status != 200 or QEXO_OK.encode() not in raw:
+            sys.exit(f"seeding talks failed: {status} {raw[:200]!r}")
+    for n in range(SEED_FRIENDS):
+        fields = {"token": token, "name": f"Friend {n}", "url": f"https://f{n}.example/"}
+        body = urllib.parse.urlencode({**fields, "status": "true"})
+        status, raw = send(base_url, ("POST", "/pub/add_friend/", form, body))
+        if status != 200 or QEXO_OK.encode() not in raw:
+            sys.exit(f"seeding friends failed: {status} {raw[:200]!r}")
+    took = time.monotonic() - started
+    say(f"seeded {SEED_TALKS} talks and {SEED_FRIENDS} friend links through /pub in {took:.1f}s")
+    return 100
 
 
 def _row(name, result, target=None):
@@ -445,6 +549,7 @@ def report(results, second, reference, memory, body_size) -> int:
     ceiling["ceiling_rps"] = ceiling["rps"]
     ceiling["cpu_us"] = sum(c["cpu_us"] for c in ceilings) / len(ceilings)
     ceiling["ceiling_cpu_us"] = ceiling["cpu_us"]
+    measured = [name for name in TARGETS if name in results]
     low, high = min(c["rps"] for c in ceilings), max(c["rps"] for c in ceilings)
     say("")
     say(
@@ -452,9 +557,9 @@ def report(results, second, reference, memory, body_size) -> int:
         f"{'cpu µs':>8} {'cpu r':>6} {'ratio':>7}  target"
     )
     say(_row(f"ceiling ({body_size} B)", ceiling))
-    for name, target in TARGETS.items():
-        say(_row(name, results[name], target))
-    for name in TARGETS:
+    for name in measured:
+        say(_row(name, results[name], TARGETS[name]))
+    for name in measured:
         if name in reference:
             say(_row(f"reference {name}", reference[name]))
     say(
@@ -469,7 +574,7 @@ def report(results, second, reference, memory, body_size) -> int:
         say("reference: n/a (stdlib sqlite3, measured on the SQLite database only)")
     say(
         "second run (memory check): "
-        + ", ".join(f"{name} {second[name]['rps']:.0f} req/s" for name in TARGETS)
+        + ", ".join(f"{name} {second[name]['rps']:.0f} req/s" for name in measured)
     )
     say("")
     for label, sizes in memory.items():
@@ -482,13 +587,16 @@ def report(results, second, reference, memory, body_size) -> int:
         f"run {growth:+.1f} MiB"
     )
     say("")
-    ratios = {name: results[name]["rps"] / results[name]["ceiling_rps"] for name in TARGETS}
+    ratios = {name: results[name]["rps"] / results[name]["ceiling_rps"] for name in measured}
     say(" ".join(f"{name}_ratio={value:.2f}" for name, value in ratios.items()))
-    say(" ".join(f"{name}_cpu_us={results[name]['cpu_us']:.0f}" for name in TARGETS))
+    say(" ".join(f"{name}_cpu_us={results[name]['cpu_us']:.0f}" for name in measured))
     everything = [*results.values(), *second.values(), *reference.values(), *ceilings]
     failed = sum(r["non2xx"] + r["socket_errors"] for r in everything)
     if failed:
-        say(f"FAILED: {failed} requests were not answered 2xx; these figures do not count")
+        say(
+            f"FAILED: {failed} requests were not answered as they should; "
+            "these figures do not count"
+        )
         return 1
     return 0
 
@@ -509,7 +617,7 @@ def prepared(directory: Path) -> tuple[str, dict]:
     return uri, env
 
 
-def run_credentials(wrk_path: str, directory: Path) -> int:
+def run_credentials(wrk_path: str, directory: Path, only: set[str]) -> int:
     """`--auth`: only the API key / JWT comparison, on a fresh database."""
     _, env = prepared(directory)
     with serving("wsgi:app", env, directory / "app.log") as app:
@@ -589,14 +697,60 @@ def report_credentials(runs: dict) -> int:
 # --- make bench-scale -----------------------------------------------------------------
 
 
-def run_scale(wrk_path: str, directory: Path) -> int:
+PASTE_SCALE = (10_000, 1_000_000)
+SITE_SCALE = (1_000, 100_000)
+
+
+def run_scale(wrk_path: str, directory: Path, only: set[str]) -> int:
     uri, env = prepared(directory)
+    tables, failed = [], 0
+    paste_names = [name for name in ("details", "recent", "top") if name in only]
+    if paste_names:
+        figures = _scale_pastes(wrk_path, directory, uri, env, paste_names)
+        tables.append((paste_names, PASTE_SCALE, "pastes", figures))
+    site_names = [name for name in ("talks", "statistic") if name in only]
+    if site_names:
+        figures = _scale_site(wrk_path, directory, uri, env, site_names)
+        tables.append((site_names, SITE_SCALE, "talks and visits", figures))
+    ratios = {}
+    for names, (small_n, large_n), what, figures in tables:
+        small_label, large_label = _count_label(small_n), _count_label(large_n)
+        say("")
+        say(f"with {small_n:,} and then {large_n:,} {what} stored:")
+        head = (
+            f"{small_label + ' req/s':>10} {'p99 ms':>7} {large_label + ' req/s':>10} "
+            f"{'p99 ms':>7} {large_label + '/' + small_label:>7}"
+        )
+        say(f"{'':<10} {head}  target")
+        for name in names:
+            small, large = figures[(name, small_n)], figures[(name, large_n)]
+            ratios[name] = large["rps"] / small["rps"]
+            failed += sum(r["non2xx"] + r["socket_errors"] for r in (small, large))
+            verdict = "met" if ratios[name] >= SCALE_TARGET else "MISSED"
+            say(
+                f"{name:<10} {small['rps']:>10.0f} {small['p99_us'] / 1000:>7.2f} "
+                f"{large['rps']:>10.0f} {large['p99_us'] / 1000:>7.2f} {ratios[name]:>7.2f}  "
+                f"≥ {SCALE_TARGET} {verdict}"
+            )
+    say("")
+    say(" ".join(f"{name}_scale_ratio={value:.2f}" for name, value in ratios.items()))
+    if failed:
+        say(f"FAILED: {failed} requests were not answered 2xx; these figures do not count")
+        return 1
+    return 0
+
+
+def _count_label(n: int) -> str:
+    return f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1_000}k"
+
+
+def _scale_pastes(wrk_path, directory, uri, env, names) -> dict:
     from pastecms.services.ids import PasteIds
 
     cipher = PasteIds(env["PASTECMS_SECRET_KEY"])
     figures = {}
     stored = 0
-    for total in (10_000, 1_000_000):
+    for total in PASTE_SCALE:
         started = time.monotonic()
         bulk_seed(uri, stored, total)
         took = time.monotonic() - started
@@ -612,31 +766,47 @@ def run_scale(wrk_path: str, directory: Path) -> int:
             "top": ("/api/paste/top", [PAGE]),
         }
         with serving("wsgi:app", env, directory / f"app-{total}.log") as app:
-            for name, (path, bodies) in plan.items():
+            for name in names:
+                path, bodies = plan[name]
                 script = write_script(directory, f"scale-{total}-{name}", path, bodies)
                 status, raw = post(app.url, path, bodies[0])
                 assert status == 200, (name, status, raw[:300])
                 figures[(name, total)] = measure(wrk_path, app, script)
-    say("")
-    head = f"{'10k req/s':>10} {'p99 ms':>7} {'1M req/s':>10} {'p99 ms':>7} {'1M/10k':>7}"
-    say(f"{'':<10} {head}  target")
-    ratios, failed = {}, 0
-    for name in ("details", "recent", "top"):
-        small, large = figures[(name, 10_000)], figures[(name, 1_000_000)]
-        ratios[name] = large["rps"] / small["rps"]
-        failed += sum(r["non2xx"] + r["socket_errors"] for r in (small, large))
-        verdict = "met" if ratios[name] >= SCALE_TARGET else "MISSED"
+    return figures
+
+
+def _scale_site(wrk_path, directory, uri, env, names) -> dict:
+    """The talks list and the visit counter with 1,000 and then 100,000 talks, pages
+    counted and visitors seen."""
+    figures = {}
+    stored = 0
+    for total in SITE_SCALE:
+        started = time.monotonic()
+        bulk_seed_site(uri, stored, total)
+        took = time.monotonic() - started
         say(
-            f"{name:<10} {small['rps']:>10.0f} {small['p99_us'] / 1000:>7.2f} "
-            f"{large['rps']:>10.0f} {large['p99_us'] / 1000:>7.2f} {ratios[name]:>7.2f}  "
-            f"≥ {SCALE_TARGET} {verdict}"
+            f"seeded {total - stored:,} talks, counted pages and visitors in bulk in "
+            f"{took:.1f}s ({total:,} each stored)"
         )
-    say("")
-    say(" ".join(f"{name}_scale_ratio={value:.2f}" for name, value in ratios.items()))
-    if failed:
-        say(f"FAILED: {failed} requests were not answered 2xx; these figures do not count")
-        return 1
-    return 0
+        stored = total
+        pages = random.Random(total).sample(range(total), 1000)
+        plan = {
+            "talks": [
+                ("GET", f"/pub/talks/?page={page}&limit=5", _WIDGET, None) for page in (1, 1, 1, 2)
+            ],
+            "statistic": [
+                ("GET", "/pub/statistic/", {**_WIDGET, "Referer": _page_url(n)}, None)
+                for n in pages
+            ],
+        }
+        with serving("wsgi:app", env, directory / f"site-{total}.log") as app:
+            for name in names:
+                specs = plan[name]
+                script = write_requests(directory, f"scale-{total}-{name}", specs, QEXO_OK)
+                status, raw = send(app.url, specs[0])
+                assert status == 200 and QEXO_OK.encode() in raw, (name, raw[:300])
+                figures[(name, total)] = measure(wrk_path, app, script)
+    return figures
 
 
 def bulk_seed(uri: str, start: int, end: int) -> None:
@@ -700,20 +870,111 @@ def bulk_seed(uri: str, start: int, end: int) -> None:
             connection.execute("ANALYZE pastes")
 
 
+def bulk_seed_site(uri: str, start: int, end: int) -> None:
+    """Insert talks start..end-1 (with up to three likes each), as many counted pages of
+    the blog and as many of its visitors, directly; the talk counter and the site's own
+    counts follow."""
+
+    def talks():
+        for n in range(start, end):
+            yield (f"{n:032x}", f"<p>talk {n}</p>", 1_600_000_000 + n, '["bench"]', "{}", n % 4)
+
+    def likes():
+        for n in range(start, end):
+            for k in range(n % 4):
+                yield (f"{n:032x}", f"10.{k}.0.1", "2026-01-01 00:00:00")
+
+    def pages():
+        for n in range(start, end):
+            yield (f"{BLOG_HOST}/posts/{n}/", n % 100 + 1, 0)
+
+    def visitors():
+        for n in range(start, end):
+            yield (BLOG_HOST, f"172.{n >> 16}.{(n >> 8) & 255}.{n & 255}")
+
+    tables = (
+        ("talks", '"id", "content", "time", "tags", "values", "likes"', talks),
+        ("talk_likes", "talk_id, client, created_at", likes),
+        ("visit_counts", "target, pv, uv", pages),
+        ("site_visitors", "site, client", visitors),
+    )
+    site_pv = sum(n % 100 + 1 for n in range(end))
+    if uri.startswith("sqlite:///"):
+        import sqlite3
+
+        connection = sqlite3.connect(uri.removeprefix("sqlite:///"))
+        connection.execute("PRAGMA journal_mode=WAL")
+        with connection:
+            for table, columns, rows in tables:
+                marks = ", ".join("?" * len(columns.split(",")))
+                connection.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows())
+            connection.execute(
+                "INSERT INTO site_counters (name, value) VALUES ('talks', ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (end,),
+            )
+            connection.execute(
+                "INSERT INTO visit_counts (target, pv, uv) VALUES (?, ?, ?) "
+                "ON CONFLICT (target) DO UPDATE SET pv = excluded.pv, uv = excluded.uv",
+                (BLOG_HOST, site_pv, end),
+            )
+        connection.execute("ANALYZE")
+        connection.close()
+    else:
+        import psycopg
+
+        url = uri.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(url) as connection:
+            with connection.cursor() as cursor:
+                for table, columns, rows in tables:
+                    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                        for row in rows():
+                            copy.write_row(row)
+                cursor.execute(
+                    "INSERT INTO site_counters (name, value) VALUES ('talks', %s) "
+                    "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    (end,),
+                )
+                cursor.execute(
+                    "INSERT INTO visit_counts (target, pv, uv) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (target) DO UPDATE SET pv = excluded.pv, uv = excluded.uv",
+                    (BLOG_HOST, site_pv, end),
+                )
+            connection.commit()
+            for table in ("talks", "talk_likes", "visit_counts", "site_visitors"):
+                connection.execute(f"ANALYZE {table}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", action="store_true", help="10,000 vs 1,000,000 pastes")
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="10,000 vs 1,000,000 pastes; 1,000 vs 100,000 talks and visits",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--only",
+        type=lambda text: set(text.split(",")),
+        default={*TARGETS, CREDENTIALS},
+        help=(
+            f"comma-separated figures to measure (of {', '.join(TARGETS)}, {CREDENTIALS}); "
+            "default all"
+        ),
+    )
     parser.add_argument(
         "--auth", action="store_true", help="only paste/user with an API key and with a JWT"
     )
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
+    unknown = args.only - {*TARGETS, CREDENTIALS}
+    if unknown:
+        parser.error(f"unknown figures: {', '.join(sorted(unknown))}")
     wrk_path = ensure_wrk()
     sys.path.insert(0, str(ROOT))
     directory = Path(tempfile.mkdtemp(prefix="pastecms-bench-"))
     try:
         run = run_scale if args.scale else run_credentials if args.auth else run_bench
-        return run(wrk_path, directory)
+        return run(wrk_path, directory, args.only)
     finally:
         if args.keep:
             say(f"kept {directory}")

@@ -46,6 +46,7 @@ def create_app(config_class=None, overrides: dict | None = None) -> Flask:
     register_config(app, config_class, overrides)
     register_extensions(app)
     register_blueprints(app)
+    register_cors(app)
     register_error_handlers(app)
     register_request_hooks(app)
     register_commands(app)
@@ -136,6 +137,28 @@ def register_blueprints(app: Flask) -> None:
     # cross-site application/json body without CORS consent, which they never give.
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+
+
+def register_cors(app: Flask) -> None:
+    """Cross-origin answers for the faces whose clients run on other sites' pages
+    (`Envelope.cors_origins`): every response under such a face's prefix, failures and
+    app-level errors included, and the preflights."""
+    import re
+
+    from flask_cors import CORS
+
+    from pastecms.api import envelopes
+
+    resources = {
+        re.compile(r"\A" + re.escape(envelope.prefix) + r"(/.*)?\Z"): {
+            "origins": envelope.cors_origins
+        }
+        for envelope in envelopes(app)
+        if envelope.cors_origins
+    }
+    if resources:
+        # send_wildcard: "*" itself, not the caller's origin echoed (and no cookies).
+        CORS(app, resources=resources, send_wildcard=True, supports_credentials=False)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -65,6 +65,9 @@ class Envelope:
     #: Whether the face's forms carry a CSRF token that is checked (the web face); on
     #: every other face a session cookie only counts on requests no other site can make.
     checks_csrf = False
+    #: Origins that may call the face from a browser on another site (CORS), answered on
+    #: every response under its prefix, failures included; None: same-origin only.
+    cors_origins: str | list[str] | None = None
 
     def input_location(self, method: str) -> str:
         """Where a view's input comes from for requests with `method`."""

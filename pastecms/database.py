@@ -1,6 +1,7 @@
 """Per-connection database settings, and SQLite writers taking turns across processes."""
 
 import fcntl
+import json
 import logging
 import os
 import sqlite3
@@ -8,6 +9,7 @@ import time
 
 from flask import Flask
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from pastecms.extensions import db
@@ -186,11 +188,17 @@ def engine_options(uri: str, pool_size: int) -> dict:
     """SQLAlchemy engine options for the database at `uri`.
 
     Statement parameters are kept out of errors and logs (`hide_parameters`): they hold
-    paste contents and password hashes.
+    paste contents and password hashes. JSON columns keep text outside ASCII as it is,
+    so that searching them finds it.
     """
+    common = {"hide_parameters": True, "json_serializer": _json_text}
     if uri.startswith("sqlite"):
-        return {"connect_args": {"factory": TurnTakingConnection}, "hide_parameters": True}
-    return {"pool_size": pool_size, "pool_pre_ping": True, "hide_parameters": True}
+        return {"connect_args": {"factory": TurnTakingConnection}, **common}
+    return {"pool_size": pool_size, "pool_pre_ping": True, **common}
+
+
+def _json_text(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 # SQLSTATE of a unique violation (PostgreSQL and the standard), and SQLite's names for
@@ -213,3 +221,11 @@ def init_app(app: Flask) -> None:
         engine = db.engine
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _tune_sqlite)
+
+
+def insert(table):
+    """An INSERT into `table` for the session's database, able to take ON CONFLICT
+    clauses (`on_conflict_do_nothing`, `on_conflict_do_update`), which SQLite and
+    PostgreSQL both have and spell alike."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)

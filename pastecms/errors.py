@@ -69,6 +69,21 @@ class NonexistentAttachmentFailure(Failure):
     message = "The paste has no attachment of that name."
 
 
+class NonexistentTalkFailure(Failure):
+    failure_name, status = "nonexistent_talk_failure", 404
+    message = "The talk does not exist."
+
+
+class NonexistentFriendFailure(Failure):
+    failure_name, status = "nonexistent_friend_failure", 404
+    message = "The friend link does not exist."
+
+
+class NonexistentCustomFieldFailure(Failure):
+    failure_name, status = "nonexistent_custom_field_failure", 404
+    message = "There is no custom field of that name."
+
+
 class ConflictFailure(Failure):
     failure_name, status = "conflict_failure", 409
     message = "That name is already taken."
@@ -117,6 +132,36 @@ class CaptchaFailure(Failure):
 class FeatureDisabledFailure(Failure):
     failure_name, status = "feature_disabled_failure", 403
     message = "This feature is switched off on this server."
+
+
+class DomainNotVerifiedFailure(Failure):
+    failure_name, status = "domain_not_verified_failure", 403
+    message = "Domain not verified"
+
+
+class SandboxViolationFailure(Failure):
+    """Stored code tried what the sandbox forbids: an import, a name it does not offer
+    (`open`, `eval`...), an attribute or name starting with an underscore."""
+
+    failure_name, status = "sandbox_violation_failure", 403
+    message = "The custom field's code uses something the sandbox forbids."
+
+
+class SandboxTimeoutFailure(Failure):
+    failure_name, status = "sandbox_timeout_failure", 422
+    message = "The custom field's code ran out of time."
+
+
+class SandboxMemoryFailure(Failure):
+    failure_name, status = "sandbox_memory_failure", 422
+    message = "The custom field's code ran out of memory."
+
+
+class SandboxErrorFailure(Failure):
+    """Stored code that does not compile, or raised an error of its own while running."""
+
+    failure_name, status = "sandbox_error_failure", 422
+    message = "The custom field's code failed."
 
 
 class RateLimitFailure(Failure):

@@ -241,8 +241,9 @@ def _describe_input(plugin, operation: dict, schema, location: str, method: str)
     """Document a view's In schema where the request carries it."""
     if location == "params":
         location = "query" if method in ("GET", "DELETE") else "params"
-    if location == "query":
-        operation["parameters"] += plugin.converter.schema2parameters(schema, location="query")
+    if location in ("query", "headers"):
+        where = "query" if location == "query" else "header"
+        operation["parameters"] += plugin.converter.schema2parameters(schema, location=where)
         return
     content_types = {
         "json": [JSON],

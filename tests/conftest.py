@@ -127,6 +127,28 @@ def make_user(app):
 
 
 @pytest.fixture
+def admin_token(make_user):
+    """The API key of an admin, who owns the site content (the Qexo face's `token`)."""
+    return make_user("admin", is_admin=True)[1]
+
+
+@pytest.fixture
+def pub(client):
+    """/pub as an anonymous visitor's widgets call it."""
+    from tests.qexo import Pub
+
+    return Pub(client)
+
+
+@pytest.fixture
+def admin_pub(client, admin_token):
+    """/pub as the admin's scripts call it, with `token`."""
+    from tests.qexo import Pub
+
+    return Pub(client, admin_token)
+
+
+@pytest.fixture
 def make_paste(api):
     """Submit a paste through the API; returns its JSON (with deactivation_token)."""
     return api.submit

@@ -188,9 +188,44 @@ def _seed_refresh_tokens(client):
         assert response.status_code == 200, response.json
 
 
+def _seed_site(client):
+    """Qexo's site content through /pub: an admin's links and talks, a like, an
+    application, a notification, a custom field and a counted visit."""
+    from pastecms.services import user as user_service
+    from tests.qexo import Pub
+
+    app = client.application
+    with app.app_context():
+        token = user_service.create("site-admin", "correct horse", is_admin=True).api_key
+        db.session.commit()
+    admin = Pub(client, token)
+    admin.ok(
+        admin.post("add_friend", {"name": "shown", "url": "https://a.example", "status": "显示"})
+    )
+    admin.ok(admin.post("add_friend", {"name": "hidden", "url": "https://b.example"}))
+    talk = admin.ok(admin.post("save_talk", {"content": "hello", "tags": '["t"]'}))["id"]
+    visitor = Pub(client)
+    visitor.ok(visitor.post("like_talk", {"id": talk}))
+    admin.ok(admin.post("notifications", {"title": "note", "content": "body"}))
+    admin.ok(admin.post("set_custom", {"name": "field", "content": "print(1)"}))
+    settings = {"FRIEND_APPLICATIONS": True, "STATISTIC_DOMAINS": ["blog.example"]}
+    saved = {name: app.config[name] for name in settings}
+    app.config.update(settings)
+    try:
+        application = {
+            "name": "applicant",
+            "url": "https://c.example",
+            "image": "https://c.example/i",
+        }
+        visitor.ok(visitor.post("ask_friend", application))
+        visitor.ok(visitor.get("statistic", headers={"Referer": "https://blog.example/post/"}))
+    finally:
+        app.config.update(saved)
+
+
 #: Each face seeds rows of its own here, so that a hostile request that changed one
 #: would show.
-SEEDERS = [_seed_pastes, _seed_refresh_tokens]
+SEEDERS = [_seed_pastes, _seed_refresh_tokens, _seed_site]
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from pastecms.errors import (
     InvalidParamsFailure,
 )
 from pastecms.schemas.paste import PasteFaceIn
+from pastecms.schemas.qexo import QexoIn
 
 
 class ModernPaste(Envelope):
@@ -70,6 +71,96 @@ class ModernPaste(Envelope):
                 },
             },
             "required": ["success", "message", "failure_name", "failure"],
+            "additionalProperties": False,
+        }
+
+
+class Qexo(Envelope):
+    """Seed 000: Qexo's /pub API, as its widgets and scripts call it.
+
+    Input comes from the query, a form or a JSON body alike; an admin's API key may come
+    as `token`. Every answer is HTTP 200 (the widgets count anything else as a network
+    error) with `status` saying how it went; a failure carries Qexo's `msg` (its own
+    words where Qexo has some) and the `failure_name`, and repeats `msg` under `data`,
+    where the talks and friends widgets look for it when they log a failure. Answers carry
+    `Access-Control-Allow-Origin: *` (`cors_origins`): the widgets run on other sites.
+    """
+
+    name = "qexo"
+    title = "Qexo API (/pub)"
+    prefix = "/pub"
+    location = "params"
+    credential_param = "token"
+    base_schema = QexoIn
+    cors_origins = "*"
+
+    #: Qexo's own words for some failures: its clients match on them.
+    messages = {
+        "auth_failure": "Authentication Failed!",
+        "captcha_failure": "Captcha verification failed!",
+        "domain_not_verified_failure": "Domain not verified",
+    }
+
+    security_schemes = {
+        "qexoToken": {
+            "type": "apiKey",
+            "in": "query",
+            "name": "token",
+            "description": "An admin's API key as `token`, in the query or the body.",
+        }
+    }
+
+    def status_of(self, failure: Failure) -> int:
+        return 200
+
+    def success(self, body, status: int) -> Response:
+        return self.json_response({"status": True, **body}, status)
+
+    def failure(self, failure: Failure) -> Response:
+        message = self.messages.get(failure.failure_name, failure.message)
+        body = {
+            "status": False,
+            "msg": message,
+            "failure_name": failure.failure_name,
+            "data": {"msg": message},
+        }
+        if failure.details:
+            body["details"] = failure.details
+        return self.json_response(body, self.status_of(failure), failure.headers)
+
+    def describe_success(self, out: dict) -> dict:
+        properties = {"status": {"type": "boolean", "enum": [True]}, **out.get("properties", {})}
+        return {
+            "type": "object",
+            "properties": properties,
+            "required": [name for name, prop in properties.items() if not prop.get("x-optional")],
+            "additionalProperties": False,
+        }
+
+    def describe_failure(self, names: list[str]) -> dict:
+        return {
+            "type": "object",
+            "properties": {
+                "status": {"type": "boolean", "enum": [False]},
+                "msg": {"type": "string", "description": "Safe to show to a person."},
+                "failure_name": {
+                    "type": "string",
+                    "enum": names,
+                    "description": "What went wrong; stable.",
+                },
+                "data": {
+                    "type": "object",
+                    "properties": {"msg": {"type": "string"}},
+                    "required": ["msg"],
+                    "description": "`msg` again, where Qexo's widgets read it.",
+                },
+                "details": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "description": "For a parameter failure: what is wrong, per field.",
+                },
+            },
+            "required": ["status", "msg", "failure_name", "data"],
             "additionalProperties": False,
         }
 
@@ -278,5 +369,6 @@ class WebPage(Envelope):
 modern_paste = ModernPaste()
 auth_api = Digimaker("/api/auth", name="auth", title="JWT login (Digimaker)")
 content_api = Digimaker("/api/content", name="content", title="Content read API (Digimaker)")
+qexo = Qexo()
 operations = Operations()
 web_page = WebPage()
