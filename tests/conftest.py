@@ -161,3 +161,50 @@ def db_rows(app):
             }
 
     return snapshot
+
+
+class Cms:
+    """Calls the CMS face (/v1) as its clients do: JSON bodies, a Bearer key."""
+
+    def __init__(self, client, key):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {key}"}
+
+    def open(self, method, path, payload=None, **kwargs):
+        if payload is not None:
+            kwargs["json"] = payload
+        return self.client.open(path, method=method, headers=self.headers, **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.open("GET", path, **kwargs)
+
+    def post(self, path, payload=None, **kwargs):
+        return self.open("POST", path, payload, **kwargs)
+
+    def put(self, path, payload=None, **kwargs):
+        return self.open("PUT", path, payload, **kwargs)
+
+    def patch(self, path, payload=None, **kwargs):
+        return self.open("PATCH", path, payload, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.open("DELETE", path, **kwargs)
+
+    def article(self, title="Hello", content="# Hello\n\nWorld.", **fields):
+        response = self.post("/v1/articles", {"title": title, "content": content, **fields})
+        assert response.status_code == 201, response.json
+        return response.json
+
+
+@pytest.fixture
+def cms_admin(client, make_user):
+    """The CMS face as the site's admin."""
+    _, key = make_user("editor", is_admin=True)
+    return Cms(client, key)
+
+
+@pytest.fixture
+def cms_reader(client, make_user):
+    """The CMS face as a signed-up user who is no admin."""
+    _, key = make_user("reader")
+    return Cms(client, key)
