@@ -173,7 +173,8 @@ class Cms:
     def open(self, method, path, payload=None, **kwargs):
         if payload is not None:
             kwargs["json"] = payload
-        return self.client.open(path, method=method, headers=self.headers, **kwargs)
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return self.client.open(path, method=method, headers=headers, **kwargs)
 
     def get(self, path, **kwargs):
         return self.open("GET", path, **kwargs)
