@@ -12,7 +12,8 @@ import frontmatter
 import yaml
 from marshmallow import EXCLUDE, INCLUDE, Schema, ValidationError, fields, post_load, validate
 
-from pastecms.schemas.fields import InputSchema, Integer, List, Text
+from pastecms.schemas.fields import InputSchema, Integer, List, Remembered, Text
+from pastecms.schemas.paste import RecordOut
 
 STATUSES = ("draft", "published")
 MAX_TITLE = 255
@@ -34,8 +35,8 @@ _COLOR = re.compile(r"#[0-9A-Fa-f]{6}\Z")
 
 def iso_time(value: datetime) -> str:
     """`value` as the face writes every time: `2024-01-15T10:00:00.000Z`."""
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # isoformat, not strftime: strftime writes year 1 as "1" on glibc.
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # -- field types ------------------------------------------------------------------------
@@ -348,14 +349,14 @@ class MarkdownImportIn(CmsIn):
 # -- responses --------------------------------------------------------------------------
 
 
-class CategoryRefOut(Schema):
+class CategoryRefOut(RecordOut):
     id = fields.String()
     name = fields.String()
     slug = fields.String()
     color = fields.String()
 
 
-class ArticleOut(Schema):
+class ArticleOut(RecordOut):
     id = fields.String()
     hash = fields.String()
     title = fields.String()
@@ -377,7 +378,17 @@ class ArticleOut(Schema):
 
 
 class ArticleListOut(Schema):
-    articles = fields.List(fields.Nested(ArticleOut))
+    # The same articles head every page request after request: each is dumped once
+    # for as long as nothing it shows changes (`ArticleRecord.revision`).
+    articles = fields.List(
+        Remembered(
+            ArticleOut,
+            revision=lambda article: article.revision,
+            fresh=(),
+            size=lambda article: len(article.content) + 2048,
+            max_bytes=8 * 1024 * 1024,
+        )
+    )
     total = fields.Integer()
     page = fields.Integer()
     perPage = fields.Integer(attribute="per_page")

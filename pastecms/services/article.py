@@ -14,12 +14,14 @@ status, category or tags moves the counters of what it left and what it joined, 
 (`_recount`). Tag links carry copies of the article's status and sort keys (`_sync_links`).
 """
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
@@ -76,41 +78,146 @@ def now() -> datetime:
 
 
 # -- reading ----------------------------------------------------------------------------
+#
+# Reads are the hot path (every list and article a client shows): they run prebuilt Core
+# statements on the session's connection and return `ArticleRecord`s, as the paste
+# service does, because building an ORM query and loading entities costs more than
+# SQLite takes to answer it.
+
+_ARTICLES = Article.__table__
+_CATEGORIES = Category.__table__
+_LINKS = ArticleTag.__table__
+_TAGS = Tag.__table__
+_CATEGORY_COLUMNS = (_CATEGORIES.c.id, _CATEGORIES.c.name, _CATEGORIES.c.slug, _CATEGORIES.c.color)
 
 
-def get(article_hash: str) -> Article:
-    """The article with this hash, its category and tags loaded;
-    `NonexistentArticleFailure` when there is none."""
-    article = _get(article_hash)
-    load_tags([article])
-    return article
+class CategoryRef(NamedTuple):
+    """An article's category, as an article shows it."""
+
+    id: str
+    name: str
+    slug: str
+    color: str
 
 
-def get_by_id(article_id: str) -> Article:
-    """The article with this id; `NonexistentArticleFailure` when there is none."""
-    article = db.session.scalar(
-        select(Article).options(joinedload(Article.category)).where(Article.id == article_id)
-    )
-    if article is None:
+class ArticleRecord:
+    """An article as the read functions return it: its row's values as attributes named
+    as on `Article`, its `category` (a `CategoryRef` or None) and its `tag_names`.
+    `header_image_url` is for the view that shows it (URLs are the views')."""
+
+    _KEYS = tuple(column.key for column in _ARTICLES.columns)
+    __slots__ = (*_KEYS, "category", "tag_names", "header_image_url", "_row")
+
+    def __init__(self, row):
+        width = len(self._KEYS)
+        for key, value in zip(self._KEYS, row, strict=False):
+            setattr(self, key, value)
+        self.category = CategoryRef(*row[width : width + 4]) if row[width] is not None else None
+        self.tag_names = []
+        self.header_image_url = None
+        self._row = tuple(row)
+
+    @property
+    def revision(self) -> tuple:
+        """Everything an article shows, for a memo of dumped articles to key on: its
+        row (its category's columns included: a category renamed shows though the article
+        did not change), its tags and its header image's URL."""
+        return (self._row, tuple(self.tag_names), self.header_image_url)
+
+
+def _shown_articles():
+    return _ARTICLES.outerjoin(_CATEGORIES, _CATEGORIES.c.id == _ARTICLES.c.category_id)
+
+
+@functools.cache
+def _hot() -> dict:
+    """The read statements, built once per process with bound parameters."""
+    one = select(*_ARTICLES.columns, *_CATEGORY_COLUMNS).select_from(_shown_articles())
+    return {
+        "hash": one.where(_ARTICLES.c.hash == bindparam("value")),
+        "id": one.where(_ARTICLES.c.id == bindparam("value")),
+        "slug": one.where(_ARTICLES.c.slug == bindparam("value")),
+        "tags": select(_LINKS.c.article_id, _TAGS.c.name)
+        .join(_TAGS, _TAGS.c.id == _LINKS.c.tag_id)
+        .where(_LINKS.c.article_id.in_(bindparam("ids", expanding=True)))
+        .order_by(_LINKS.c.article_id, _LINKS.c.position),
+        "tag": select(_TAGS.c.id, _TAGS.c.article_count, _TAGS.c.published_count).where(
+            _TAGS.c.name == bindparam("value")
+        ),
+        "category": select(
+            _CATEGORIES.c.id, _CATEGORIES.c.article_count, _CATEGORIES.c.published_count
+        ).where(_CATEGORIES.c.slug == bindparam("value")),
+        "totals": select(ArticleTotal.__table__.c.status, ArticleTotal.__table__.c.count),
+    }
+
+
+@functools.cache
+def _page_statement(by_tag: bool, by_status: bool, by_category: bool):
+    """The page query of one combination of filters, built once per process. A tag's
+    page walks its links (which carry the sort keys), the rest walk the articles."""
+    query = select(*_ARTICLES.columns, *_CATEGORY_COLUMNS)
+    if by_tag:
+        query = (
+            query.select_from(
+                _LINKS.join(_ARTICLES, _ARTICLES.c.id == _LINKS.c.article_id).outerjoin(
+                    _CATEGORIES, _CATEGORIES.c.id == _ARTICLES.c.category_id
+                )
+            )
+            .where(_LINKS.c.tag_id == bindparam("tag_id"))
+            .order_by(
+                _LINKS.c.sort_time.desc(), _LINKS.c.created_at.desc(), _LINKS.c.article_id.desc()
+            )
+        )
+        if by_status:
+            query = query.where(_LINKS.c.status == bindparam("status"))
+    else:
+        query = query.select_from(_shown_articles()).order_by(
+            _ARTICLES.c.sort_time.desc(), _ARTICLES.c.created_at.desc(), _ARTICLES.c.id.desc()
+        )
+        if by_status:
+            query = query.where(_ARTICLES.c.status == bindparam("status"))
+    if by_category:
+        query = query.where(_ARTICLES.c.category_id == bindparam("category_id"))
+    return query.limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+def _run(statement, params: dict):
+    """Run a prebuilt Core statement in the request's transaction, on the session's
+    connection (the ORM's execution path has nothing to add to it)."""
+    return db.session.connection().execute(statement, params)
+
+
+def _one(column: str, value) -> ArticleRecord:
+    row = _run(_hot()[column], {"value": value}).first()
+    if row is None:
         raise NonexistentArticleFailure()
+    article = ArticleRecord(row)
     load_tags([article])
     return article
 
 
-def get_by_slug(slug: str, kind: str | None = None) -> Article:
+def get(article_hash: str) -> ArticleRecord:
+    """The article with this hash, with its category and tags;
+    `NonexistentArticleFailure` when there is none."""
+    return _one("hash", article_hash)
+
+
+def get_by_id(article_id: str) -> ArticleRecord:
+    """The article with this id; `NonexistentArticleFailure` when there is none."""
+    return _one("id", article_id)
+
+
+def get_by_slug(slug: str, kind: str | None = None) -> ArticleRecord:
     """The article with this slug (and kind, when given); `NonexistentArticleFailure`
     when there is none."""
-    query = select(Article).options(joinedload(Article.category)).where(Article.slug == slug)
-    if kind is not None:
-        query = query.where(Article.kind == kind)
-    article = db.session.scalar(query)
-    if article is None:
+    article = _one("slug", slug)
+    if kind is not None and article.kind != kind:
         raise NonexistentArticleFailure()
-    load_tags([article])
     return article
 
 
 def _get(article_hash: str) -> Article:
+    """The article to change (an ORM object, with its category)."""
     article = db.session.scalar(
         select(Article).options(joinedload(Article.category)).where(Article.hash == article_hash)
     )
@@ -121,7 +228,7 @@ def _get(article_hash: str) -> Article:
 
 @dataclass
 class ArticlePage:
-    articles: list[Article]
+    articles: list[ArticleRecord]
     total: int
     page: int
     per_page: int
@@ -144,97 +251,75 @@ def list_page(
     together are counted). Raises `InvalidParamsFailure` for a page past MAX_PAGE_NUM.
     """
     per_page = max(1, min(per_page, MAX_PER_PAGE))
-    if page > current_app.config["MAX_PAGE_NUM"]:
+    max_page = current_app.config["MAX_PAGE_NUM"]
+    if page > max_page:
         raise InvalidParamsFailure(
-            f"page is at most {current_app.config['MAX_PAGE_NUM']}.",
-            details={"page": f"Must be at most {current_app.config['MAX_PAGE_NUM']}."},
+            f"page is at most {max_page}.", details={"page": f"Must be at most {max_page}."}
         )
     empty = ArticlePage([], 0, page, per_page)
+    params = {"limit": per_page, "offset": (page - 1) * per_page}
     found_tag = found_category = None
     if tag:
-        found_tag = db.session.scalar(select(Tag).where(Tag.name == tag))
+        found_tag = _run(_hot()["tag"], {"value": tag}).first()
         if found_tag is None:
             return empty
+        params["tag_id"] = found_tag.id
     if category:
-        found_category = db.session.scalar(select(Category).where(Category.slug == category))
+        found_category = _run(_hot()["category"], {"value": category}).first()
         if found_category is None:
             return empty
-
-    if found_tag is not None:
-        # The tag's links hold the article's sort keys: the page is a range of their index.
-        query = (
-            select(Article)
-            .join(ArticleTag, ArticleTag.article_id == Article.id)
-            .where(ArticleTag.tag_id == found_tag.id)
-            .order_by(
-                ArticleTag.sort_time.desc(),
-                ArticleTag.created_at.desc(),
-                ArticleTag.article_id.desc(),
-            )
-        )
-        if status:
-            query = query.where(ArticleTag.status == status)
-    else:
-        query = select(Article).order_by(
-            Article.sort_time.desc(), Article.created_at.desc(), Article.id.desc()
-        )
-        if status:
-            query = query.where(Article.status == status)
-    if found_category is not None:
-        query = query.where(Article.category_id == found_category.id)
-
+        params["category_id"] = found_category.id
+    if status:
+        params["status"] = status
+    statement = _page_statement(found_tag is not None, bool(status), found_category is not None)
     if found_tag is not None and found_category is not None:
-        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        counted = statement.limit(None).offset(None).order_by(None).subquery()
+        total = _run(select(func.count()).select_from(counted), params).scalar()
     else:
         total = _counted(found_tag or found_category, status)
-    query = query.options(joinedload(Article.category))
-    articles = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    articles = [ArticleRecord(row) for row in _run(statement, params)]
     load_tags(articles)
     return ArticlePage(articles, total, page, per_page)
 
 
-def _counted(counted: Tag | Category | None, status: str | None) -> int:
-    """The total of a list from the counters: of a tag's or a category's articles, or of
-    all of them."""
+def _counted(counted, status: str | None) -> int:
+    """The total of a list from the counters: of a tag's or a category's articles (a
+    row with their counts), or of all of them."""
     if counted is not None:
         if status == PUBLISHED:
             return counted.published_count
         if status == DRAFT:
             return counted.article_count - counted.published_count
         return counted.article_count
-    totals = dict(db.session.execute(select(ArticleTotal.status, ArticleTotal.count)).all())
+    totals = dict(_run(_hot()["totals"], {}).all())
     if status:
         return totals.get(status, 0)
     return sum(totals.values())
 
 
-def load_tags(articles: list[Article]) -> None:
+def load_tags(articles: list) -> None:
     """Give each article its `tag_names`, in their order, with one query for them all."""
     by_id = {}
     for article in articles:
         article.tag_names = by_id[article.id] = []
     if not by_id:
         return
-    rows = db.session.execute(
-        select(ArticleTag.article_id, Tag.name)
-        .join(Tag, Tag.id == ArticleTag.tag_id)
-        .where(ArticleTag.article_id.in_(by_id))
-        .order_by(ArticleTag.article_id, ArticleTag.position)
-    )
-    for article_id, name in rows:
+    for article_id, name in _run(_hot()["tags"], {"ids": list(by_id)}):
         by_id[article_id].append(name)
 
 
-def all_articles(status: str | None = None) -> list[Article]:
+def all_articles(status: str | None = None) -> list[ArticleRecord]:
     """Every article (of a status), in list order, with categories and tags loaded."""
     query = (
-        select(Article)
-        .options(joinedload(Article.category))
-        .order_by(Article.sort_time.desc(), Article.created_at.desc(), Article.id.desc())
+        select(*_ARTICLES.columns, *_CATEGORY_COLUMNS)
+        .select_from(_shown_articles())
+        .order_by(
+            _ARTICLES.c.sort_time.desc(), _ARTICLES.c.created_at.desc(), _ARTICLES.c.id.desc()
+        )
     )
     if status:
-        query = query.where(Article.status == status)
-    articles = list(db.session.scalars(query))
+        query = query.where(_ARTICLES.c.status == status)
+    articles = [ArticleRecord(row) for row in _run(query, {})]
     load_tags(articles)
     return articles
 

@@ -7,7 +7,7 @@ them (`2024-01-15T10:00:00.000Z`), so they come back to the millisecond. An impo
 a Hexo post without those keys creates a draft unless it says `published: true`.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import frontmatter
 
@@ -19,7 +19,7 @@ from pastecms.services import taxonomy
 def _iso(value: datetime) -> str:
     # The API's own format (schemas.cms.iso_time), repeated here: services do not
     # import schemas.
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def markdown(article: Article) -> str:
