@@ -11,6 +11,7 @@ import os
 import pytest
 from flask_migrate import upgrade
 from limits.errors import StorageError
+from limits.storage import RedisStorage
 from sqlalchemy import text
 
 from config import TestConfig
@@ -56,12 +57,22 @@ def make_app(database_uri):
             # An app pointed at a limit storage that is down has nothing to reset.
             with contextlib.suppress(StorageError):
                 ratelimit.limiter(built_app).reset()
+            _close_limit_storage(built_app)
     if built:
         with built[0].app_context():
             _empty_tables()
     for built_app in built:
         with built_app.app_context():
             db.engine.dispose()
+
+
+def _close_limit_storage(app) -> None:
+    """Close the Redis connections of an app's limiter. Left to the garbage collector,
+    a socket could be finalized before the connection that would close it, and warn
+    (an unclosed socket at the end of a PostgreSQL + Redis run)."""
+    storage = ratelimit.limiter(app).storage
+    if isinstance(storage, RedisStorage):
+        storage.storage.close()
 
 
 def _empty_tables() -> None:
