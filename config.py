@@ -39,6 +39,11 @@ class Config:
     MAX_ATTACHMENT_COUNT = 5
     MAX_PAGE_SIZE = 100  # num_per_page above this is clamped
     MAX_PAGE_NUM = 10_000  # deeper pages are refused: OFFSET scans are not free
+    MAX_IMAGE_SIZE = 10 * MIB  # one CMS image upload
+
+    # Origins whose pages may call the CMS face (/v1) from a browser (CORS); none by
+    # default. A JSON list, or one comma-separated string.
+    CMS_CORS_ORIGINS: list[str] = []
 
     # Passwords.
     BCRYPT_ROUNDS = 12
@@ -56,6 +61,10 @@ class Config:
     # The Qexo face: friend applications and talk likes, per client address.
     RATELIMIT_FRIEND_APPLICATIONS = "5 per hour"
     RATELIMIT_TALK_LIKES = "60 per minute"
+    # The CMS face (/v1) per client address, as the CMS it copies sets them: reads
+    # (GET, HEAD, OPTIONS) and writes counted apart, each over every /v1 route.
+    RATELIMIT_CMS_READ = "300 per minute"
+    RATELIMIT_CMS_WRITE = "60 per minute"
     # When the limit storage is unreachable: count in memory and log a warning (False),
     # or refuse limited requests with a named 503 (True).
     RATELIMIT_FAIL_CLOSED = False

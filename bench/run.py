@@ -1,12 +1,13 @@
-"""`make bench` and `make bench-scale`: pastecms's paste API (issue 8) and the Qexo
-widgets' reads (issue 13) under load.
+"""`make bench` and `make bench-scale`: pastecms's paste API (issue 8), the Qexo widgets'
+reads (issue 13) and the CMS reads (issue 14) under load.
 
     python bench/run.py            # details, submit, recent, top, talks, friends,
-                                   # statistic vs the ceiling; then paste/user with an
-                                   # API key and with a JWT
+                                   # statistic, articles, article vs the ceiling; then
+                                   # paste/user with an API key and with a JWT
     python bench/run.py --auth     # only paste/user with an API key and with a JWT
     python bench/run.py --scale    # details, recent, top with 10,000 and 1,000,000 pastes;
-                                   # talks, statistic with 1,000 and 100,000 talks and visits
+                                   # talks, statistic with 1,000 and 100,000 talks and visits;
+                                   # articles, article with 1,000 and 100,000 articles
     python bench/run.py --only talks,friends,statistic    # some figures only
 
 The app is served the way production serves it: gunicorn with deploy/gunicorn.conf.py and
@@ -20,7 +21,8 @@ reference (bench/reference.py, SQLite only) does the same work with stdlib sqlit
 
 Settings (environment): BENCH_DURATION (seconds per measurement, default 8),
 BENCH_WARMUP (default 2), BENCH_CONNECTIONS (default 4), BENCH_THREADS (default 1),
-BENCH_PASTES (pastes seeded through the API, default 1000).
+BENCH_PASTES (pastes seeded through the API, default 1000), BENCH_ARTICLES (CMS articles
+seeded through the API, default 1000).
 
 The Qexo figures send what the widgets send (GET with the trailing slash and Content-Type
 text/plain; the counter's page in its Referer) and count an answer as good only when it
@@ -54,7 +56,11 @@ SUBMIT_LIMIT = "100000000 per minute"
 PASTE_TARGETS = {"details": 0.40, "submit": 0.28, "recent": 0.35, "top": 0.35}
 # The Qexo face's reads that every page view of a blog with its widgets makes (issue 13).
 QEXO_TARGETS = {"talks": 0.35, "friends": 0.35, "statistic": 0.30}
-TARGETS = {**PASTE_TARGETS, **QEXO_TARGETS}
+# The CMS face's reads (issue 14): a page of 10 articles with tags and category, and one
+# article by its hash, read with an admin's API key.
+CMS_TARGETS = {"articles": 0.35, "article": 0.35}
+ARTICLE_PAGE = "/v1/articles?perPage=10"
+TARGETS = {**PASTE_TARGETS, **QEXO_TARGETS, **CMS_TARGETS}
 # A request authenticated with a JWT access token against the same with an API key
 # (issue 15): verifying a token may cost no more than looking up a key.
 JWT_TARGET = 0.95
@@ -75,6 +81,7 @@ WARMUP = int(os.environ.get("BENCH_WARMUP", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "4"))
 THREADS = int(os.environ.get("BENCH_THREADS", "1"))
 SEED_PASTES = int(os.environ.get("BENCH_PASTES", "1000"))
+SEED_ARTICLES = int(os.environ.get("BENCH_ARTICLES", "1000"))
 
 
 def say(*args) -> None:
@@ -339,6 +346,8 @@ def app_env(directory: Path, uri: str) -> dict:
         "PASTECMS_SECRET_KEY": secrets.token_urlsafe(32),
         "PASTECMS_DATABASE_URI": uri,
         "PASTECMS_RATELIMIT_SUBMIT": SUBMIT_LIMIT,
+        "PASTECMS_RATELIMIT_CMS_READ": SUBMIT_LIMIT,
+        "PASTECMS_RATELIMIT_CMS_WRITE": SUBMIT_LIMIT,
         "PASTECMS_STATISTIC_DOMAINS": json.dumps([BLOG_HOST]),
         "PASTECMS_ACCESS_LOG": "-",
         # The access token measured must not expire mid-run (30 minutes by default).
@@ -356,7 +365,8 @@ def run_bench(wrk_path: str, directory: Path, only: set[str]) -> int:
     migrate(env)
     say(f"database: {_describe(uri)}")
     say(f"rate limit: PASTECMS_RATELIMIT_SUBMIT={SUBMIT_LIMIT!r} for this run, so the")
-    say("  limiter still counts every submit but never refuses one")
+    say("  limiter still counts every submit but never refuses one (the same for")
+    say("  PASTECMS_RATELIMIT_CMS_READ and PASTECMS_RATELIMIT_CMS_WRITE)")
     say(
         f"load: wrk -t{THREADS} -c{CONNECTIONS}, {WARMUP}s warm-up + {DURATION}s per figure; "
         f"gunicorn {WORKERS} sync workers ({GUNICORN_CONF.relative_to(ROOT)})"
@@ -389,6 +399,9 @@ def run_bench(wrk_path: str, directory: Path, only: set[str]) -> int:
 
         scripts = _app_scripts(directory, ids, random.Random(8))
         scripts.update(_qexo_scripts(directory, seed_site_through_api(app.url, env)))
+        if only & set(CMS_TARGETS):
+            key = admin_token(env, "bench-editor")
+            scripts.update(_cms_scripts(directory, seed_articles_through_api(app.url, key), key))
         scripts = {name: script for name, script in scripts.items() if name in only}
         for name, (spec, _, expect) in scripts.items():
             status, raw = send(app.url, spec)
@@ -483,14 +496,68 @@ def _qexo_scripts(directory: Path, pages: int, prefix="app") -> dict:
     }
 
 
+#: What seeded articles are tagged and filed under: tags and categories of a real blog.
+BENCH_TAGS = [f"tag-{n}" for n in range(20)]
+BENCH_CATEGORIES = [("Tech", "tech"), ("Life", "life"), ("Notes", "notes"), ("Talks", "talks")]
+
+
+def seed_articles_through_api(base_url: str, key: str) -> list[str]:
+    """SEED_ARTICLES articles of 1 KiB, each with three tags and mostly a category, four
+    in five published; returns their hashes."""
+    started = time.monotonic()
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+
+    def send(path, payload):
+        request = urllib.request.Request(
+            base_url + path, data=json.dumps(payload).encode(), headers=headers, method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+
+    categories = [send("/v1/categories", {"name": n, "slug": s})["id"] for n, s in BENCH_CATEGORIES]
+    hashes = []
+    for n in range(SEED_ARTICLES):
+        article = send(
+            "/v1/articles",
+            {
+                "title": f"Article {n}",
+                "description": f"About article {n}",
+                "content": contents_of(n),
+                "status": "draft" if n % 5 == 0 else "published",
+                "tags": [BENCH_TAGS[(n * k) % len(BENCH_TAGS)] for k in (1, 7, 13)],
+                "categoryId": categories[n % len(categories)] if n % 9 else None,
+            },
+        )
+        hashes.append(article["hash"])
+    took = time.monotonic() - started
+    say(f"seeded {SEED_ARTICLES} articles of 1 KiB through the CMS API in {took:.1f}s")
+    return hashes
+
+
+def _cms_scripts(directory: Path, hashes: list, key: str, prefix="app") -> dict:
+    """The CMS reads with an admin's key: the first page of the list, and articles by
+    their hashes."""
+    sample = hashes[:]
+    random.Random(14).shuffle(sample)
+    headers = {"Authorization": f"Bearer {key}"}
+    plan = {
+        "articles": [("GET", ARTICLE_PAGE, headers, None)],
+        "article": [("GET", f"/v1/articles/{h}", headers, None) for h in sample[:500]],
+    }
+    return {
+        name: (specs[0], write_requests(directory, f"{prefix}-{name}", specs), None)
+        for name, specs in plan.items()
+    }
+
+
 def _page_url(n: int) -> str:
     return f"https://{BLOG_HOST}/posts/{n}/"
 
 
-def admin_token(env: dict) -> str:
-    """A new admin's API key, from the CLI (its last line)."""
+def admin_token(env: dict, username: str = "bench-admin") -> str:
+    """A new admin's API key, from the CLI (its last line), as a site's first admin's."""
     finished = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "users", "create", "bench-admin"]
+        [sys.executable, "-m", "flask", "--app", "wsgi", "users", "create", username]
         + ["--admin", "--password", secrets.token_urlsafe(16)],
         cwd=ROOT,
         env=env,
@@ -699,6 +766,7 @@ def report_credentials(runs: dict) -> int:
 
 PASTE_SCALE = (10_000, 1_000_000)
 SITE_SCALE = (1_000, 100_000)
+SCALE_ARTICLES = (1_000, 100_000)
 
 
 def run_scale(wrk_path: str, directory: Path, only: set[str]) -> int:
@@ -712,6 +780,10 @@ def run_scale(wrk_path: str, directory: Path, only: set[str]) -> int:
     if site_names:
         figures = _scale_site(wrk_path, directory, uri, env, site_names)
         tables.append((site_names, SITE_SCALE, "talks and visits", figures))
+    article_names = [name for name in CMS_TARGETS if name in only]
+    if article_names:
+        figures = _scale_articles(wrk_path, directory, uri, env, article_names)
+        tables.append((article_names, SCALE_ARTICLES, "articles", figures))
     ratios = {}
     for names, (small_n, large_n), what, figures in tables:
         small_label, large_label = _count_label(small_n), _count_label(large_n)
@@ -945,12 +1017,147 @@ def bulk_seed_site(uri: str, start: int, end: int) -> None:
                 connection.execute(f"ANALYZE {table}")
 
 
+def _scale_articles(wrk_path, directory, uri, env, names) -> dict:
+    """The CMS list and one article with 1,000 and then 100,000 articles stored."""
+    key = admin_token(env, "scale-editor")
+    headers = {"Authorization": f"Bearer {key}"}
+    figures = {}
+    stored = 0
+    for total in SCALE_ARTICLES:
+        started = time.monotonic()
+        bulk_seed_articles(uri, stored, total)
+        took = time.monotonic() - started
+        say(f"seeded {total - stored:,} articles in bulk in {took:.1f}s ({total:,} stored)")
+        stored = total
+        rng = random.Random(total)
+        hashes = [_bench_hash(n) for n in rng.sample(range(1, total + 1), 500)]
+        plan = {
+            "articles": [("GET", ARTICLE_PAGE, headers, None)],
+            "article": [("GET", f"/v1/articles/{h}", headers, None) for h in hashes],
+        }
+        with serving("wsgi:app", env, directory / f"app-articles-{total}.log") as app:
+            for name in names:
+                specs = plan[name]
+                script = write_requests(directory, f"scale-{total}-{name}", specs)
+                status, raw = send(app.url, specs[0])
+                assert status == 200, (name, status, raw[:300])
+                figures[(name, total)] = measure(wrk_path, app, script)
+    return figures
+
+
+def _bench_hash(n: int) -> str:
+    # Digits are Crockford base32 too: a valid lowercase ULID, unique per n.
+    return f"{n:026d}"
+
+
+def bulk_seed_articles(uri: str, start: int, end: int) -> None:
+    """Insert articles start+1..end below the API, as the service would store them: 1 KiB
+    content, three of twenty tags each, four categories, four in five published (newest
+    last), then set the counters the lists report from."""
+    from sqlalchemy import delete, func, insert, select, update
+
+    from config import Config
+    from pastecms import create_app
+    from pastecms.extensions import db
+    from pastecms.models import NEVER, Article, ArticleTag, ArticleTotal, Category, Tag
+
+    app = create_app(Config, {"DATABASE_URI": uri, "SECRET_KEY": "bench-seed"})
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    with app.app_context():
+        if start == 0:
+            db.session.execute(
+                insert(Tag),
+                [
+                    {"id": f"{n + 1:016x}", "name": name, "created_at": now}
+                    for n, name in enumerate(BENCH_TAGS)
+                ],
+            )
+            db.session.execute(
+                insert(Category),
+                [
+                    {
+                        "id": f"{n + 1:016x}",
+                        "name": name,
+                        "slug": slug,
+                        "color": "#6B7280",
+                        "display_order": n,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for n, (name, slug) in enumerate(BENCH_CATEGORIES)
+                ],
+            )
+        for first in range(start + 1, end + 1, 5000):
+            articles, links = [], []
+            for n in range(first, min(first + 5000, end + 1)):
+                created = now - dt.timedelta(seconds=end - n)
+                published = n % 5 != 0
+                article = {
+                    "id": f"{n:016x}",
+                    "hash": _bench_hash(n),
+                    "kind": "post",
+                    "title": f"Article {n}",
+                    "description": f"About article {n}",
+                    "content": contents_of(n),
+                    "status": "published" if published else "draft",
+                    "published_at": created if published else None,
+                    "sort_time": created if published else NEVER,
+                    "created_at": created,
+                    "updated_at": created,
+                    "category_id": f"{n % len(BENCH_CATEGORIES) + 1:016x}" if n % 9 else None,
+                    "slide_mode": False,
+                }
+                articles.append(article)
+                tags = dict.fromkeys((n * k) % len(BENCH_TAGS) for k in (1, 7, 13))
+                links += [
+                    {
+                        "article_id": article["id"],
+                        "tag_id": f"{tag + 1:016x}",
+                        "position": position,
+                        "status": article["status"],
+                        "sort_time": article["sort_time"],
+                        "created_at": created,
+                    }
+                    for position, tag in enumerate(tags)
+                ]
+            db.session.execute(insert(Article), articles)
+            db.session.execute(insert(ArticleTag), links)
+        # The counters, as the service would have kept them.
+        for model, rows, key in (
+            (Tag, ArticleTag, ArticleTag.tag_id),
+            (Category, Article, Article.category_id),
+        ):
+            counted = select(func.count()).where(key == model.id).scalar_subquery()
+            published = (
+                select(func.count())
+                .where(key == model.id, rows.status == "published")
+                .scalar_subquery()
+            )
+            db.session.execute(
+                update(model).values(article_count=counted, published_count=published)
+            )
+        db.session.execute(delete(ArticleTotal))
+        totals = db.session.execute(select(Article.status, func.count()).group_by(Article.status))
+        db.session.execute(
+            insert(ArticleTotal), [{"status": status, "count": count} for status, count in totals]
+        )
+        db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect() as connection:
+                connection.exec_driver_sql("ANALYZE articles")
+                connection.exec_driver_sql("ANALYZE article_tags")
+        else:
+            with db.engine.connect() as connection:
+                connection.exec_driver_sql("ANALYZE")
+        db.engine.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--scale",
         action="store_true",
-        help="10,000 vs 1,000,000 pastes; 1,000 vs 100,000 talks and visits",
+        help="10,000 vs 1,000,000 pastes; 1,000 vs 100,000 talks and visits, and articles",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument(

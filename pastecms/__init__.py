@@ -149,16 +149,13 @@ def register_cors(app: Flask) -> None:
 
     from pastecms.api import envelopes
 
-    resources = {
-        re.compile(r"\A" + re.escape(envelope.prefix) + r"(/.*)?\Z"): {
-            "origins": envelope.cors_origins
-        }
-        for envelope in envelopes(app)
-        if envelope.cors_origins
-    }
+    resources = {}
+    for envelope in envelopes(app):
+        options = envelope.cors(app)
+        if options:
+            resources[re.compile(r"\A" + re.escape(envelope.prefix) + r"(/.*)?\Z")] = options
     if resources:
-        # send_wildcard: "*" itself, not the caller's origin echoed (and no cookies).
-        CORS(app, resources=resources, send_wildcard=True, supports_credentials=False)
+        CORS(app, resources=resources)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -73,6 +73,17 @@ class Envelope:
         """Where a view's input comes from for requests with `method`."""
         return self.location
 
+    def cors(self, app: Flask) -> dict | None:
+        """flask-cors options for every path under the face's prefix in `app`, or None
+        for none. By default from `cors_origins`; `"*"` is sent as such, with no cookies."""
+        if not self.cors_origins:
+            return None
+        return {
+            "origins": self.cors_origins,
+            "send_wildcard": self.cors_origins == "*",
+            "supports_credentials": False,
+        }
+
     def status_of(self, failure: Failure) -> int:
         """The HTTP status a failure is answered with on this face's wire."""
         return failure.status

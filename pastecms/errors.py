@@ -84,6 +84,31 @@ class NonexistentCustomFieldFailure(Failure):
     message = "There is no custom field of that name."
 
 
+class NonexistentArticleFailure(Failure):
+    failure_name, status = "nonexistent_article_failure", 404
+    message = "Article not found"
+
+
+class NonexistentCategoryFailure(Failure):
+    failure_name, status = "nonexistent_category_failure", 404
+    message = "Category not found"
+
+
+class NonexistentTagFailure(Failure):
+    failure_name, status = "nonexistent_tag_failure", 404
+    message = "Tag not found"
+
+
+class NonexistentImageFailure(Failure):
+    failure_name, status = "nonexistent_image_failure", 404
+    message = "Image not found"
+
+
+class NonexistentApiKeyFailure(Failure):
+    failure_name, status = "nonexistent_api_key_failure", 404
+    message = "You have no API key yet: generate one."
+
+
 class ConflictFailure(Failure):
     failure_name, status = "conflict_failure", 409
     message = "That name is already taken."

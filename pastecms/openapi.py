@@ -198,18 +198,23 @@ def _endpoint_operation(app: Flask, plugin: MarshmallowPlugin, rule, view, metho
     by_status = defaultdict(list)
     for failure in failures_of(app, view):
         by_status[envelope.status_of(failure)].append(failure)
+    # A view that answers a file says so (`success_media`): its success is that type.
+    media = getattr(view, "success_media", None)
     responses = {}
     for status in sorted({view.status, *by_status}):
         group = by_status.get(status, [])
         bodies = [envelope.describe_failure([f.failure_name for f in group])] if group else []
         texts = [f"`{f.failure_name}`: {f.message}" for f in group]
+        content = {}
         if status == view.status:
-            bodies.insert(0, success)
             texts.insert(0, "Success.")
-        responses[str(status)] = {
-            "description": " ".join(texts),
-            "content": {JSON: {"schema": bodies[0] if len(bodies) == 1 else {"oneOf": bodies}}},
-        }
+            if media is not None:
+                content[media[0]] = {"schema": media[1]}
+            else:
+                bodies.insert(0, success)
+        if bodies:
+            content[JSON] = {"schema": bodies[0] if len(bodies) == 1 else {"oneOf": bodies}}
+        responses[str(status)] = {"description": " ".join(texts), "content": content}
         if any(f is RateLimitFailure for f in group):
             responses[str(status)]["headers"] = {
                 "Retry-After": {
@@ -271,6 +276,17 @@ def _plain_operation(rule, view) -> dict:
             "200": {"description": "Success.", "content": {content_type: {"schema": schema}}}
         },
     }
+
+
+def success_media(content_type: str, schema: dict) -> Callable:
+    """Describe an @endpoint view whose success is not a JSON body (a file): placed
+    between the route decorator and `@endpoint`."""
+
+    def decorate(view):
+        view.success_media = (content_type, schema)
+        return view
+
+    return decorate
 
 
 def document(content_type: str, schema: dict) -> Callable:

@@ -11,6 +11,7 @@ import os
 import pytest
 from flask_migrate import upgrade
 from limits.errors import StorageError
+from limits.storage import RedisStorage
 from sqlalchemy import text
 
 from config import TestConfig
@@ -56,12 +57,22 @@ def make_app(database_uri):
             # An app pointed at a limit storage that is down has nothing to reset.
             with contextlib.suppress(StorageError):
                 ratelimit.limiter(built_app).reset()
+            _close_limit_storage(built_app)
     if built:
         with built[0].app_context():
             _empty_tables()
     for built_app in built:
         with built_app.app_context():
             db.engine.dispose()
+
+
+def _close_limit_storage(app) -> None:
+    """Close the Redis connections of an app's limiter. Left to the garbage collector,
+    a socket could be finalized before the connection that would close it, and warn
+    (an unclosed socket at the end of a PostgreSQL + Redis run)."""
+    storage = ratelimit.limiter(app).storage
+    if isinstance(storage, RedisStorage):
+        storage.storage.close()
 
 
 def _empty_tables() -> None:
@@ -183,3 +194,51 @@ def db_rows(app):
             }
 
     return snapshot
+
+
+class Cms:
+    """Calls the CMS face (/v1) as its clients do: JSON bodies, a Bearer key."""
+
+    def __init__(self, client, key):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {key}"}
+
+    def open(self, method, path, payload=None, **kwargs):
+        if payload is not None:
+            kwargs["json"] = payload
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.open("GET", path, **kwargs)
+
+    def post(self, path, payload=None, **kwargs):
+        return self.open("POST", path, payload, **kwargs)
+
+    def put(self, path, payload=None, **kwargs):
+        return self.open("PUT", path, payload, **kwargs)
+
+    def patch(self, path, payload=None, **kwargs):
+        return self.open("PATCH", path, payload, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.open("DELETE", path, **kwargs)
+
+    def article(self, title="Hello", content="# Hello\n\nWorld.", **fields):
+        response = self.post("/v1/articles", {"title": title, "content": content, **fields})
+        assert response.status_code == 201, response.json
+        return response.json
+
+
+@pytest.fixture
+def cms_admin(client, make_user):
+    """The CMS face as the site's admin."""
+    _, key = make_user("editor", is_admin=True)
+    return Cms(client, key)
+
+
+@pytest.fixture
+def cms_reader(client, make_user):
+    """The CMS face as a signed-up user who is no admin."""
+    _, key = make_user("reader")
+    return Cms(client, key)

@@ -134,6 +134,25 @@ def _statistic(ctx):
     return pub.get("statistic", headers={"Referer": "https://elsewhere.example/"})
 
 
+def _cms_get(ctx, path):
+    _, key = ctx.make_user("reader")
+    return ctx.client.get(path, headers={"Authorization": f"Bearer {key}"})
+
+
+def _nonexistent_api_key(ctx):
+    # A user without any key (one made before keys existed, say), signed in by session.
+    from sqlalchemy import delete
+
+    from pastecms.extensions import db
+    from pastecms.models import ApiKey
+
+    ctx.client.post("/api/user/create", json={"username": "keyless", "password": "long enough"})
+    with ctx.client.application.app_context():
+        db.session.execute(delete(ApiKey))
+        db.session.commit()
+    return ctx.client.post("/v1/api-key/enable", json={})
+
+
 TRIGGERS = {
     "undefined_failure": _undefined,
     "auth_failure": lambda ctx: ctx.client.post("/api/paste/user", json={}),
@@ -149,6 +168,13 @@ TRIGGERS = {
     ),
     "nonexistent_attachment_failure": _nonexistent_attachment,
     "conflict_failure": _conflict,
+    "nonexistent_article_failure": lambda ctx: _cms_get(
+        ctx, "/v1/articles/01hzzzzzzzzzzzzzzzzzzzzzzz"
+    ),
+    "nonexistent_tag_failure": lambda ctx: _cms_get(ctx, "/v1/tags/0123456789abcdef"),
+    "nonexistent_category_failure": lambda ctx: _cms_get(ctx, "/v1/categories/0123456789abcdef"),
+    "nonexistent_image_failure": lambda ctx: ctx.client.get("/v1/images/0123456789abcdef/file"),
+    "nonexistent_api_key_failure": _nonexistent_api_key,
     "username_not_available_failure": _username_taken,
     "invalid_email_failure": lambda ctx: ctx.client.post(
         "/api/user/create", json={"username": "bob", "password": "long enough", "email": "bob"}

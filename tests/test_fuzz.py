@@ -32,7 +32,12 @@ CHECKS = (
 MAX_EXAMPLES = int(os.environ.get("PASTECMS_FUZZ_MAX_EXAMPLES", "100"))
 SEED = int(os.environ.get("PASTECMS_FUZZ_SEED", "20261124"))
 RUN_TIMEOUT = 240  # seconds per run; a run normally takes well under a minute
-KEY_REVOKING = ("/api/user/deactivate", "/api/user/api_key/regenerate")
+KEY_REVOKING = (
+    "/api/user/deactivate",
+    "/api/user/api_key/regenerate",
+    "/v1/api-key/generate",
+    "/v1/api-key/disable",
+)
 
 
 def schemathesis_run(base_url, report, *extra):

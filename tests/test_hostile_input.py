@@ -13,12 +13,14 @@ A face that answers failures with HTTP 200 (Qexo's widgets read only the body) i
 to its own status: the one its envelope gives the failure.
 """
 
+import io
 import json
 import re
 import urllib.parse
 
 import pytest
 from marshmallow import fields
+from werkzeug.exceptions import HTTPException
 
 from config import TestConfig
 from pastecms import create_app
@@ -49,10 +51,10 @@ def _routes():
             if method in ("GET", "DELETE") and location in ("json", "params"):
                 location = "query"  # no client sends a body with these
             found.append((rule.rule, rule.endpoint, method, location))
-    return found
+    return found, app.url_map.bind("localhost")
 
 
-ROUTES = _routes()
+ROUTES, _URLS = _routes()
 #: Every path an API face serves, with all its verbs.
 VERBS_BY_PATH = {}
 for _path, _endpoint, _method, _location in ROUTES:
@@ -223,9 +225,43 @@ def _seed_site(client):
         app.config.update(saved)
 
 
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
+
+
+def _seed_content(client):
+    """An admin's site content: a category, tagged articles (a draft, one published, one
+    with a header image), an image, settings."""
+    from pastecms.services import user as user_service
+
+    with client.application.app_context():
+        admin = user_service.create("editor", "correct horse", is_admin=True)
+        db.session.commit()
+        headers = {"Authorization": f"Bearer {admin.api_key}"}
+    category = client.post(
+        "/v1/categories", json={"name": "Tech", "slug": "tech"}, headers=headers
+    ).json
+    image = client.post(
+        "/v1/images", data={"file": (io.BytesIO(PNG), "header.png")}, headers=headers
+    ).json
+    for n, extra in enumerate(
+        [
+            {"status": "draft"},
+            {"status": "published", "categoryId": category["id"]},
+            {"headerImageId": image["id"], "slideMode": True, "slideDuration": 60},
+        ]
+    ):
+        created = client.post(
+            "/v1/articles",
+            json={"title": f"Article {n}", "content": "# Hello", "tags": ["a", f"t{n}"], **extra},
+            headers=headers,
+        )
+        assert created.status_code == 201, created.json
+    client.put("/v1/settings", json={"site_name": "Seeded"}, headers=headers)
+
+
 #: Each face seeds rows of its own here, so that a hostile request that changed one
 #: would show.
-SEEDERS = [_seed_pastes, _seed_refresh_tokens, _seed_site]
+SEEDERS = [_seed_pastes, _seed_refresh_tokens, _seed_site, _seed_content]
 
 
 @pytest.fixture
@@ -412,13 +448,23 @@ def test_unknown_fields_on_a_valid_submit_are_a_success(seeded):
     assert response.json["views"] == 0
 
 
+def routed_elsewhere(path: str, method: str) -> bool:
+    """Whether another route takes this URL with this verb (GET /v1/categories/reorder
+    asks for the category "reorder"): then the verb is not a wrong one."""
+    try:
+        _URLS.match(url_of(path), method)
+    except HTTPException:
+        return False
+    return True
+
+
 @pytest.mark.parametrize(
     ("path", "method"),
     [
         (path, verb)
         for path, verbs in sorted(VERBS_BY_PATH.items())
         for verb in ALL_VERBS
-        if verb not in verbs
+        if verb not in verbs and not routed_elsewhere(path, verb)
     ],
 )
 def test_wrong_verb_is_405_and_changes_nothing(seeded, path, method):

@@ -1,6 +1,22 @@
 """The faces' views. Each module's blueprint registers its face's envelope with the app."""
 
-from pastecms.views import auth, content, docs, friends, health, paste, site, talks, user, web
+from pastecms.views import (
+    articles,
+    auth,
+    cms_site,
+    content,
+    docs,
+    friends,
+    health,
+    images,
+    keys,
+    paste,
+    site,
+    talks,
+    taxonomy,
+    user,
+    web,
+)
 
 BLUEPRINTS = (
     paste.bp,
@@ -10,6 +26,12 @@ BLUEPRINTS = (
     friends.bp,
     talks.bp,
     site.bp,
+    articles.bp,
+    taxonomy.bp,
+    images.bp,
+    keys.bp,
+    cms_site.bp,
+    cms_site.health_bp,
     health.bp,
     web.bp,
     docs.bp,

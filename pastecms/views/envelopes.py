@@ -3,7 +3,7 @@ writes a failure, and how it describes both in OpenAPI (`pastecms.api.Envelope`)
 
 from collections.abc import Callable
 
-from flask import Response, render_template, request
+from flask import Flask, Response, render_template, request
 
 from pastecms.api import Envelope
 from pastecms.errors import (
@@ -13,6 +13,8 @@ from pastecms.errors import (
     IncompleteParamsFailure,
     InvalidParamsFailure,
 )
+from pastecms.ratelimit import RateLimit
+from pastecms.schemas.cms import CmsIn
 from pastecms.schemas.paste import PasteFaceIn
 from pastecms.schemas.qexo import QexoIn
 
@@ -305,6 +307,121 @@ class Digimaker(Envelope):
         }
 
 
+class Cms(Envelope):
+    """Seed 002: the CMS's bodies as they are (201 on create), failures as
+    `{"error": {"code", "message", "details"?}, "failure_name"}` with the CMS's codes.
+
+    Input is a JSON body for writes and the query string for reads; the API key comes
+    only as `Authorization: Bearer`. Reads and writes are limited apart, over every
+    route of the face, per client address. Browsers on the origins of
+    CMS_CORS_ORIGINS may call it, failures and 429s included.
+    """
+
+    name = "cms"
+    title = "CMS API (/v1)"
+    prefix = "/v1"
+    base_schema = CmsIn
+    limits = (
+        RateLimit(
+            "RATELIMIT_CMS_READ", scope="cms_read", methods=frozenset({"GET", "HEAD", "OPTIONS"})
+        ),
+        RateLimit(
+            "RATELIMIT_CMS_WRITE",
+            scope="cms_write",
+            methods=frozenset({"POST", "PUT", "PATCH", "DELETE"}),
+        ),
+    )
+    #: The error code of each HTTP status on this wire.
+    CODES = {
+        400: "VALIDATION_ERROR",
+        401: "UNAUTHORIZED",
+        403: "FORBIDDEN",
+        404: "NOT_FOUND",
+        405: "METHOD_NOT_ALLOWED",
+        409: "CONFLICT",
+        413: "PAYLOAD_TOO_LARGE",
+        429: "RATE_LIMITED",
+        440: "TOKEN_EXPIRED",
+        500: "INTERNAL_ERROR",
+        503: "SERVICE_UNAVAILABLE",
+    }
+
+    def __init__(
+        self,
+        *,
+        prefix: str = "/v1",
+        name: str = "cms",
+        title: str = "CMS API (/v1)",
+        limited: bool = True,
+    ):
+        self.prefix = prefix
+        self.name = name
+        self.title = title
+        if not limited:
+            self.limits = ()
+
+    def input_location(self, method: str) -> str:
+        return "query" if method in ("GET", "HEAD", "DELETE") else "json"
+
+    def code_of(self, status: int) -> str:
+        return self.CODES.get(status, "INTERNAL_ERROR" if status >= 500 else "BAD_REQUEST")
+
+    def success(self, body, status: int) -> Response:
+        return self.json_response(body, status)
+
+    def failure(self, failure: Failure) -> Response:
+        status = self.status_of(failure)
+        error = {"code": self.code_of(status), "message": failure.message}
+        details = dict(failure.details)
+        # The CMS names a field that was not given (or was null or blank) "Required".
+        for field in getattr(failure, "missing", ()):
+            details[field] = "Required"
+        if details:
+            error["details"] = details
+        body = {"error": error, "failure_name": failure.failure_name}
+        return self.json_response(body, status, failure.headers)
+
+    def describe_failure(self, names: list[str]) -> dict:
+        codes = sorted({self.code_of(self.status_of(CATALOGUE[name])) for name in names})
+        return {
+            "type": "object",
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "properties": {
+                        "code": {"type": "string", "enum": codes},
+                        "message": {"type": "string", "description": "Safe to show."},
+                        "details": {
+                            "type": "object",
+                            "additionalProperties": {"type": "string"},
+                            "description": "What is wrong, per field (`Required` when "
+                            "it was not given).",
+                        },
+                    },
+                    "required": ["code", "message"],
+                },
+                "failure_name": {"type": "string", "enum": names},
+            },
+            "required": ["error", "failure_name"],
+        }
+
+    def cors(self, app: Flask) -> dict | None:
+        """Browsers on CMS_CORS_ORIGINS (a list, or a comma-separated string) may call the
+        face; failures and 429s carry the headers too, and the client can read
+        Retry-After."""
+        origins = app.config["CMS_CORS_ORIGINS"]
+        if isinstance(origins, str):
+            origins = [origin.strip() for origin in origins.split(",") if origin.strip()]
+        if not origins:
+            return None
+        return {
+            "origins": list(origins),
+            "methods": ["GET", "POST", "PUT", "DELETE", "PATCH"],
+            "allow_headers": ["Content-Type", "Authorization"],
+            "expose_headers": ["Retry-After", "X-Request-Id"],
+        }
+
+
 class Page:
     """What a web view returns: a template and its context, rendered by the envelope
     after the transaction has committed."""
@@ -370,5 +487,9 @@ modern_paste = ModernPaste()
 auth_api = Digimaker("/api/auth", name="auth", title="JWT login (Digimaker)")
 content_api = Digimaker("/api/content", name="content", title="Content read API (Digimaker)")
 qexo = Qexo()
+cms = Cms()
+#: The CMS's health check lives outside /v1: its own prefix, the same wire, and no rate
+#: limit (load balancers poll it).
+cms_health = Cms(prefix="/health", name="cms-health", title="CMS health check", limited=False)
 operations = Operations()
 web_page = WebPage()

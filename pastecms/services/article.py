@@ -1,0 +1,645 @@
+"""Article rules: the site's one content store, for every face.
+
+Plain values in, `Article` objects out, each with `tag_names` (its tags, in the order
+they were given). The rules of publication:
+
+- created as published: `published_at` is now;
+- `publish`: status published, `published_at` now, always (re-publishing moves it);
+- `unpublish`: status draft, `published_at` kept;
+- `update` to published: `published_at` set only when it was empty; to draft: kept;
+- `updated_at` moves on every change, a change of tags included.
+
+Counters: lists report totals without counting rows, so every change of an article's
+status, category or tags moves the counters of what it left and what it joined, in SQL
+(`_recount`). Tag links carry copies of the article's status and sort keys (`_sync_links`).
+"""
+
+import functools
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+
+from flask import current_app
+from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import update as sql_update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
+from ulid import ULID
+
+from pastecms.errors import (
+    ConflictFailure,
+    InvalidParamsFailure,
+    NonexistentArticleFailure,
+)
+from pastecms.extensions import db
+from pastecms.models import (
+    NEVER,
+    Article,
+    ArticleTag,
+    ArticleTotal,
+    Category,
+    Image,
+    Tag,
+    utcnow,
+)
+
+DRAFT = "draft"
+PUBLISHED = "published"
+STATUSES = (DRAFT, PUBLISHED)
+KINDS = ("post", "page")
+MAX_PER_PAGE = 100
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+#: A field `update` leaves as it is.
+UNSET = _Unset()
+
+
+def new_id() -> str:
+    """A new id of an article, tag, category or image: 16 lowercase hex characters."""
+    return secrets.token_hex(8)
+
+
+def new_hash() -> str:
+    """A new article hash: a ULID in lowercase."""
+    return str(ULID()).lower()
+
+
+def now() -> datetime:
+    """The time now, to the millisecond: what the wire shows is what is stored, so an
+    exported and re-imported article keeps its times exactly."""
+    stamp = utcnow()
+    return stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)
+
+
+# -- reading ----------------------------------------------------------------------------
+#
+# Reads are the hot path (every list and article a client shows): they run prebuilt Core
+# statements on the session's connection and return `ArticleRecord`s, as the paste
+# service does, because building an ORM query and loading entities costs more than
+# SQLite takes to answer it.
+
+_ARTICLES = Article.__table__
+_CATEGORIES = Category.__table__
+_LINKS = ArticleTag.__table__
+_TAGS = Tag.__table__
+_CATEGORY_COLUMNS = (_CATEGORIES.c.id, _CATEGORIES.c.name, _CATEGORIES.c.slug, _CATEGORIES.c.color)
+
+
+class CategoryRef(NamedTuple):
+    """An article's category, as an article shows it."""
+
+    id: str
+    name: str
+    slug: str
+    color: str
+
+
+class ArticleRecord:
+    """An article as the read functions return it: its row's values as attributes named
+    as on `Article`, its `category` (a `CategoryRef` or None) and its `tag_names`.
+    `header_image_url` is for the view that shows it (URLs are the views')."""
+
+    _KEYS = tuple(column.key for column in _ARTICLES.columns)
+    __slots__ = (*_KEYS, "category", "tag_names", "header_image_url", "_row")
+
+    def __init__(self, row):
+        width = len(self._KEYS)
+        for key, value in zip(self._KEYS, row, strict=False):
+            setattr(self, key, value)
+        self.category = CategoryRef(*row[width : width + 4]) if row[width] is not None else None
+        self.tag_names = []
+        self.header_image_url = None
+        self._row = tuple(row)
+
+    @property
+    def revision(self) -> tuple:
+        """Everything an article shows, for a memo of dumped articles to key on: its
+        row (its category's columns included: a category renamed shows though the article
+        did not change), its tags and its header image's URL."""
+        return (self._row, tuple(self.tag_names), self.header_image_url)
+
+
+def _shown_articles():
+    return _ARTICLES.outerjoin(_CATEGORIES, _CATEGORIES.c.id == _ARTICLES.c.category_id)
+
+
+@functools.cache
+def _hot() -> dict:
+    """The read statements, built once per process with bound parameters."""
+    one = select(*_ARTICLES.columns, *_CATEGORY_COLUMNS).select_from(_shown_articles())
+    return {
+        "hash": one.where(_ARTICLES.c.hash == bindparam("value")),
+        "id": one.where(_ARTICLES.c.id == bindparam("value")),
+        "slug": one.where(_ARTICLES.c.slug == bindparam("value")),
+        "tags": select(_LINKS.c.article_id, _TAGS.c.name)
+        .join(_TAGS, _TAGS.c.id == _LINKS.c.tag_id)
+        .where(_LINKS.c.article_id.in_(bindparam("ids", expanding=True)))
+        .order_by(_LINKS.c.article_id, _LINKS.c.position),
+        "tag": select(_TAGS.c.id, _TAGS.c.article_count, _TAGS.c.published_count).where(
+            _TAGS.c.name == bindparam("value")
+        ),
+        "category": select(
+            _CATEGORIES.c.id, _CATEGORIES.c.article_count, _CATEGORIES.c.published_count
+        ).where(_CATEGORIES.c.slug == bindparam("value")),
+        "totals": select(ArticleTotal.__table__.c.status, ArticleTotal.__table__.c.count),
+    }
+
+
+@functools.cache
+def _page_statement(by_tag: bool, by_status: bool, by_category: bool):
+    """The page query of one combination of filters, built once per process. A tag's
+    page walks its links (which carry the sort keys), the rest walk the articles."""
+    query = select(*_ARTICLES.columns, *_CATEGORY_COLUMNS)
+    if by_tag:
+        query = (
+            query.select_from(
+                _LINKS.join(_ARTICLES, _ARTICLES.c.id == _LINKS.c.article_id).outerjoin(
+                    _CATEGORIES, _CATEGORIES.c.id == _ARTICLES.c.category_id
+                )
+            )
+            .where(_LINKS.c.tag_id == bindparam("tag_id"))
+            .order_by(
+                _LINKS.c.sort_time.desc(), _LINKS.c.created_at.desc(), _LINKS.c.article_id.desc()
+            )
+        )
+        if by_status:
+            query = query.where(_LINKS.c.status == bindparam("status"))
+    else:
+        query = query.select_from(_shown_articles()).order_by(
+            _ARTICLES.c.sort_time.desc(), _ARTICLES.c.created_at.desc(), _ARTICLES.c.id.desc()
+        )
+        if by_status:
+            query = query.where(_ARTICLES.c.status == bindparam("status"))
+    if by_category:
+        query = query.where(_ARTICLES.c.category_id == bindparam("category_id"))
+    return query.limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+def _run(statement, params: dict):
+    """Run a prebuilt Core statement in the request's transaction, on the session's
+    connection (the ORM's execution path has nothing to add to it)."""
+    return db.session.connection().execute(statement, params)
+
+
+def _one(column: str, value) -> ArticleRecord:
+    row = _run(_hot()[column], {"value": value}).first()
+    if row is None:
+        raise NonexistentArticleFailure()
+    article = ArticleRecord(row)
+    load_tags([article])
+    return article
+
+
+def get(article_hash: str) -> ArticleRecord:
+    """The article with this hash, with its category and tags;
+    `NonexistentArticleFailure` when there is none."""
+    return _one("hash", article_hash)
+
+
+def get_by_id(article_id: str) -> ArticleRecord:
+    """The article with this id; `NonexistentArticleFailure` when there is none."""
+    return _one("id", article_id)
+
+
+def get_by_slug(slug: str, kind: str | None = None) -> ArticleRecord:
+    """The article with this slug (and kind, when given); `NonexistentArticleFailure`
+    when there is none."""
+    article = _one("slug", slug)
+    if kind is not None and article.kind != kind:
+        raise NonexistentArticleFailure()
+    return article
+
+
+def _get(article_hash: str) -> Article:
+    """The article to change (an ORM object, with its category)."""
+    article = db.session.scalar(
+        select(Article).options(joinedload(Article.category)).where(Article.hash == article_hash)
+    )
+    if article is None:
+        raise NonexistentArticleFailure()
+    return article
+
+
+@dataclass
+class ArticlePage:
+    articles: list[ArticleRecord]
+    total: int
+    page: int
+    per_page: int
+
+
+def list_page(
+    *,
+    status: str | None = None,
+    tag: str | None = None,
+    category: str | None = None,
+    page: int = 1,
+    per_page: int = 10,
+) -> ArticlePage:
+    """A page of articles, published ones first (newest publication first), then the
+    rest, newest first; with the total matching the filters.
+
+    `status` is draft or published, `tag` a tag name (exactly), `category` a category
+    slug; an unknown tag or category matches nothing. `per_page` is clamped to 100.
+    Read off one index per filter; the total comes from counters (a tag and a category
+    together are counted). Raises `InvalidParamsFailure` for a page past MAX_PAGE_NUM.
+    """
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    max_page = current_app.config["MAX_PAGE_NUM"]
+    if page > max_page:
+        raise InvalidParamsFailure(
+            f"page is at most {max_page}.", details={"page": f"Must be at most {max_page}."}
+        )
+    empty = ArticlePage([], 0, page, per_page)
+    params = {"limit": per_page, "offset": (page - 1) * per_page}
+    found_tag = found_category = None
+    if tag:
+        found_tag = _run(_hot()["tag"], {"value": tag}).first()
+        if found_tag is None:
+            return empty
+        params["tag_id"] = found_tag.id
+    if category:
+        found_category = _run(_hot()["category"], {"value": category}).first()
+        if found_category is None:
+            return empty
+        params["category_id"] = found_category.id
+    if status:
+        params["status"] = status
+    statement = _page_statement(found_tag is not None, bool(status), found_category is not None)
+    if found_tag is not None and found_category is not None:
+        counted = statement.limit(None).offset(None).order_by(None).subquery()
+        total = _run(select(func.count()).select_from(counted), params).scalar()
+    else:
+        total = _counted(found_tag or found_category, status)
+    articles = [ArticleRecord(row) for row in _run(statement, params)]
+    load_tags(articles)
+    return ArticlePage(articles, total, page, per_page)
+
+
+def _counted(counted, status: str | None) -> int:
+    """The total of a list from the counters: of a tag's or a category's articles (a
+    row with their counts), or of all of them."""
+    if counted is not None:
+        if status == PUBLISHED:
+            return counted.published_count
+        if status == DRAFT:
+            return counted.article_count - counted.published_count
+        return counted.article_count
+    totals = dict(_run(_hot()["totals"], {}).all())
+    if status:
+        return totals.get(status, 0)
+    return sum(totals.values())
+
+
+def load_tags(articles: list) -> None:
+    """Give each article its `tag_names`, in their order, with one query for them all."""
+    by_id = {}
+    for article in articles:
+        article.tag_names = by_id[article.id] = []
+    if not by_id:
+        return
+    for article_id, name in _run(_hot()["tags"], {"ids": list(by_id)}):
+        by_id[article_id].append(name)
+
+
+def all_articles(status: str | None = None) -> list[ArticleRecord]:
+    """Every article (of a status), in list order, with categories and tags loaded."""
+    query = (
+        select(*_ARTICLES.columns, *_CATEGORY_COLUMNS)
+        .select_from(_shown_articles())
+        .order_by(
+            _ARTICLES.c.sort_time.desc(), _ARTICLES.c.created_at.desc(), _ARTICLES.c.id.desc()
+        )
+    )
+    if status:
+        query = query.where(_ARTICLES.c.status == status)
+    articles = [ArticleRecord(row) for row in _run(query, {})]
+    load_tags(articles)
+    return articles
+
+
+# -- writing ----------------------------------------------------------------------------
+
+
+def create(
+    title: str,
+    content: str,
+    *,
+    author_id: int | None = None,
+    description: str | None = None,
+    status: str = DRAFT,
+    tags: list[str] | None = None,
+    category_id: str | None = None,
+    header_image_id: str | None = None,
+    slide_mode: bool = False,
+    slide_duration: int | None = None,
+    slug: str | None = None,
+    kind: str = "post",
+    article_hash: str | None = None,
+    published_at: datetime | None = None,
+    created_at: datetime | None = None,
+    updated_at: datetime | None = None,
+) -> Article:
+    """Store a new article and return it.
+
+    Created as published, it is published now unless `published_at` says when. A
+    given `article_hash` (an import) must be free, as must a `slug`. Raises
+    `InvalidParamsFailure` (bad status or kind, unknown category or header image) and
+    `ConflictFailure` (hash or slug taken).
+    """
+    _check_choice("status", status, STATUSES)
+    _check_choice("kind", kind, KINDS)
+    category = _category(category_id)
+    _check_image(header_image_id)
+    if article_hash is not None and _exists(Article.hash == article_hash):
+        raise ConflictFailure("An article with this hash already exists.")
+    if slug is not None and _exists(Article.slug == slug):
+        raise ConflictFailure("An article with this slug already exists.")
+    stamp = now()
+    if status == PUBLISHED and published_at is None:
+        published_at = stamp
+    article = Article(
+        id=new_id(),
+        hash=article_hash or new_hash(),
+        slug=slug,
+        kind=kind,
+        title=title,
+        description=description,
+        content=content,
+        status=status,
+        published_at=published_at,
+        sort_time=published_at or NEVER,
+        created_at=created_at or stamp,
+        updated_at=updated_at or stamp,
+        author_id=author_id,
+        category_id=category_id,
+        header_image_id=header_image_id,
+        slide_mode=slide_mode,
+        slide_duration=slide_duration,
+    )
+    article.category = category
+    db.session.add(article)
+    db.session.flush()
+    tag_ids = _link_tags(article, tags or [])
+    _recount(None, _Counted(status, category_id, tag_ids))
+    return article
+
+
+def update(
+    article_hash: str,
+    *,
+    title=UNSET,
+    content=UNSET,
+    description=UNSET,
+    status=UNSET,
+    tags=UNSET,
+    category_id=UNSET,
+    header_image_id=UNSET,
+    slide_mode=UNSET,
+    slide_duration=UNSET,
+    slug=UNSET,
+    kind=UNSET,
+) -> Article:
+    """Change the fields given (the others stay as they are) and return the article.
+
+    `tags` replaces the whole set. To published: `published_at` is set only when empty;
+    to draft: it is kept. Raises `NonexistentArticleFailure`, `InvalidParamsFailure`
+    (bad status or kind, unknown category or header image) and `ConflictFailure` (slug).
+    """
+    article = _get(article_hash)
+    before = _counted_state(article)
+    if status is not UNSET:
+        _check_choice("status", status, STATUSES)
+    if kind is not UNSET:
+        _check_choice("kind", kind, KINDS)
+    if category_id is not UNSET and category_id != article.category_id:
+        article.category = _category(category_id)
+        article.category_id = category_id
+    if header_image_id is not UNSET:
+        _check_image(header_image_id)
+        article.header_image_id = header_image_id
+    if slug is not UNSET and slug != article.slug:
+        if slug is not None and _exists(Article.slug == slug):
+            raise ConflictFailure("An article with this slug already exists.")
+        article.slug = slug
+    for name, value in (
+        ("title", title),
+        ("content", content),
+        ("description", description),
+        ("slide_mode", slide_mode),
+        ("slide_duration", slide_duration),
+        ("kind", kind),
+    ):
+        if value is not UNSET:
+            setattr(article, name, value)
+    if status is not UNSET:
+        article.status = status
+        if status == PUBLISHED and article.published_at is None:
+            _stamp_published(article, now())
+    article.updated_at = now()
+    db.session.flush()
+    if tags is not UNSET:
+        _unlink_tags(article)
+        tag_ids = _link_tags(article, tags)
+    else:
+        tag_ids = before.tag_ids
+        _sync_links(article)
+        load_tags([article])
+    _recount(before, _Counted(article.status, article.category_id, tag_ids))
+    return article
+
+
+def publish(article_hash: str) -> Article:
+    """Publish the article now, even if it was published before (the date moves);
+    `NonexistentArticleFailure` when there is none."""
+    article = _get(article_hash)
+    before = _counted_state(article)
+    stamp = now()
+    article.status = PUBLISHED
+    _stamp_published(article, stamp)
+    article.updated_at = stamp
+    return _saved(article, before)
+
+
+def unpublish(article_hash: str) -> Article:
+    """Make the article a draft again, keeping its publication date;
+    `NonexistentArticleFailure` when there is none."""
+    article = _get(article_hash)
+    before = _counted_state(article)
+    article.status = DRAFT
+    article.updated_at = now()
+    return _saved(article, before)
+
+
+def delete_article(article_hash: str) -> None:
+    """Delete the article with its tag links (its images stay, unattached);
+    `NonexistentArticleFailure` when there is none."""
+    article = _get(article_hash)
+    before = _counted_state(article)
+    _recount(before, None)
+    db.session.delete(article)
+    db.session.flush()
+
+
+def _saved(article: Article, before: "_Counted") -> Article:
+    db.session.flush()
+    _sync_links(article)
+    _recount(before, _Counted(article.status, article.category_id, before.tag_ids))
+    load_tags([article])
+    return article
+
+
+def _stamp_published(article: Article, when: datetime) -> None:
+    article.published_at = when
+    article.sort_time = when
+
+
+def _check_choice(field: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        message = f"Must be one of: {', '.join(choices)}."
+        raise InvalidParamsFailure(f"{field}: {message}", details={field: message})
+
+
+def _exists(condition) -> bool:
+    return db.session.scalar(select(Article.id).where(condition).limit(1)) is not None
+
+
+def _category(category_id: str | None) -> Category | None:
+    if category_id is None:
+        return None
+    category = db.session.get(Category, category_id)
+    if category is None:
+        raise InvalidParamsFailure(
+            "categoryId: No such category.", details={"categoryId": "No such category."}
+        )
+    return category
+
+
+def _check_image(image_id: str | None) -> None:
+    if image_id is not None and db.session.get(Image, image_id) is None:
+        raise InvalidParamsFailure(
+            "headerImageId: No such image.", details={"headerImageId": "No such image."}
+        )
+
+
+# -- tags -------------------------------------------------------------------------------
+
+
+def _link_tags(article: Article, names: list[str]) -> list[str]:
+    """Link the article to tags of these names, in this order (duplicates dropped),
+    creating the tags that do not exist; returns their ids."""
+    names = list(dict.fromkeys(names))
+    article.tag_names = names
+    if not names:
+        return []
+    ids = dict(db.session.execute(select(Tag.name, Tag.id).where(Tag.name.in_(names))).all())
+    missing = [name for name in names if name not in ids]
+    if missing:
+        stamp = now()
+        new = [{"id": new_id(), "name": name, "created_at": stamp} for name in missing]
+        db.session.execute(
+            insert(Tag), [{**row, "article_count": 0, "published_count": 0} for row in new]
+        )
+        ids.update({row["name"]: row["id"] for row in new})
+    db.session.execute(
+        insert(ArticleTag),
+        [
+            {
+                "article_id": article.id,
+                "tag_id": ids[name],
+                "position": position,
+                "status": article.status,
+                "sort_time": article.sort_time,
+                "created_at": article.created_at,
+            }
+            for position, name in enumerate(names)
+        ],
+    )
+    return [ids[name] for name in names]
+
+
+def _unlink_tags(article: Article) -> None:
+    db.session.execute(delete(ArticleTag).where(ArticleTag.article_id == article.id))
+
+
+def _sync_links(article: Article) -> None:
+    """Copy the article's status and sort keys onto its tag links."""
+    db.session.execute(
+        sql_update(ArticleTag)
+        .where(ArticleTag.article_id == article.id)
+        .values(status=article.status, sort_time=article.sort_time, created_at=article.created_at)
+    )
+
+
+# -- counters ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """What an article counts towards: its status, its category and its tags."""
+
+    status: str
+    category_id: str | None
+    tag_ids: list[str]
+
+
+def _counted_state(article: Article) -> _Counted:
+    tag_ids = list(
+        db.session.scalars(select(ArticleTag.tag_id).where(ArticleTag.article_id == article.id))
+    )
+    return _Counted(article.status, article.category_id, tag_ids)
+
+
+def _recount(before: _Counted | None, after: _Counted | None) -> None:
+    """Move the counters from what the article counted towards to what it now does."""
+    if before == after:
+        return
+    if before is not None:
+        _count(before, -1)
+    if after is not None:
+        _count(after, +1)
+
+
+def _count(counted: _Counted, delta: int) -> None:
+    published = delta if counted.status == PUBLISHED else 0
+    _add_total(counted.status, delta)
+    if counted.category_id is not None:
+        db.session.execute(
+            sql_update(Category)
+            .where(Category.id == counted.category_id)
+            .values(
+                article_count=Category.article_count + delta,
+                published_count=Category.published_count + published,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    if counted.tag_ids:
+        db.session.execute(
+            sql_update(Tag)
+            .where(Tag.id.in_(counted.tag_ids))
+            .values(
+                article_count=Tag.article_count + delta,
+                published_count=Tag.published_count + published,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _add_total(status: str, delta: int) -> None:
+    """Add `delta` to the total of `status`, creating its row on first use (both
+    databases upsert in one statement, so two first articles cannot collide)."""
+    dialect = db.session.get_bind().dialect.name
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = upsert(ArticleTotal).values(status=status, count=delta)
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[ArticleTotal.status],
+            set_={"count": ArticleTotal.count + delta},
+        )
+    )

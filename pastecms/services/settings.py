@@ -1,0 +1,84 @@
+"""Site settings: a fixed set of known keys, each a string.
+
+The CMS face reads and writes them, and so will the Qexo face's `fix` endpoint: both go
+through `get_all` and `update`, so a key nobody knows is never stored.
+"""
+
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from pastecms.errors import InvalidParamsFailure
+from pastecms.extensions import db
+from pastecms.models import Setting
+from pastecms.services.article import now
+
+#: The keys a site has, and what each means (README, "Site settings").
+KEYS = (
+    "site_name",  # the site's title
+    "site_description",
+    "site_url",  # its public address, http(s)
+    "site_language",  # e.g. "en", "ja"
+    "author_name",
+    "author_email",
+    "footer_text",
+    "social_github",  # profile URLs, http(s)
+    "social_twitter",
+    "social_mastodon",
+)
+URL_KEYS = ("site_url", "social_github", "social_twitter", "social_mastodon")
+#: Keys that may be removed but never set to a blank value.
+NOT_BLANK = ("site_name",)
+
+
+def get_all() -> dict:
+    """`{"settings": {key: value}, "updated_at": the latest change or None}`."""
+    rows = list(db.session.scalars(select(Setting).order_by(Setting.key)))
+    return {
+        "settings": {row.key: row.value for row in rows},
+        "updated_at": max((row.updated_at for row in rows), default=None),
+    }
+
+
+def update(values: dict) -> dict:
+    """Store the values given (None removes a setting) and return `get_all()`.
+
+    Raises `InvalidParamsFailure` naming each unknown key, each blank site name and each
+    URL that is not http(s).
+    """
+    problems = {}
+    for key, value in values.items():
+        if key not in KEYS:
+            problems[str(key)] = "Unknown setting."
+        elif value is not None and not isinstance(value, str):
+            problems[key] = "Not a valid string."
+        elif key in NOT_BLANK and value is not None and not value.strip():
+            problems[key] = "Must not be blank."
+        elif key in URL_KEYS and value and not _is_web_url(value):
+            problems[key] = "Must be an http or https URL."
+    if problems:
+        text = "; ".join(f"{key}: {message}" for key, message in problems.items())
+        raise InvalidParamsFailure(text[:500], details=problems)
+    stamp = now()
+    for key, value in values.items():
+        _store(key, value, stamp)
+    db.session.flush()
+    return get_all()
+
+
+def _store(key: str, value: str | None, stamp: datetime) -> None:
+    row = db.session.get(Setting, key)
+    if value is None:
+        if row is not None:
+            db.session.delete(row)
+    elif row is None:
+        db.session.add(Setting(key=key, value=value, updated_at=stamp))
+    elif row.value != value:
+        row.value = value
+        row.updated_at = stamp
+
+
+def _is_web_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)

@@ -1,0 +1,92 @@
+"""Articles as Markdown files with YAML front matter, out and back in.
+
+An export is what Hexo writes (`title`, `date`, `updated`, `tags`, `categories`,
+`published`, `description`) plus what an import needs to give back the same article:
+its `hash`, `status`, `created` and `publishedAt`. Times are written as the API writes
+them (`2024-01-15T10:00:00.000Z`), so they come back to the millisecond. An import of
+a Hexo post without those keys creates a draft unless it says `published: true`.
+"""
+
+from datetime import UTC, datetime
+
+import frontmatter
+
+from pastecms.models import Article
+from pastecms.services import article as article_service
+from pastecms.services import taxonomy
+
+
+def _iso(value: datetime) -> str:
+    # The API's own format (schemas.cms.iso_time), repeated here: services do not
+    # import schemas.
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def markdown(article: Article) -> str:
+    """The article as a Markdown file with front matter (its tags must be loaded)."""
+    metadata = {
+        "title": article.title,
+        "hash": article.hash,
+        "status": article.status,
+        "published": article.status == article_service.PUBLISHED,
+        "date": _iso(article.published_at or article.created_at),
+        "created": _iso(article.created_at),
+        "updated": _iso(article.updated_at),
+        "tags": list(article.tag_names),
+    }
+    if article.published_at is not None:
+        metadata["publishedAt"] = _iso(article.published_at)
+    if article.description is not None:
+        metadata["description"] = article.description
+    if article.category is not None:
+        metadata["categories"] = [article.category.name]
+    return frontmatter.dumps(frontmatter.Post(article.content, **metadata)) + "\n"
+
+
+def export_one(article_hash: str) -> tuple[str, str]:
+    """(file name, Markdown) of one article; `NonexistentArticleFailure` when there is
+    none."""
+    article = article_service.get(article_hash)
+    return f"{article.hash}.md", markdown(article)
+
+
+def export_all(status: str | None = None) -> list[dict]:
+    """Every article (of a status), in list order: `{"hash", "title", "status",
+    "markdown"}` each."""
+    return [
+        {"hash": a.hash, "title": a.title, "status": a.status, "markdown": markdown(a)}
+        for a in article_service.all_articles(status)
+    ]
+
+
+def import_article(
+    title: str,
+    content: str,
+    *,
+    author_id: int | None = None,
+    description: str | None = None,
+    status: str = article_service.DRAFT,
+    tags: list[str] | None = None,
+    category: str | None = None,
+    article_hash: str | None = None,
+    published_at: datetime | None = None,
+    created_at: datetime | None = None,
+    updated_at: datetime | None = None,
+) -> Article:
+    """Create the article a Markdown file describes; its category (by name or slug) is
+    created when missing. Raises what `article.create` raises (`ConflictFailure` for a
+    hash that is taken: the file was imported already)."""
+    category_id = taxonomy.category_for_name(category).id if category else None
+    return article_service.create(
+        title,
+        content,
+        author_id=author_id,
+        description=description,
+        status=status,
+        tags=tags,
+        category_id=category_id,
+        article_hash=article_hash,
+        published_at=published_at,
+        created_at=created_at,
+        updated_at=updated_at,
+    )
