@@ -40,6 +40,12 @@ class Config:
     MAX_PAGE_SIZE = 100  # num_per_page above this is clamped
     MAX_PAGE_NUM = 10_000  # deeper pages are refused: OFFSET scans are not free
 
+    # Highlighting on the web page: pastes larger than this (characters) are shown as
+    # plain text, and so is any whose highlighting takes more than this many seconds of
+    # CPU (some lexers are quadratic on some inputs). The HTML is made once per paste.
+    HIGHLIGHT_MAX_SIZE = 256 * KIB
+    HIGHLIGHT_TIME_LIMIT = 0.5
+
     # Passwords.
     BCRYPT_ROUNDS = 12
 

@@ -7,7 +7,8 @@ import sqlite3
 import time
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from pastecms.extensions import db
@@ -206,6 +207,13 @@ def is_unique_violation(error: IntegrityError) -> bool:
     if getattr(original, "sqlstate", None) == _UNIQUE_SQLSTATE:
         return True
     return getattr(original, "sqlite_errorname", None) in _UNIQUE_SQLITE
+
+
+def dialect_insert(table: Table):
+    """An INSERT into `table` for the session's database, with its `on_conflict_do_nothing`
+    and `on_conflict_do_update` (SQLite and PostgreSQL spell them alike)."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 def init_app(app: Flask) -> None:

@@ -19,8 +19,8 @@ from pastecms.errors import (
     UnauthenticatedPastesDisabledFailure,
 )
 from pastecms.extensions import db
-from pastecms.models import Attachment, Paste, User, utcnow
-from pastecms.services import auth, secret
+from pastecms.models import Attachment, Highlight, Paste, User, utcnow
+from pastecms.services import auth, highlight, secret
 from pastecms.services.auth import Caller
 from pastecms.services.ids import PasteIds, paste_ids
 
@@ -60,7 +60,16 @@ class PasteRecord:
     # public_id: the id as the API and URLs show it (`services.ids`).
     # deactivation_token: set on a new paste only, the one time it is shown.
     # url: the paste's web page, set by the view that shows it (URLs are the views').
-    __slots__ = (*_KEYS, "public_id", "poster", "attachments", "deactivation_token", "url")
+    # highlighted: the contents as HTML, set for the web page (`page`).
+    __slots__ = (
+        *_KEYS,
+        "public_id",
+        "poster",
+        "attachments",
+        "deactivation_token",
+        "url",
+        "highlighted",
+    )
 
     is_password_protected = Paste.__dict__["is_password_protected"]
     listed_attachments = Paste.__dict__["listed_attachments"]
@@ -214,40 +223,86 @@ def _check_attachments(attachments: list[dict]) -> None:
 
 def _get_live(public_id) -> PasteRecord:
     ids = paste_ids()
-    paste_id = ids.decode(public_id)
+    return _live_by_id(ids, ids.decode(public_id))
+
+
+def _live_by_id(ids: PasteIds, paste_id: int) -> PasteRecord:
     row = _run_hot("live", {"paste_id": paste_id, "now": utcnow()}).first()
     if row is None:
         raise NonexistentPasteFailure()
     return PasteRecord(row, ids)
 
 
-def read(public_id, password: str | None = None, *, unlocked: bool = False) -> PasteRecord:
+def read(
+    public_id, caller: Caller, password: str | None = None, *, unlocked: bool = False
+) -> PasteRecord:
     """A live paste whose contents the caller may read, with this read counted as a view.
 
     `unlocked` says the caller proved the password earlier (the web session remembers it).
-    Raises `NonexistentPasteFailure` (unknown, garbage, expired or deactivated id) and
-    `AuthFailure` (protected paste, password missing or wrong).
+    Raises `NonexistentPasteFailure` (unknown, garbage, expired or deactivated id),
+    and `AuthFailure` (protected paste, password missing or wrong).
     """
     ids = paste_ids()
-    # Most reads are of open pastes: one statement counts the view and fetches the row.
-    paste = _count_view(ids, ids.decode(public_id), open_only=not unlocked)
-    if paste is None:
-        # Missing, or protected: look first, so that a wrong password counts no view.
-        found = _get_live(public_id)
-        if (
-            found.is_password_protected
-            and not unlocked
-            and not secret.check_password(password, found.password_hash)
-        ):
-            raise AuthFailure("The paste is password-protected: the password is missing or wrong.")
-        paste = _count_view(ids, found.id, open_only=False)
-        if paste is None:  # deactivated or expired since the look
-            raise NonexistentPasteFailure()
-    if paste.user_id is not None:
-        row = _run_hot("poster", {"user_id": paste.user_id}).first()
-        paste.poster = Poster(*row) if row else None
-    _load_attachment_lists([paste])
+    paste_id = ids.decode(public_id)
+    if password and not unlocked:
+        # A password to check: look, and check it before anything is written, so that no
+        # write (on SQLite, the database's one write lock) is held through bcrypt.
+        _check_password(_live_by_id(ids, paste_id), password, caller)
+        paste = _count_view(ids, paste_id, open_only=False)
+    else:
+        # Most reads are of open pastes: one statement counts the view and fetches the
+        # row. No row: missing, or protected and no password given (nothing to check).
+        paste = _count_view(ids, paste_id, open_only=not unlocked)
+        if paste is None:
+            _check_password(_live_by_id(ids, paste_id), None, caller)
+            paste = _count_view(ids, paste_id, open_only=False)  # its password went since
+    if paste is None:  # deactivated or expired since the look
+        raise NonexistentPasteFailure()
+    _complete([paste])
     return paste
+
+
+def page(
+    public_id, caller: Caller, password: str | None = None, *, unlocked: bool = False
+) -> PasteRecord:
+    """`read` for the paste's web page: the record also carries `highlighted`, its
+    contents as HTML (`services.highlight`).
+
+    Everything slow (the password check; highlighting, on the paste's first view) runs
+    before the view is counted, and the view and the new HTML are written together after
+    it, so no write, and on SQLite no write lock, is held through either. Raises as `read`.
+    """
+    ids = paste_ids()
+    found = _get_live(public_id)
+    if not unlocked:
+        _check_password(found, password, caller)
+    rendering = highlight.render(found)
+    paste = _count_view(ids, found.id, open_only=False)
+    if paste is None:
+        raise NonexistentPasteFailure()
+    highlight.store(rendering)
+    paste.highlighted = rendering.html
+    _complete([paste])
+    return paste
+
+
+def _check_password(paste: PasteRecord, password: str | None, caller: Caller) -> None:
+    """Nothing when the paste is open or `password` is its password; else `AuthFailure`."""
+    if not paste.is_password_protected:
+        return
+    if not password:
+        raise AuthFailure("The paste is password-protected: the password is missing.")
+    if not secret.check_password(password, paste.password_hash):
+        raise AuthFailure("The paste is password-protected: the password is wrong.")
+
+
+def _complete(pastes: list[PasteRecord]) -> None:
+    """Fill in what a paste's answer shows beside its row: its poster and attachments."""
+    for paste in pastes:
+        if paste.user_id is not None:
+            row = _run_hot("poster", {"user_id": paste.user_id}).first()
+            paste.poster = Poster(*row) if row else None
+    _load_attachment_lists(pastes)
 
 
 def _count_view(ids: PasteIds, paste_id: int, *, open_only: bool) -> PasteRecord | None:
@@ -378,13 +433,15 @@ def deactivate_all_for(user: User) -> None:
 
 
 def purge(now: datetime | None = None) -> int:
-    """Delete expired and deactivated pastes with their attachments; return how many."""
+    """Delete expired and deactivated pastes with their attachments and highlighted HTML;
+    return how many."""
     now = now or utcnow()
     doomed = select(Paste.id).where(or_(Paste.is_active.is_(False), Paste.expiry_time <= now))
     ids = list(db.session.scalars(doomed))
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         db.session.execute(delete(Attachment).where(Attachment.paste_id.in_(chunk)))
+        db.session.execute(delete(Highlight).where(Highlight.paste_id.in_(chunk)))
         db.session.execute(
             delete(Paste).where(Paste.id.in_(chunk)).execution_options(synchronize_session=False)
         )

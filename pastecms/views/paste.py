@@ -67,7 +67,7 @@ def submit(data, caller):
 )
 def details(data, caller):
     """A paste's details and contents; counts one view."""
-    return with_url(paste_service.read(data["paste_id"], data["password"]))
+    return with_url(paste_service.read(data["paste_id"], caller, data["password"]))
 
 
 @bp.post("/user")
