@@ -20,12 +20,14 @@ from pastecms.errors import (
 )
 from pastecms.extensions import db
 from pastecms.models import Attachment, Highlight, Paste, User, utcnow
-from pastecms.services import auth, highlight, secret
+from pastecms.services import attempts, auth, highlight, secret
 from pastecms.services.auth import Caller
 from pastecms.services.ids import PasteIds, paste_ids
 
 DEFAULT_TITLE = "Untitled"
 DEFAULT_LANGUAGE = "text"
+#: What wrong paste passwords are counted as (`services.attempts`).
+PASSWORD_ATTEMPTS = "paste_password"
 
 
 _PASTES = Paste.__table__
@@ -240,7 +242,8 @@ def read(
 
     `unlocked` says the caller proved the password earlier (the web session remembers it).
     Raises `NonexistentPasteFailure` (unknown, garbage, expired or deactivated id),
-    and `AuthFailure` (protected paste, password missing or wrong).
+    `AuthFailure` (protected paste, password missing or wrong) and `RateLimitFailure`
+    (too many wrong passwords lately for this paste, or from this address).
     """
     ids = paste_ids()
     paste_id = ids.decode(public_id)
@@ -287,12 +290,17 @@ def page(
 
 
 def _check_password(paste: PasteRecord, password: str | None, caller: Caller) -> None:
-    """Nothing when the paste is open or `password` is its password; else `AuthFailure`."""
+    """Nothing when the paste is open or `password` is its password; else `AuthFailure`,
+    or `RateLimitFailure` before any bcrypt work when this paste, or the caller's address,
+    has seen too many wrong passwords lately."""
     if not paste.is_password_protected:
         return
     if not password:
         raise AuthFailure("The paste is password-protected: the password is missing.")
+    target = str(paste.id)
+    attempts.check(PASSWORD_ATTEMPTS, target, caller.address)
     if not secret.check_password(password, paste.password_hash):
+        attempts.failed(PASSWORD_ATTEMPTS, target, caller.address)
         raise AuthFailure("The paste is password-protected: the password is wrong.")
 
 

@@ -7,6 +7,7 @@ from pastecms.errors import (
     NonexistentPasteFailure,
     PasteAttachmentsDisabledFailure,
     PasteAttachmentTooLargeFailure,
+    RateLimitFailure,
     UnauthenticatedPastesDisabledFailure,
 )
 from pastecms.ratelimit import RateLimit
@@ -63,7 +64,7 @@ def submit(data, caller):
     modern_paste,
     load=PasteDetailsIn,
     dump=PasteOut,
-    failures=(NonexistentPasteFailure, AuthFailure),
+    failures=(NonexistentPasteFailure, AuthFailure, RateLimitFailure),
 )
 def details(data, caller):
     """A paste's details and contents; counts one view."""
