@@ -48,6 +48,10 @@ class Config:
 
     # Passwords.
     BCRYPT_ROUNDS = 12
+    # New paste passwords (submit, set_password, the form); none at all is still allowed.
+    # Guesses are limited (RATELIMIT_FAILED_ATTEMPTS), but a short password falls to the
+    # first few all the same.
+    MIN_PASTE_PASSWORD_LENGTH = 8
 
     # Rate limits (Flask-Limiter). In-memory by default; production shares counters
     # through Redis: PASTECMS_RATELIMIT_STORAGE_URI=redis://host:6379/0.

@@ -173,7 +173,7 @@ def _seed_pastes(client):
     key = created["api_key"]
     client.delete_cookie("session")
     client.post("/api/paste/submit", json={"contents": "anonymous"})
-    client.post("/api/paste/submit", json={"contents": "secret", "password": "pw"})
+    client.post("/api/paste/submit", json={"contents": "secret", "password": "seeded-pw"})
     client.post("/api/paste/submit", json={"contents": "owned", "api_key": key})
 
 

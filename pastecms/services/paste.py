@@ -153,8 +153,9 @@ def submit(
     """Store a new paste and return it with `deactivation_token` set (shown only now).
 
     Raises `UnauthenticatedPastesDisabledFailure`, `PayloadTooLargeFailure`,
-    `InvalidParamsFailure` (past expiry, bad attachments), `PasteAttachmentsDisabledFailure`
-    and `PasteAttachmentTooLargeFailure`.
+    `InvalidParamsFailure` (past expiry, bad attachments, a password shorter than
+    MIN_PASTE_PASSWORD_LENGTH), `PasteAttachmentsDisabledFailure` and
+    `PasteAttachmentTooLargeFailure`.
     """
     config = current_app.config
     user = caller.user
@@ -167,6 +168,7 @@ def submit(
         raise InvalidParamsFailure("expiry_time is in the past.")
     attachments = attachments or []
     _check_attachments(attachments)
+    _check_new_password(password)
 
     token = secret.new_token()
     row = _run_hot(
@@ -200,6 +202,15 @@ def submit(
     db.session.add_all(paste.attachments)
     paste.deactivation_token = token
     return paste
+
+
+def _check_new_password(password: str | None) -> None:
+    """`InvalidParamsFailure` for a new paste password shorter than the server allows; no
+    password at all (None or empty, as Modern Paste clients send it) is no password."""
+    shortest = current_app.config["MIN_PASTE_PASSWORD_LENGTH"]
+    if password and len(password) < shortest:
+        message = f"A paste password needs at least {shortest} characters."
+        raise InvalidParamsFailure(message, details={"password": message})
 
 
 def _check_attachments(attachments: list[dict]) -> None:
@@ -406,11 +417,13 @@ def deactivate(public_id, caller: Caller, deactivation_token: str | None = None)
 def set_password(public_id, caller: Caller, password: str | None) -> PasteRecord:
     """Set, or with an empty or null password remove, the password of the caller's paste.
 
-    Raises `AuthFailure` (anonymous), `NonexistentPasteFailure` and `ForbiddenFailure`.
+    Raises `AuthFailure` (anonymous), `NonexistentPasteFailure`, `ForbiddenFailure` and
+    `InvalidParamsFailure` (a password shorter than MIN_PASTE_PASSWORD_LENGTH).
     """
     auth.require(caller)
     paste = _get_live(public_id)
     _require_owner(paste, caller)
+    _check_new_password(password)
     _update(paste, password_hash=secret.hash_password(password) if password else None)
     return paste
 
