@@ -63,6 +63,12 @@ class Config:
     # Failed attempts at a secret (paste passwords, logins), per target and per client
     # address alike (pastecms.services.attempts).
     RATELIMIT_FAILED_ATTEMPTS = "10 per minute;100 per day"
+    # Byte quotas: new paste data (contents and attachments) a client may store, in the
+    # limits' notation with bytes as the amount. Anonymous pastes count per client
+    # address; a user's per account and per address. Over one: 429 with Retry-After (or
+    # 413 for a paste larger than a whole window allows).
+    QUOTA_ANONYMOUS = f"{16 * MIB} per hour;{64 * MIB} per day"
+    QUOTA_USER = f"{128 * MIB} per hour;{512 * MIB} per day"
     # When the limit storage is unreachable: count in memory and log a warning (False),
     # or refuse limited requests with a named 503 (True).
     RATELIMIT_FAIL_CLOSED = False

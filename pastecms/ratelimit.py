@@ -11,6 +11,7 @@ errors are not swallowed, and a request that cannot be counted is refused with a
 """
 
 import functools
+import logging
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 _EXTENSION_KEY = "pastecms.limiter"
+
+log = logging.getLogger("pastecms")
 
 
 def init_app(app: Flask) -> None:
@@ -48,6 +51,15 @@ def init_app(app: Flask) -> None:
 def limiter(app: Flask | None = None) -> Limiter:
     """The app's limiter (the current app's by default)."""
     return (app or current_app).extensions[_EXTENSION_KEY]
+
+
+def storage_down(error: Exception, what: str) -> None:
+    """What counting `what` directly in the limiter's storage does when the storage is
+    down, as every limit does: go on with a warning (the default), or with
+    RATELIMIT_FAIL_CLOSED re-raise, for the app's handler to answer a named 503."""
+    if current_app.config["RATELIMIT_FAIL_CLOSED"]:
+        raise error
+    log.warning("%s not counted: the limit storage is down (%s)", what, error)
 
 
 @dataclass(frozen=True)

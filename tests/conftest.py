@@ -56,9 +56,11 @@ def make_app(database_uri):
     for built_app in built:
         with built_app.app_context():
             db.session.remove()
-            # An app pointed at a limit storage that is down has nothing to reset.
-            with contextlib.suppress(StorageError):
-                ratelimit.limiter(built_app).reset()
+            # An app pointed at a limit storage that is down has nothing to reset, nor one
+            # with limits off.
+            if built_app.config["RATELIMIT_ENABLED"]:
+                with contextlib.suppress(StorageError):
+                    ratelimit.limiter(built_app).reset()
     if built:
         with built[0].app_context():
             _empty_tables()

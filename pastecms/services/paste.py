@@ -20,7 +20,7 @@ from pastecms.errors import (
 )
 from pastecms.extensions import db
 from pastecms.models import Attachment, Highlight, Paste, User, utcnow
-from pastecms.services import attempts, auth, highlight, secret
+from pastecms.services import attempts, auth, highlight, quota, secret
 from pastecms.services.auth import Caller
 from pastecms.services.ids import PasteIds, paste_ids
 
@@ -154,14 +154,16 @@ def submit(
 
     Raises `UnauthenticatedPastesDisabledFailure`, `PayloadTooLargeFailure`,
     `InvalidParamsFailure` (past expiry, bad attachments, a password shorter than
-    MIN_PASTE_PASSWORD_LENGTH), `PasteAttachmentsDisabledFailure` and
-    `PasteAttachmentTooLargeFailure`.
+    MIN_PASTE_PASSWORD_LENGTH), `PasteAttachmentsDisabledFailure`,
+    `PasteAttachmentTooLargeFailure`, and over the caller's byte quota (`services.quota`)
+    `PayloadTooLargeFailure` or `RateLimitFailure`.
     """
     config = current_app.config
     user = caller.user
     if user is None and config["REQUIRE_LOGIN_TO_PASTE"]:
         raise UnauthenticatedPastesDisabledFailure()
-    if len(contents.encode("utf-8")) > config["MAX_PASTE_SIZE"]:
+    size = len(contents.encode("utf-8"))
+    if size > config["MAX_PASTE_SIZE"]:
         raise PayloadTooLargeFailure(f"The paste is larger than {config['MAX_PASTE_SIZE']} bytes.")
     now = utcnow()
     if expiry_time is not None and expiry_time <= now:
@@ -169,6 +171,8 @@ def submit(
     attachments = attachments or []
     _check_attachments(attachments)
     _check_new_password(password)
+    # Last, once the paste is known to be storable: a refused paste uses up no quota.
+    quota.charge(caller, size + sum(len(item["data"]) for item in attachments))
 
     token = secret.new_token()
     row = _run_hot(
