@@ -40,6 +40,10 @@ class Config:
     MAX_PAGE_SIZE = 100  # num_per_page above this is clamped
     MAX_PAGE_NUM = 10_000  # deeper pages are refused: OFFSET scans are not free
 
+    # How long a paste submission's Idempotency-Key is remembered (seconds): a retry with
+    # the key within it gets the first paste back rather than a second one.
+    IDEMPOTENCY_KEY_LIFETIME = 24 * 60 * 60
+
     # Highlighting on the web page: pastes larger than this (characters) are shown as
     # plain text, and so is any whose highlighting takes more than this many seconds of
     # CPU (some lexers are quadratic on some inputs). The HTML is made once per paste.

@@ -177,9 +177,18 @@ def _seed_pastes(client):
     client.post("/api/paste/submit", json={"contents": "owned", "api_key": key})
 
 
+def _seed_paste_pages(client):
+    """A paste with its highlighted HTML kept, and one submitted with an Idempotency-Key."""
+    paste = client.post("/api/paste/submit", json={"contents": "x = 1", "language": "python"})
+    assert client.get(f"/paste/{paste.json['paste_id_repr']}").status_code == 200
+    client.post(
+        "/api/paste/submit", json={"contents": "retried"}, headers={"Idempotency-Key": "seeded"}
+    )
+
+
 #: Each face seeds rows of its own here, so that a hostile request that changed one
 #: would show.
-SEEDERS = [_seed_pastes]
+SEEDERS = [_seed_pastes, _seed_paste_pages]
 
 
 @pytest.fixture

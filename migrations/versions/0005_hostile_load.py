@@ -1,4 +1,4 @@
-"""Highlighted HTML kept per paste, made once rather than on every view.
+"""Highlighted HTML kept per paste, and the Idempotency-Keys of paste submissions.
 
 Revision ID: 0005
 Revises: 0001
@@ -29,6 +29,26 @@ def upgrade():
         sa.PrimaryKeyConstraint("paste_id", name=op.f("pk_paste_highlights")),
     )
 
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("key_hash", sa.String(length=64), nullable=False),
+        sa.Column("paste_id", sa.Integer(), nullable=False),
+        sa.Column("token", sa.LargeBinary(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["paste_id"],
+            ["pastes.id"],
+            name=op.f("fk_idempotency_keys_paste_id_pastes"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("key_hash", name=op.f("pk_idempotency_keys")),
+    )
+    op.create_index(op.f("ix_idempotency_keys_paste_id"), "idempotency_keys", ["paste_id"])
+    op.create_index(op.f("ix_idempotency_keys_expires_at"), "idempotency_keys", ["expires_at"])
+
 
 def downgrade():
+    op.drop_index(op.f("ix_idempotency_keys_expires_at"), table_name="idempotency_keys")
+    op.drop_index(op.f("ix_idempotency_keys_paste_id"), table_name="idempotency_keys")
+    op.drop_table("idempotency_keys")
     op.drop_table("paste_highlights")

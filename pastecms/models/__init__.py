@@ -2,6 +2,7 @@
 
 from pastecms.models.apikey import ApiKey
 from pastecms.models.highlight import Highlight
+from pastecms.models.idempotency import IdempotencyKey
 from pastecms.models.paste import Attachment, Paste
 from pastecms.models.types import UTCDateTime, utcnow
 from pastecms.models.user import User
@@ -10,6 +11,7 @@ __all__ = [
     "ApiKey",
     "Attachment",
     "Highlight",
+    "IdempotencyKey",
     "Paste",
     "User",
     "UTCDateTime",

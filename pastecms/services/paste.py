@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, delete, insert, or_, select, update
 
 from pastecms.errors import (
     AuthFailure,
+    ConflictFailure,
     ForbiddenFailure,
     InvalidParamsFailure,
     NonexistentAttachmentFailure,
@@ -19,8 +20,8 @@ from pastecms.errors import (
     UnauthenticatedPastesDisabledFailure,
 )
 from pastecms.extensions import db
-from pastecms.models import Attachment, Highlight, Paste, User, utcnow
-from pastecms.services import attempts, auth, highlight, quota, secret
+from pastecms.models import Attachment, Highlight, IdempotencyKey, Paste, User, utcnow
+from pastecms.services import attempts, auth, highlight, idempotency, quota, secret
 from pastecms.services.auth import Caller
 from pastecms.services.ids import PasteIds, paste_ids
 
@@ -127,6 +128,9 @@ def _hot() -> dict:
         "count_view": count_view,
         "count_open_view": count_view.where(_PASTES.c.password_hash.is_(None)),
         "poster": select(*_POSTER_COLUMNS).where(_USERS.c.id == bindparam("user_id")),
+        "by_id": select(*_PASTES.columns, *_POSTER_COLUMNS)
+        .select_from(_PASTES.outerjoin(_USERS, _USERS.c.id == _PASTES.c.user_id))
+        .where(_PASTES.c.id == bindparam("paste_id")),
         "recent": page.order_by(*newest_first),
         "top": page.order_by(_PASTES.c.views.desc(), _PASTES.c.id.desc()),
         "user": page.where(_PASTES.c.user_id == bindparam("user_id")).order_by(*newest_first),
@@ -149,19 +153,29 @@ def submit(
     password: str | None = None,
     expiry_time: datetime | None = None,
     attachments: list[dict] | None = None,
+    idempotency_key: str | None = None,
 ) -> "PasteRecord":
     """Store a new paste and return it with `deactivation_token` set (shown only now).
 
+    With an `idempotency_key` the caller used before (`services.idempotency`), nothing is
+    stored: the earlier paste is returned, with its token, whatever else was sent.
+
     Raises `UnauthenticatedPastesDisabledFailure`, `PayloadTooLargeFailure`,
     `InvalidParamsFailure` (past expiry, bad attachments, a password shorter than
-    MIN_PASTE_PASSWORD_LENGTH), `PasteAttachmentsDisabledFailure`,
-    `PasteAttachmentTooLargeFailure`, and over the caller's byte quota (`services.quota`)
-    `PayloadTooLargeFailure` or `RateLimitFailure`.
+    MIN_PASTE_PASSWORD_LENGTH, a malformed idempotency key),
+    `PasteAttachmentsDisabledFailure`, `PasteAttachmentTooLargeFailure`, and over the
+    caller's byte quota (`services.quota`) `PayloadTooLargeFailure` or `RateLimitFailure`.
     """
     config = current_app.config
     user = caller.user
     if user is None and config["REQUIRE_LOGIN_TO_PASTE"]:
         raise UnauthenticatedPastesDisabledFailure()
+    stored_under = None
+    if idempotency_key:
+        stored_under = idempotency.key_hash(caller, idempotency_key)
+        earlier = _submitted(stored_under)
+        if earlier is not None:
+            return earlier
     size = len(contents.encode("utf-8"))
     if size > config["MAX_PASTE_SIZE"]:
         raise PayloadTooLargeFailure(f"The paste is larger than {config['MAX_PASTE_SIZE']} bytes.")
@@ -175,6 +189,8 @@ def submit(
     quota.charge(caller, size + sum(len(item["data"]) for item in attachments))
 
     token = secret.new_token()
+    # bcrypt before the first write: nothing may hold a write lock through it.
+    password_hash = secret.hash_password(password) if password else None
     row = _run_hot(
         "insert",
         {
@@ -182,7 +198,7 @@ def submit(
             "title": title or DEFAULT_TITLE,
             "language": language or DEFAULT_LANGUAGE,
             "contents": contents,
-            "password_hash": secret.hash_password(password) if password else None,
+            "password_hash": password_hash,
             "deactivation_token_hash": secret.hash_token(token),
             "post_time": now,
             "expiry_time": expiry_time,
@@ -193,6 +209,14 @@ def submit(
     ).first()
     poster = Poster(user.username, user.is_active) if user else None
     paste = PasteRecord(row, paste_ids(), poster)
+    if stored_under is not None and not idempotency.remember(stored_under, paste.id, token):
+        # A request with the same key stored its paste first: this one is undone (it has
+        # no attachments yet), and that one is the answer.
+        db.session.execute(delete(Paste).where(Paste.id == paste.id))
+        earlier = _submitted(stored_under)
+        if earlier is None:  # deactivated and purged in between: vanishingly rare
+            raise ConflictFailure("A request with the same Idempotency-Key is under way.")
+        return earlier
     paste.attachments = [
         Attachment(
             paste_id=paste.id,
@@ -205,6 +229,22 @@ def submit(
     ]
     db.session.add_all(paste.attachments)
     paste.deactivation_token = token
+    return paste
+
+
+def _submitted(stored_under: str) -> PasteRecord | None:
+    """The paste stored under an idempotency key's hash, as submit first answered it
+    (with its deactivation token); None when the key is unknown or expired."""
+    found = idempotency.find(stored_under)
+    if found is None:
+        return None
+    paste_id, token = found
+    row = _run_hot("by_id", {"paste_id": paste_id}).first()
+    if row is None:
+        return None
+    paste = PasteRecord.from_row(row, paste_ids())
+    paste.deactivation_token = token
+    _load_attachment_lists([paste])
     return paste
 
 
@@ -458,15 +498,17 @@ def deactivate_all_for(user: User) -> None:
 
 
 def purge(now: datetime | None = None) -> int:
-    """Delete expired and deactivated pastes with their attachments and highlighted HTML;
-    return how many."""
+    """Delete expired and deactivated pastes with their attachments, highlighted HTML and
+    idempotency keys, and every idempotency key past its lifetime; return how many pastes
+    were deleted."""
     now = now or utcnow()
     doomed = select(Paste.id).where(or_(Paste.is_active.is_(False), Paste.expiry_time <= now))
     ids = list(db.session.scalars(doomed))
+    idempotency.purge(now)
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        db.session.execute(delete(Attachment).where(Attachment.paste_id.in_(chunk)))
-        db.session.execute(delete(Highlight).where(Highlight.paste_id.in_(chunk)))
+        for table in (Attachment, Highlight, IdempotencyKey):
+            db.session.execute(delete(table).where(table.paste_id.in_(chunk)))
         db.session.execute(
             delete(Paste).where(Paste.id.in_(chunk)).execution_options(synchronize_session=False)
         )
