@@ -61,6 +61,9 @@ class Config:
     # through Redis: PASTECMS_RATELIMIT_STORAGE_URI=redis://host:6379/0.
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
+    # With `memory://`, each server worker counts alone. True: a server starting more
+    # than one worker that way refuses to start; False: it warns and starts.
+    RATELIMIT_REQUIRE_SHARED_STORAGE = False
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SUBMIT = "60 per minute"
     RATELIMIT_ACCOUNT = "10 per minute"  # login, registration
@@ -101,6 +104,7 @@ class DevConfig(Config):
 
 class ProdConfig(Config):
     SESSION_COOKIE_SECURE = True
+    RATELIMIT_REQUIRE_SHARED_STORAGE = True
 
 
 class TestConfig(Config):

@@ -287,6 +287,9 @@ def app_env(directory: Path, uri: str) -> dict:
         "PASTECMS_SECRET_KEY": secrets.token_urlsafe(32),
         "PASTECMS_DATABASE_URI": uri,
         "PASTECMS_RATELIMIT_SUBMIT": SUBMIT_LIMIT,
+        # In memory, each of the 2 workers counts alone, which ProdConfig refuses; the
+        # limits here are set never to refuse anyway, and the counting costs the same.
+        "PASTECMS_RATELIMIT_REQUIRE_SHARED_STORAGE": "false",
         "PASTECMS_ACCESS_LOG": "-",
     }
 

@@ -7,6 +7,7 @@ command line, which gunicorn applies after this file.
 """
 
 import os
+import sys
 
 
 def _cpu_count() -> int:
@@ -60,6 +61,24 @@ proc_name = "pastecms"
 # Load the app once in the master and fork the workers from it: faster (re)starts, and
 # the pages of the imported code are shared between workers until written to.
 preload_app = True
+
+
+def post_worker_init(worker):
+    # Only the server knows how many workers share the app's rate limits: with memory://
+    # storage each counts alone, so every limit would allow that many times what it says.
+    # Refuse to start then under the production config (one line, no traceback), or warn.
+    app = worker.wsgi
+    if not hasattr(app, "config"):
+        return
+    from gunicorn.arbiter import Arbiter
+
+    from pastecms import ConfigurationError, ratelimit
+
+    try:
+        ratelimit.check_workers(app, worker.cfg.workers)
+    except ConfigurationError as error:
+        worker.log.critical("pastecms: %s", error)
+        sys.exit(Arbiter.WORKER_BOOT_ERROR)  # the master halts rather than respawn it
 
 
 def post_fork(server, worker):

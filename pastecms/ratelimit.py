@@ -53,6 +53,31 @@ def limiter(app: Flask | None = None) -> Limiter:
     return (app or current_app).extensions[_EXTENSION_KEY]
 
 
+def check_workers(app: Flask, workers: int) -> None:
+    """Refuse, or warn, when `workers` processes would serve `app` with each counting its
+    limits in its own memory (`memory://`), so that every limit is in effect `workers`
+    times what it says.
+
+    Raises `ConfigurationError` with RATELIMIT_REQUIRE_SHARED_STORAGE (the production
+    config); logs a warning otherwise. The server calls it, as only it knows how many
+    workers it starts (deploy/gunicorn.conf.py).
+    """
+    from pastecms import ConfigurationError
+
+    storage = app.config["RATELIMIT_STORAGE_URI"]
+    if workers <= 1 or not app.config["RATELIMIT_ENABLED"] or not storage.startswith("memory:"):
+        return
+    problem = (
+        f"{workers} workers would each count rate limits in their own memory ({storage}), "
+        f"so every limit would allow {workers} times what it says: set "
+        "PASTECMS_RATELIMIT_STORAGE_URI=redis://host:6379/0, or run one worker "
+        "(PASTECMS_WORKERS=1)."
+    )
+    if app.config["RATELIMIT_REQUIRE_SHARED_STORAGE"]:
+        raise ConfigurationError(problem)
+    log.warning("%s (Allowed here: RATELIMIT_REQUIRE_SHARED_STORAGE is off.)", problem)
+
+
 def storage_down(error: Exception, what: str) -> None:
     """What counting `what` directly in the limiter's storage does when the storage is
     down, as every limit does: go on with a warning (the default), or with
