@@ -27,10 +27,10 @@ $(VENV)/.installed-dev: $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed-run
 
+# Written under umask 077, so it is never readable by others, not even for a moment.
 $(SECRET_FILE):
-	mkdir -p instance
-	$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))' > $@
-	chmod 600 $@
+	mkdir -p -m 750 instance
+	umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))' > $@
 
 run: $(VENV)/.installed-run $(SECRET_FILE)
 	$(RUN_ENV) $(BIN)/flask --app wsgi db upgrade

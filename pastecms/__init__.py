@@ -60,7 +60,7 @@ def register_config(app: Flask, config_class, overrides) -> None:
     app.config.from_object(config_class)
     app.config.from_prefixed_env("PASTECMS")
     app.config.update(overrides or {})
-    os.makedirs(app.instance_path, exist_ok=True)
+    os.makedirs(app.instance_path, mode=database.PRIVATE_DIRECTORY, exist_ok=True)
     if not app.config["SECRET_KEY"]:
         if not (app.debug or app.testing):
             raise ConfigurationError(

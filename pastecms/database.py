@@ -15,6 +15,11 @@ from pastecms.extensions import db
 
 log = logging.getLogger("pastecms")
 
+#: Files the app creates: readable by its own group (a backup user, say), never by
+#: everyone (the database holds paste contents and password hashes).
+PRIVATE_FILE = 0o640
+PRIVATE_DIRECTORY = 0o750
+
 # How long a writer waits for another to finish before its write fails as "database is
 # locked": far longer than any request's transaction.
 BUSY_TIMEOUT_S = 10
@@ -69,11 +74,11 @@ class WriterTurns:
         connection's writers meet SQLite's busy handler, as without turns).
 
         `flock` needs no write permission, so the file is opened read-only: one created
-        by another user (a root `flask` command, say) still serves the service's workers.
+        by another user of the service's group still serves the service's workers.
         """
         try:
             return os.open(
-                database_path + "-writer", os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644
+                database_path + "-writer", os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE
             )
         except OSError as error:
             log.warning("SQLite writers will not take turns: %s", error)
@@ -216,8 +221,22 @@ def dialect_insert(table: Table):
     return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
+def create_private_file(path: str) -> None:
+    """Create an empty file at `path` readable only by its owner and group, unless there is
+    one already. SQLite takes an empty file as an empty database, and gives its -wal and
+    -shm files the database file's permissions."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE))
+    except FileExistsError:
+        pass
+
+
 def init_app(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _tune_sqlite)
+            path = engine.url.database
+            # A database file of its own (not in memory, nor a URI naming its own mode).
+            if path and path != ":memory:" and not path.startswith("file:"):
+                create_private_file(path)
