@@ -32,7 +32,9 @@ bind = os.environ.get("PASTECMS_BIND", "127.0.0.1:8000")
 # database or a lock. More only costs memory (about 60 MiB a worker) and write contention.
 # WEB_CONCURRENCY is gunicorn's own convention; naming `workers` here would shadow it.
 workers = _int_env("PASTECMS_WORKERS", "WEB_CONCURRENCY", default=_cpu_count() + 1)
-worker_class = "sync"
+# gunicorn's sync worker, answering its own refusals of oversized request lines and
+# headers (below) in JSON, as every other failure on the API is.
+worker_class = "pastecms.gunicorn_worker.SyncWorker"
 
 # A request that takes longer than this is stuck: the worker is killed and replaced, and
 # nginx (proxy_read_timeout 35s, a little longer) answers the client with a JSON 502.
@@ -41,6 +43,8 @@ graceful_timeout = 30  # on restart, let requests in flight finish
 keepalive = 2  # sync workers close after each response anyway; this bounds the wait
 
 # Bounded request lines and headers; bodies are bounded by nginx and MAX_CONTENT_LENGTH.
+# Behind the shipped nginx, which reads at most 8 KiB a line (large_client_header_buffers),
+# only the number of headers can exceed these.
 limit_request_line = 8190
 limit_request_fields = 100
 
