@@ -19,21 +19,17 @@ import json
 import os
 import random
 import re
-import shutil
 import socket
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.live import ROOT, free_port, gunicorn, wait_until_up
+from tests.live import ROOT, SITE, STATIC, find_nginx, gunicorn, nginx
 
 pytestmark = pytest.mark.live
 
-SITE = ROOT / "deploy" / "nginx" / "pastecms.conf"
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
-STATIC = ROOT / "pastecms" / "static"
 SUBMITS_PER_MINUTE = 3
 MIB = 1024 * 1024
 FORM = "application/x-www-form-urlencoded"
@@ -41,79 +37,13 @@ FORM = "application/x-www-form-urlencoded"
 
 @pytest.fixture
 def nginx_binary() -> str:
-    found = shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
-    )
+    found = find_nginx()
     if found is None:
         message = "nginx is not installed (Debian: apt-get install nginx)"
         if os.environ.get("CI") == "true":
             pytest.fail(message + "; CI must run the deployment test")
         pytest.skip(message)
     return found
-
-
-def render_site(upstream: str, port: int, static_root: Path, log_dir: Path) -> str:
-    """deploy/nginx/pastecms.conf with this test's addresses and paths."""
-    text = SITE.read_text()
-    for pattern, replacement in (
-        (r"server 127\.0\.0\.1:8000\b", f"server {upstream}"),
-        (r"listen 80;\s*listen \[::\]:80;", f"listen 127.0.0.1:{port};"),
-        (r"alias /srv/pastecms/pastecms/static/;", f"alias {static_root}/;"),
-        (r"/var/log/nginx/", f"{log_dir}/"),
-    ):
-        text, count = re.subn(pattern, replacement, text)
-        # A miss means the shipped file changed shape: fix this renderer, never copy it.
-        assert count, f"{pattern!r} not found in {SITE}"
-    return text
-
-
-@contextlib.contextmanager
-def nginx(binary: str, upstream_url: str, prefix: Path):
-    """nginx in the foreground with its own prefix, proxying to `upstream_url`."""
-    port = free_port()
-    for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi", "logs"):
-        (prefix / name).mkdir(parents=True, exist_ok=True)
-    site = prefix / "pastecms.conf"
-    site.write_text(render_site(upstream_url.removeprefix("http://"), port, STATIC, prefix))
-    # As root, the master would hand its workers to www-data, who may not read this
-    # checkout or write the temporary prefix.
-    user = "user root;" if os.geteuid() == 0 else ""
-    (prefix / "nginx.conf").write_text(
-        f"""
-{user}
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/logs/error.log warn;
-events {{ worker_connections 128; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    client_body_temp_path {prefix}/client_body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    include {site};
-}}
-"""
-    )
-    command = [binary, "-p", str(prefix), "-e", str(prefix / "logs" / "error.log")]
-    command += ["-c", str(prefix / "nginx.conf"), "-g", "daemon off;"]
-    check = subprocess.run([*command, "-t"], capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
-    with open(prefix / "logs" / "stderr.log", "ab") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base_url + "/healthz", process)
-        yield port
-    finally:
-        process.terminate()  # SIGTERM: fast shutdown of the master and its workers
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 class Client:
