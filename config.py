@@ -47,8 +47,10 @@ class Config:
     # Highlighting on the web page: pastes larger than this (characters) are shown as
     # plain text, and so is any whose highlighting takes more than this many seconds of
     # CPU (some lexers are quadratic on some inputs). The HTML is made once per paste.
-    HIGHLIGHT_MAX_SIZE = 256 * KIB
-    HIGHLIGHT_TIME_LIMIT = 0.5
+    # Ordinary code highlights at about 1 MB a second, so the largest takes a tenth of
+    # the budget; a pathological paste costs the whole budget, once.
+    HIGHLIGHT_MAX_SIZE = 128 * KIB
+    HIGHLIGHT_TIME_LIMIT = 0.25
 
     # Passwords.
     BCRYPT_ROUNDS = 12
