@@ -53,6 +53,14 @@ def limiter(app: Flask | None = None) -> Limiter:
     return (app or current_app).extensions[_EXTENSION_KEY]
 
 
+def counter(*parts: str) -> tuple[str, ...]:
+    """The identifiers of a count kept directly in the limiter's storage (failed
+    attempts, byte quotas), behind RATELIMIT_KEY_PREFIX as Flask-Limiter puts its own:
+    apps sharing one storage under different prefixes never share a count."""
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX")
+    return (prefix, *parts) if prefix else parts
+
+
 def check_workers(app: Flask, workers: int) -> None:
     """Refuse, or warn, when `workers` processes would serve `app` with each counting its
     limits in its own memory (`memory://`), so that every limit is in effect `workers`

@@ -97,3 +97,16 @@ def test_no_quota_when_rate_limits_are_off(make_app):
     client = make_app(QUOTA_ANONYMOUS="10 per hour", RATELIMIT_ENABLED=False).test_client()
     for _ in range(3):
         assert submit(client, 10).status_code == 200
+
+
+def test_apps_sharing_a_storage_under_other_prefixes_count_apart(make_app):
+    app = make_app(
+        QUOTA_ANONYMOUS="100 per hour",
+        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_KEY_PREFIX="first-app",
+    )
+    client = app.test_client()
+    assert submit(client, 100).status_code == 200
+    assert submit(client, 1).status_code == 429
+    app.config["RATELIMIT_KEY_PREFIX"] = "second-app"  # another app on the same storage
+    assert submit(client, 100).status_code == 200

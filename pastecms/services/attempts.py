@@ -19,9 +19,9 @@ from pastecms.errors import RateLimitFailure
 
 
 def _keys(kind: str, target: str, address: str | None) -> list[tuple[str, ...]]:
-    keys = [("attempts", kind, "target", str(target))]
+    keys = [ratelimit.counter("attempts", kind, "target", str(target))]
     if address:
-        keys.append(("attempts", kind, "address", address))
+        keys.append(ratelimit.counter("attempts", kind, "address", address))
     return keys
 
 

@@ -24,10 +24,13 @@ def _counters(caller: Caller) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
     config = current_app.config
     address = caller.address or "-"
     if caller.user is None:
-        keys = [("quota", "anonymous", "address", address)]
+        keys = [ratelimit.counter("quota", "anonymous", "address", address)]
         setting = config["QUOTA_ANONYMOUS"]
     else:
-        keys = [("quota", "user", str(caller.user.id)), ("quota", "users", "address", address)]
+        keys = [
+            ratelimit.counter("quota", "user", str(caller.user.id)),
+            ratelimit.counter("quota", "users", "address", address),
+        ]
         setting = config["QUOTA_USER"]
     return [(item, key) for item in parse_many(setting) for key in keys]
 
