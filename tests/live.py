@@ -59,20 +59,24 @@ def gunicorn(
     log_path: Path,
     *,
     config_file: Path | None = None,
-    workers: int = 1,
+    workers: int | None = 1,
     root: Path = ROOT,
 ):
     """Serve `wsgi:app` with gunicorn on a free loopback port; yields the base URL.
 
     `env` is added to this process's environment (PASTECMS_* settings). Command-line
-    options override the config file's bind and worker count. `root` is the checkout
-    served (another one, to compare it with this one).
+    options override the config file's bind and worker count (`workers=None` leaves the
+    count to the config file). `root` is the checkout served (another one, to compare it
+    with this one).
     """
     port = free_port()
     command = [sys.executable, "-m", "gunicorn"]
     if config_file is not None:
         command += ["--config", str(config_file)]
-    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers), "wsgi:app"]
+    command += ["--bind", f"127.0.0.1:{port}"]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    command += ["wsgi:app"]
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             command, cwd=root, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
