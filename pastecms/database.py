@@ -227,7 +227,9 @@ def create_private_file(path: str) -> None:
     -shm files the database file's permissions."""
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE))
-    except FileExistsError:
+    except OSError:
+        # There already, or it cannot be made (no such folder, say): SQLite's own opening
+        # tells, as the health check does.
         pass
 
 
