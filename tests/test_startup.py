@@ -80,7 +80,7 @@ def test_a_missing_postgresql_driver_names_the_extra_to_install(monkeypatch):
 def test_several_workers_may_not_count_limits_each_in_its_own_memory(
     make_app, settings, workers, refused
 ):
-    app = make_app(**settings)
+    app = make_app(**{"RATELIMIT_STORAGE_URI": "memory://", **settings})
     if refused:
         with pytest.raises(ConfigurationError, match="set PASTECMS_RATELIMIT_STORAGE_URI=redis"):
             ratelimit.check_workers(app, workers)
@@ -89,7 +89,7 @@ def test_several_workers_may_not_count_limits_each_in_its_own_memory(
 
 
 def test_outside_production_several_workers_in_memory_only_warn(make_app, caplog):
-    app = make_app(RATELIMIT_REQUIRE_SHARED_STORAGE=False)
+    app = make_app(RATELIMIT_REQUIRE_SHARED_STORAGE=False, RATELIMIT_STORAGE_URI="memory://")
     ratelimit.check_workers(app, 2)
     assert "2 workers would each count rate limits in their own memory" in caplog.text
 
