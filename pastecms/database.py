@@ -9,7 +9,7 @@ import time
 from flask import Flask
 from sqlalchemy import Table, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pastecms.extensions import db
 
@@ -212,6 +212,40 @@ def is_unique_violation(error: IntegrityError) -> bool:
     if getattr(original, "sqlstate", None) == _UNIQUE_SQLSTATE:
         return True
     return getattr(original, "sqlite_errorname", None) in _UNIQUE_SQLITE
+
+
+class WithheldDatabaseError(Exception):
+    """What a database's error said, less anything that may quote the data (the driver's
+    message is replaced by `without_values`)."""
+
+
+def without_values(error: DBAPIError) -> DBAPIError:
+    """A copy of a database error fit for the log: the same class, statement and
+    traceback, but neither the parameters (`hide_parameters` keeps them out already) nor
+    the driver's message, which PostgreSQL fills with the failing row ("DETAIL: Failing
+    row contains (...)": paste contents, password hashes). It keeps what names the fault:
+    the SQLSTATE and the table, column and constraint, or SQLite's message, which names
+    columns, never values."""
+    original = error.orig
+    diagnosis = getattr(original, "diag", None)
+    if diagnosis is not None:
+        names = (
+            ("table", diagnosis.table_name),
+            ("column", diagnosis.column_name),
+            ("constraint", diagnosis.constraint_name),
+        )
+        said = f"SQLSTATE {diagnosis.sqlstate}" + "".join(
+            f", {kind} {name}" for kind, name in names if name
+        )
+    elif isinstance(original, sqlite3.Error):
+        said = f"{getattr(original, 'sqlite_errorname', 'SQLITE_ERROR')}: {original}"
+    else:
+        said = "(message withheld: it may quote the data)"
+    withheld = WithheldDatabaseError(f"{type(original).__name__}: {said}")
+    copy = type(error)(error.statement, None, withheld, hide_parameters=True)
+    copy.__traceback__ = error.__traceback__
+    copy.__suppress_context__ = True  # the driver's own error, chained, would say it all
+    return copy
 
 
 def dialect_insert(table: Table):
