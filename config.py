@@ -71,7 +71,9 @@ class Config:
     RATELIMIT_ACCOUNT = "10 per minute"  # login, registration
     # Failed attempts at a secret (paste passwords, logins), per target and per client
     # address alike (pastecms.services.attempts).
-    RATELIMIT_FAILED_ATTEMPTS = "10 per minute;100 per day"
+    # Each wrong guess costs a bcrypt comparison (a quarter of a second of CPU at cost 12):
+    # a burst of ten at once would hold every worker; three at a time never does.
+    RATELIMIT_FAILED_ATTEMPTS = "3 per 10 seconds;10 per minute;100 per day"
     # Byte quotas: new paste data (contents and attachments) a client may store, in the
     # limits' notation with bytes as the amount. Anonymous pastes count per client
     # address; a user's per account and per address. Over one: 429 with Retry-After (or

@@ -66,7 +66,9 @@ QUOTA_ANONYMOUS_PER_HOUR = 16 * MIB
 SETTINGS = {
     "RATELIMIT_SUBMIT": f"{SUBMITS_PER_MINUTE} per minute",
     "RATELIMIT_ACCOUNT": "10 per minute",
-    "RATELIMIT_FAILED_ATTEMPTS": f"{FAILED_ATTEMPTS_PER_MINUTE} per minute;100 per day",
+    "RATELIMIT_FAILED_ATTEMPTS": (
+        f"3 per 10 seconds;{FAILED_ATTEMPTS_PER_MINUTE} per minute;100 per day"
+    ),
     "QUOTA_ANONYMOUS": f"{QUOTA_ANONYMOUS_PER_HOUR} per hour",
 }
 
