@@ -149,3 +149,29 @@ def test_no_write_is_held_while_highlighting(client, api, monkeypatch, pastes_ar
     page = page_of(client, paste)
     assert seen == [True]
     assert "1 view" in page
+
+
+def test_of_viewers_arriving_together_one_highlights_the_rest_see_plain_text(
+    app, api, monkeypatch, db_rows
+):
+    paste = api.submit(PYTHON, language="python")
+    real = highlight.within_budget
+    meanwhile, made = [], []
+
+    def slow_and_watched(*args):
+        # A second viewer arrives while this one is highlighting.
+        if not meanwhile:
+            meanwhile.append(page_of(app.test_client(), paste))
+        made.append(args[1])
+        return real(*args)
+
+    monkeypatch.setattr(highlight, "within_budget", slow_and_watched)
+    first = page_of(app.test_client(), paste)
+    assert '<span class="k">def</span>' in first
+    (second,) = meanwhile
+    assert "<pre><code>def f():" in second and '<span class="k">' not in second
+    assert made == ["python"]
+    assert len(db_rows()["paste_highlights"]) == 1
+    # Once made, every viewer reads it.
+    assert '<span class="k">def</span>' in page_of(app.test_client(), paste)
+    assert made == ["python"]

@@ -2,6 +2,9 @@
 else escaped plain text; made on the first view and kept in the database
 (`paste_highlights`), so every worker and host shares it and later views only read it.
 
+Of viewers arriving together at a new paste, one makes its HTML and the others get plain
+text that once (`_claim`).
+
 Pygments lexers are regular expressions tried in a loop, and several are quadratic on some
 inputs (java, make, systemd... take tens of seconds on 32 KiB of "a "). A check between
 tokens would not bound that, as one long match runs inside the regex engine. A timer
@@ -21,6 +24,8 @@ from dataclasses import dataclass
 
 import pygments
 from flask import current_app
+from limits import parse
+from limits.errors import StorageError
 from markupsafe import Markup, escape
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -29,7 +34,7 @@ from pygments.lexers.special import TextLexer
 from pygments.util import ClassNotFound
 from sqlalchemy import select
 
-from pastecms import database
+from pastecms import database, ratelimit
 from pastecms.extensions import db
 from pastecms.models import Highlight
 
@@ -38,6 +43,8 @@ _FORMAT = 1
 #: What stored HTML must have been made by to be used as it is.
 MADE_BY = f"pygments {pygments.__version__}, format {_FORMAT}"
 _FORMATTER = HtmlFormatter(linenos="table", cssclass="highlight", wrapcode=True)
+#: One request at a time makes a paste's HTML, for this long at most (`_claim`).
+CLAIM_FOR = parse("1 per 10 seconds")
 # A child process needs this long to start (Python and Pygments) on top of its budget.
 _CHILD_STARTUP_S = 5.0
 _HIGHLIGHTS = Highlight.__table__
@@ -75,6 +82,9 @@ def render(paste) -> Rendering:
         if row.html is None:
             return Rendering(paste.id, plain(paste.contents))
         return Rendering(paste.id, Markup(zlib.decompress(row.html).decode("utf-8")))
+    if not _claim(paste.id):
+        # Another worker is making it: plain text this once, and nothing stored.
+        return Rendering(paste.id, plain(paste.contents))
     html = within_budget(paste.contents, paste.language, config["HIGHLIGHT_TIME_LIMIT"])
     if html is None:
         return Rendering(paste.id, plain(paste.contents), None, is_new=True)
@@ -92,6 +102,34 @@ def store(rendering: Rendering) -> None:
     db.session.execute(
         statement.on_conflict_do_update(index_elements=[_HIGHLIGHTS.c.paste_id], set_=values)
     )
+    _release(rendering.paste_id)
+
+
+def _claim(paste_id: int) -> bool:
+    """Whether this request may make a paste's HTML now: one at a time per paste, claimed
+    in the rate limiter's storage (shared by every worker and host), so that viewers of a
+    new paste arriving together do not each spend the budget. Storing the HTML releases
+    the claim; it lapses after CLAIM_FOR in case its request never gets that far."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return True
+    try:
+        return ratelimit.limiter().limiter.hit(CLAIM_FOR, *_claim_key(paste_id))
+    except StorageError as error:
+        ratelimit.storage_down(error, "highlighting claims")
+        return True
+
+
+def _release(paste_id: int) -> None:
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return
+    try:
+        ratelimit.limiter().limiter.clear(CLAIM_FOR, *_claim_key(paste_id))
+    except StorageError as error:
+        ratelimit.storage_down(error, "highlighting claims")
+
+
+def _claim_key(paste_id: int) -> tuple[str, ...]:
+    return ratelimit.counter("highlight", str(paste_id))
 
 
 def plain(contents: str) -> Markup:
