@@ -45,19 +45,46 @@ class Config:
     # default. A JSON list, or one comma-separated string.
     CMS_CORS_ORIGINS: list[str] = []
 
+    # How long a paste submission's Idempotency-Key is remembered (seconds): a retry with
+    # the key within it gets the first paste back rather than a second one.
+    IDEMPOTENCY_KEY_LIFETIME = 24 * 60 * 60
+
+    # Highlighting on the web page: pastes larger than this (characters) are shown as
+    # plain text, and so is any whose highlighting takes more than this many seconds of
+    # CPU (some lexers are quadratic on some inputs). The HTML is made once per paste.
+    # Ordinary code highlights at about 1 MB a second, so the largest takes a tenth of
+    # the budget; a pathological paste costs the whole budget, once.
+    HIGHLIGHT_MAX_SIZE = 128 * KIB
+    HIGHLIGHT_TIME_LIMIT = 0.25
+
     # Passwords.
     BCRYPT_ROUNDS = 12
+    # New paste passwords (submit, set_password, the form); none at all is still allowed.
+    # Guesses are limited (RATELIMIT_FAILED_ATTEMPTS), but a short password falls to the
+    # first few all the same.
+    MIN_PASTE_PASSWORD_LENGTH = 8
 
     # Rate limits (Flask-Limiter). In-memory by default; production shares counters
     # through Redis: PASTECMS_RATELIMIT_STORAGE_URI=redis://host:6379/0.
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
+    # With `memory://`, each server worker counts alone. True: a server starting more
+    # than one worker that way refuses to start; False: it warns and starts.
+    RATELIMIT_REQUIRE_SHARED_STORAGE = False
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SUBMIT = "60 per minute"
     RATELIMIT_ACCOUNT = "10 per minute"  # login, registration
     # Failed attempts at a secret (paste passwords, logins), per target and per client
     # address alike (pastecms.services.attempts).
-    RATELIMIT_FAILED_ATTEMPTS = "10 per minute;100 per day"
+    # Each wrong guess costs a bcrypt comparison (a quarter of a second of CPU at cost 12):
+    # a burst of ten at once would hold every worker; three at a time never does.
+    RATELIMIT_FAILED_ATTEMPTS = "3 per 10 seconds;10 per minute;100 per day"
+    # Byte quotas: new paste data (contents and attachments) a client may store, in the
+    # limits' notation with bytes as the amount. Anonymous pastes count per client
+    # address; a user's per account and per address. Over one: 429 with Retry-After (or
+    # 413 for a paste larger than a whole window allows).
+    QUOTA_ANONYMOUS = f"{16 * MIB} per hour;{64 * MIB} per day"
+    QUOTA_USER = f"{128 * MIB} per hour;{512 * MIB} per day"
     # The Qexo face: friend applications and talk likes, per client address.
     RATELIMIT_FRIEND_APPLICATIONS = "5 per hour"
     RATELIMIT_TALK_LIKES = "60 per minute"
@@ -118,6 +145,7 @@ class DevConfig(Config):
 
 class ProdConfig(Config):
     SESSION_COOKIE_SECURE = True
+    RATELIMIT_REQUIRE_SHARED_STORAGE = True
 
 
 class TestConfig(Config):

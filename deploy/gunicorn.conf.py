@@ -7,6 +7,7 @@ command line, which gunicorn applies after this file.
 """
 
 import os
+import sys
 
 
 def _cpu_count() -> int:
@@ -31,7 +32,9 @@ bind = os.environ.get("PASTECMS_BIND", "127.0.0.1:8000")
 # database or a lock. More only costs memory (about 60 MiB a worker) and write contention.
 # WEB_CONCURRENCY is gunicorn's own convention; naming `workers` here would shadow it.
 workers = _int_env("PASTECMS_WORKERS", "WEB_CONCURRENCY", default=_cpu_count() + 1)
-worker_class = "sync"
+# gunicorn's sync worker, answering its own refusals of oversized request lines and
+# headers (below) in JSON, as every other failure on the API is.
+worker_class = "pastecms.gunicorn_worker.SyncWorker"
 
 # A request that takes longer than this is stuck: the worker is killed and replaced, and
 # nginx (proxy_read_timeout 35s, a little longer) answers the client with a JSON 502.
@@ -40,6 +43,8 @@ graceful_timeout = 30  # on restart, let requests in flight finish
 keepalive = 2  # sync workers close after each response anyway; this bounds the wait
 
 # Bounded request lines and headers; bodies are bounded by nginx and MAX_CONTENT_LENGTH.
+# Behind the shipped nginx, which reads at most 8 KiB a line (large_client_header_buffers),
+# only the number of headers can exceed these.
 limit_request_line = 8190
 limit_request_fields = 100
 
@@ -60,6 +65,24 @@ proc_name = "pastecms"
 # Load the app once in the master and fork the workers from it: faster (re)starts, and
 # the pages of the imported code are shared between workers until written to.
 preload_app = True
+
+
+def post_worker_init(worker):
+    # Only the server knows how many workers share the app's rate limits: with memory://
+    # storage each counts alone, so every limit would allow that many times what it says.
+    # Refuse to start then under the production config (one line, no traceback), or warn.
+    app = worker.wsgi
+    if not hasattr(app, "config"):
+        return
+    from gunicorn.arbiter import Arbiter
+
+    from pastecms import ConfigurationError, ratelimit
+
+    try:
+        ratelimit.check_workers(app, worker.cfg.workers)
+    except ConfigurationError as error:
+        worker.log.critical("pastecms: %s", error)
+        sys.exit(Arbiter.WORKER_BOOT_ERROR)  # the master halts rather than respawn it
 
 
 def post_fork(server, worker):

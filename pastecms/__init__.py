@@ -61,7 +61,7 @@ def register_config(app: Flask, config_class, overrides) -> None:
     app.config.from_object(config_class)
     app.config.from_prefixed_env("PASTECMS")
     app.config.update(overrides or {})
-    os.makedirs(app.instance_path, exist_ok=True)
+    os.makedirs(app.instance_path, mode=database.PRIVATE_DIRECTORY, exist_ok=True)
     if not app.config["SECRET_KEY"]:
         if not (app.debug or app.testing):
             raise ConfigurationError(
@@ -163,7 +163,9 @@ def register_error_handlers(app: Flask) -> None:
     the unexpected) are answered by the envelope of the face that owns the path."""
     from flask_limiter import RateLimitExceeded
     from limits.errors import StorageError
+    from sqlalchemy.exc import DBAPIError
 
+    from pastecms import database
     from pastecms.api import envelope_for
     from pastecms.extensions import db
 
@@ -207,7 +209,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def handle_unexpected(error):
         db.session.rollback()
-        log.exception("unexpected error [request %s]", _request_id())
+        if isinstance(error, DBAPIError):
+            error = database.without_values(error)
+        log.error(
+            "unexpected error [request %s]",
+            _request_id(),
+            exc_info=(type(error), error, error.__traceback__),
+        )
         return envelope_for(request.path).failure(
             UndefinedFailure(
                 f"The server encountered an unexpected error (request {_request_id()})."

@@ -8,13 +8,18 @@ import sqlite3
 import time
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pastecms.extensions import db
 
 log = logging.getLogger("pastecms")
+
+#: Files the app creates: readable by its own group (a backup user, say), never by
+#: everyone (the database holds paste contents and password hashes).
+PRIVATE_FILE = 0o640
+PRIVATE_DIRECTORY = 0o750
 
 # How long a writer waits for another to finish before its write fails as "database is
 # locked": far longer than any request's transaction.
@@ -70,11 +75,11 @@ class WriterTurns:
         connection's writers meet SQLite's busy handler, as without turns).
 
         `flock` needs no write permission, so the file is opened read-only: one created
-        by another user (a root `flask` command, say) still serves the service's workers.
+        by another user of the service's group still serves the service's workers.
         """
         try:
             return os.open(
-                database_path + "-writer", os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644
+                database_path + "-writer", os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE
             )
         except OSError as error:
             log.warning("SQLite writers will not take turns: %s", error)
@@ -216,16 +221,65 @@ def is_unique_violation(error: IntegrityError) -> bool:
     return getattr(original, "sqlite_errorname", None) in _UNIQUE_SQLITE
 
 
+class WithheldDatabaseError(Exception):
+    """What a database's error said, less anything that may quote the data (the driver's
+    message is replaced by `without_values`)."""
+
+
+def without_values(error: DBAPIError) -> DBAPIError:
+    """A copy of a database error fit for the log: the same class, statement and
+    traceback, but neither the parameters (`hide_parameters` keeps them out already) nor
+    the driver's message, which PostgreSQL fills with the failing row ("DETAIL: Failing
+    row contains (...)": paste contents, password hashes). It keeps what names the fault:
+    the SQLSTATE and the table, column and constraint, or SQLite's message, which names
+    columns, never values."""
+    original = error.orig
+    diagnosis = getattr(original, "diag", None)
+    if diagnosis is not None:
+        names = (
+            ("table", diagnosis.table_name),
+            ("column", diagnosis.column_name),
+            ("constraint", diagnosis.constraint_name),
+        )
+        said = f"SQLSTATE {diagnosis.sqlstate}" + "".join(
+            f", {kind} {name}" for kind, name in names if name
+        )
+    elif isinstance(original, sqlite3.Error):
+        said = f"{getattr(original, 'sqlite_errorname', 'SQLITE_ERROR')}: {original}"
+    else:
+        said = "(message withheld: it may quote the data)"
+    withheld = WithheldDatabaseError(f"{type(original).__name__}: {said}")
+    copy = type(error)(error.statement, None, withheld, hide_parameters=True)
+    copy.__traceback__ = error.__traceback__
+    copy.__suppress_context__ = True  # the driver's own error, chained, would say it all
+    return copy
+
+
+def dialect_insert(table: Table):
+    """An INSERT into `table` for the session's database, with its `on_conflict_do_nothing`
+    and `on_conflict_do_update` (SQLite and PostgreSQL spell them alike)."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+
+
+def create_private_file(path: str) -> None:
+    """Create an empty file at `path` readable only by its owner and group, unless there is
+    one already. SQLite takes an empty file as an empty database, and gives its -wal and
+    -shm files the database file's permissions."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE))
+    except OSError:
+        # There already, or it cannot be made (no such folder, say): SQLite's own opening
+        # tells, as the health check does.
+        pass
+
+
 def init_app(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _tune_sqlite)
-
-
-def insert(table):
-    """An INSERT into `table` for the session's database, able to take ON CONFLICT
-    clauses (`on_conflict_do_nothing`, `on_conflict_do_update`), which SQLite and
-    PostgreSQL both have and spell alike."""
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+            path = engine.url.database
+            # A database file of its own (not in memory, nor a URI naming its own mode).
+            if path and path != ":memory:" and not path.startswith("file:"):
+                create_private_file(path)

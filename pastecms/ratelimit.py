@@ -11,6 +11,7 @@ errors are not swallowed, and a request that cannot be counted is refused with a
 """
 
 import functools
+import logging
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 _EXTENSION_KEY = "pastecms.limiter"
+
+log = logging.getLogger("pastecms")
 
 
 def init_app(app: Flask) -> None:
@@ -48,6 +51,48 @@ def init_app(app: Flask) -> None:
 def limiter(app: Flask | None = None) -> Limiter:
     """The app's limiter (the current app's by default)."""
     return (app or current_app).extensions[_EXTENSION_KEY]
+
+
+def counter(*parts: str) -> tuple[str, ...]:
+    """The identifiers of a count kept directly in the limiter's storage (failed
+    attempts, byte quotas), behind RATELIMIT_KEY_PREFIX as Flask-Limiter puts its own:
+    apps sharing one storage under different prefixes never share a count."""
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX")
+    return (prefix, *parts) if prefix else parts
+
+
+def check_workers(app: Flask, workers: int) -> None:
+    """Refuse, or warn, when `workers` processes would serve `app` with each counting its
+    limits in its own memory (`memory://`), so that every limit is in effect `workers`
+    times what it says.
+
+    Raises `ConfigurationError` with RATELIMIT_REQUIRE_SHARED_STORAGE (the production
+    config); logs a warning otherwise. The server calls it, as only it knows how many
+    workers it starts (deploy/gunicorn.conf.py).
+    """
+    from pastecms import ConfigurationError
+
+    storage = app.config["RATELIMIT_STORAGE_URI"]
+    if workers <= 1 or not app.config["RATELIMIT_ENABLED"] or not storage.startswith("memory:"):
+        return
+    problem = (
+        f"{workers} workers would each count rate limits in their own memory ({storage}), "
+        f"so every limit would allow {workers} times what it says: set "
+        "PASTECMS_RATELIMIT_STORAGE_URI=redis://host:6379/0, or run one worker "
+        "(PASTECMS_WORKERS=1)."
+    )
+    if app.config["RATELIMIT_REQUIRE_SHARED_STORAGE"]:
+        raise ConfigurationError(problem)
+    log.warning("%s (Allowed here: RATELIMIT_REQUIRE_SHARED_STORAGE is off.)", problem)
+
+
+def storage_down(error: Exception, what: str) -> None:
+    """What counting `what` directly in the limiter's storage does when the storage is
+    down, as every limit does: go on with a warning (the default), or with
+    RATELIMIT_FAIL_CLOSED re-raise, for the app's handler to answer a named 503."""
+    if current_app.config["RATELIMIT_FAIL_CLOSED"]:
+        raise error
+    log.warning("%s not counted: the limit storage is down (%s)", what, error)
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,14 @@ import pytest
 from flask_migrate import upgrade
 from limits.errors import StorageError
 from limits.storage import RedisStorage
-from sqlalchemy import text
+from sqlalchemy import create_engine, text, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from config import TestConfig
 from pastecms import create_app, ratelimit
 from pastecms.extensions import db
+from pastecms.models import Paste
 from pastecms.services import user as user_service
 from tests.live import empty_database
 
@@ -54,9 +57,11 @@ def make_app(database_uri):
     for built_app in built:
         with built_app.app_context():
             db.session.remove()
-            # An app pointed at a limit storage that is down has nothing to reset.
-            with contextlib.suppress(StorageError):
-                ratelimit.limiter(built_app).reset()
+            # An app pointed at a limit storage that is down has nothing to reset, nor one
+            # with limits off.
+            if built_app.config["RATELIMIT_ENABLED"]:
+                with contextlib.suppress(StorageError):
+                    ratelimit.limiter(built_app).reset()
             _close_limit_storage(built_app)
     if built:
         with built[0].app_context():
@@ -242,3 +247,30 @@ def cms_reader(client, make_user):
     """The CMS face as a signed-up user who is no admin."""
     _, key = make_user("reader")
     return Cms(client, key)
+
+
+@pytest.fixture
+def pastes_are_writable(database_uri):
+    """Whether another connection could write every paste's row right now, without
+    waiting: on SQLite, whether no write transaction is open at all (it locks the whole
+    database); on PostgreSQL, whether no transaction holds a paste's row. Called from
+    inside a slow step (bcrypt, highlighting), it shows whether the request holds a lock
+    through it."""
+    engine = create_engine(database_uri, poolclass=NullPool)
+
+    def probe() -> bool:
+        with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("PRAGMA busy_timeout = 0")
+            else:
+                connection.exec_driver_sql("SET lock_timeout = '10ms'")
+            try:
+                connection.execute(update(Paste).values(views=Paste.views))
+            except OperationalError:
+                return False
+            finally:
+                connection.rollback()
+            return True
+
+    yield probe
+    engine.dispose()

@@ -154,6 +154,25 @@ def test_a_broken_constraint_other_than_unique_is_a_logged_500(
     assert record.exc_info[0] is IntegrityError
 
 
+def test_a_failed_statement_logs_no_parameters(client, monkeypatch, caplog):
+    """Statement parameters hold paste contents and password hashes: a database error in
+    the log names the statement, never the values (`hide_parameters`)."""
+
+    def broken(*args, **kwargs):
+        db.session.execute(
+            insert(User).values(username="SECRET-CONTENTS", password_hash=None, name="$2b$12$x")
+        )
+
+    monkeypatch.setattr(paste_service, "recent", broken)
+    with caplog.at_level(logging.ERROR, logger="pastecms"):
+        client.post("/api/paste/recent", json={})
+    (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    logged = logging.Formatter().format(record)
+    assert "INSERT INTO users" in logged
+    assert "SECRET-CONTENTS" not in logged
+    assert "$2b$12$x" not in logged
+
+
 def test_a_unique_violation_is_a_conflict(client, make_user, db_rows, monkeypatch):
     make_user("alice")
 

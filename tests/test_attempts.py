@@ -45,3 +45,19 @@ def test_checks_alone_never_use_up_the_limit(limited):
 def test_kinds_are_counted_apart(limited):
     fail(3)
     attempts.check("login", "paste-1", "192.0.2.1")
+
+
+def test_apps_sharing_a_storage_under_other_prefixes_count_apart(make_app):
+    """RATELIMIT_KEY_PREFIX keeps these counts apart as it keeps Flask-Limiter's own."""
+    app = make_app(
+        RATELIMIT_FAILED_ATTEMPTS="3 per minute",
+        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_KEY_PREFIX="first-app",
+    )
+    with app.app_context():
+        fail(3)
+        with pytest.raises(RateLimitFailure):
+            attempts.check("password", "paste-1", "192.0.2.1")
+        # Another app on the same storage, under its own prefix.
+        app.config["RATELIMIT_KEY_PREFIX"] = "second-app"
+        attempts.check("password", "paste-1", "192.0.2.1")

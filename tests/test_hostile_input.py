@@ -175,7 +175,7 @@ def _seed_pastes(client):
     key = created["api_key"]
     client.delete_cookie("session")
     client.post("/api/paste/submit", json={"contents": "anonymous"})
-    client.post("/api/paste/submit", json={"contents": "secret", "password": "pw"})
+    client.post("/api/paste/submit", json={"contents": "secret", "password": "seeded-pw"})
     client.post("/api/paste/submit", json={"contents": "owned", "api_key": key})
 
 
@@ -259,9 +259,18 @@ def _seed_content(client):
     client.put("/v1/settings", json={"site_name": "Seeded"}, headers=headers)
 
 
+def _seed_paste_pages(client):
+    """A paste with its highlighted HTML kept, and one submitted with an Idempotency-Key."""
+    paste = client.post("/api/paste/submit", json={"contents": "x = 1", "language": "python"})
+    assert client.get(f"/paste/{paste.json['paste_id_repr']}").status_code == 200
+    client.post(
+        "/api/paste/submit", json={"contents": "retried"}, headers={"Idempotency-Key": "seeded"}
+    )
+
+
 #: Each face seeds rows of its own here, so that a hostile request that changed one
 #: would show.
-SEEDERS = [_seed_pastes, _seed_refresh_tokens, _seed_site, _seed_content]
+SEEDERS = [_seed_pastes, _seed_paste_pages, _seed_refresh_tokens, _seed_site, _seed_content]
 
 
 @pytest.fixture

@@ -19,99 +19,31 @@ import json
 import os
 import random
 import re
-import shutil
-import subprocess
+import socket
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.live import ROOT, free_port, gunicorn, wait_until_up
+from tests.live import ROOT, SITE, STATIC, find_nginx, gunicorn, nginx
 
 pytestmark = pytest.mark.live
 
-SITE = ROOT / "deploy" / "nginx" / "pastecms.conf"
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
-STATIC = ROOT / "pastecms" / "static"
 SUBMITS_PER_MINUTE = 3
 MIB = 1024 * 1024
+FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture
 def nginx_binary() -> str:
-    found = shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
-    )
+    found = find_nginx()
     if found is None:
         message = "nginx is not installed (Debian: apt-get install nginx)"
         if os.environ.get("CI") == "true":
             pytest.fail(message + "; CI must run the deployment test")
         pytest.skip(message)
     return found
-
-
-def render_site(upstream: str, port: int, static_root: Path, log_dir: Path) -> str:
-    """deploy/nginx/pastecms.conf with this test's addresses and paths."""
-    text = SITE.read_text()
-    for pattern, replacement in (
-        (r"server 127\.0\.0\.1:8000\b", f"server {upstream}"),
-        (r"listen 80;\s*listen \[::\]:80;", f"listen 127.0.0.1:{port};"),
-        (r"alias /srv/pastecms/pastecms/static/;", f"alias {static_root}/;"),
-        (r"/var/log/nginx/", f"{log_dir}/"),
-    ):
-        text, count = re.subn(pattern, replacement, text)
-        # A miss means the shipped file changed shape: fix this renderer, never copy it.
-        assert count, f"{pattern!r} not found in {SITE}"
-    return text
-
-
-@contextlib.contextmanager
-def nginx(binary: str, upstream_url: str, prefix: Path):
-    """nginx in the foreground with its own prefix, proxying to `upstream_url`."""
-    port = free_port()
-    for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi", "logs"):
-        (prefix / name).mkdir(parents=True, exist_ok=True)
-    site = prefix / "pastecms.conf"
-    site.write_text(render_site(upstream_url.removeprefix("http://"), port, STATIC, prefix))
-    # As root, the master would hand its workers to www-data, who may not read this
-    # checkout or write the temporary prefix.
-    user = "user root;" if os.geteuid() == 0 else ""
-    (prefix / "nginx.conf").write_text(
-        f"""
-{user}
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/logs/error.log warn;
-events {{ worker_connections 128; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    client_body_temp_path {prefix}/client_body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    include {site};
-}}
-"""
-    )
-    command = [binary, "-p", str(prefix), "-e", str(prefix / "logs" / "error.log")]
-    command += ["-c", str(prefix / "nginx.conf"), "-g", "daemon off;"]
-    check = subprocess.run([*command, "-t"], capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
-    with open(prefix / "logs" / "stderr.log", "ab") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base_url + "/healthz", process)
-        yield port
-    finally:
-        process.terminate()  # SIGTERM: fast shutdown of the master and its workers
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 class Client:
@@ -170,6 +102,9 @@ def test_nginx_serves_the_app_as_shipped(live_env, nginx_binary, tmp_path):
         _check_oversized_bodies(client, app_log)
         _check_spoofed_forwarded_for(port)
         _check_static_files(client, app_log)
+        _check_oversized_request_lines_and_headers(port)
+        _check_slow_clients_never_reach_a_worker(port)
+        _check_floods_are_refused_at_the_edge(port, app_log)
 
         inner.close()  # gunicorn stops; nginx stays up
         answer = client.post_json("/api/paste/recent", {})
@@ -254,3 +189,114 @@ def _check_static_files(client: Client, app_log: Path) -> None:
     assert raw == (STATIC / "style.css").read_bytes()
     assert headers["Content-Type"].startswith("text/css")
     assert "/static/" not in app_log.read_text()
+
+
+def send_raw(port: int, data: bytes, source: str = "127.0.0.1") -> tuple[int, dict, bytes]:
+    """Send bytes as they are (headers http.client would refuse to write) and read the
+    whole answer; the server closes the connection after an error."""
+    with socket.create_connection(
+        ("127.0.0.1", port), timeout=30, source_address=(source, 0)
+    ) as sock:
+        sock.sendall(data)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in header_lines)
+    return int(status_line.split()[1]), headers, body
+
+
+def _loopback_address() -> str:
+    return "127.{}.{}.{}".format(*random.sample(range(2, 250), 3))
+
+
+def _check_oversized_request_lines_and_headers(port: int) -> None:
+    """On /api, too long a request line or too large headers are JSON failures, whether
+    nginx refuses them (line, header size) or gunicorn does (header count); pages keep
+    nginx's own answers."""
+    long_path = "/api/paste/recent?" + "x" * 9000
+    answer = send_raw(port, f"GET {long_path} HTTP/1.1\r\nHost: a\r\n\r\n".encode())
+    assert answer[0] == 414
+    assert _failure_name(answer) == "invalid_params_failure"
+    page = send_raw(port, f"GET /{'x' * 9000} HTTP/1.1\r\nHost: a\r\n\r\n".encode())
+    assert page[0] == 414 and page[1]["Content-Type"].startswith("text/html")
+
+    big_header = "X-Big: " + "y" * 9000
+    for path, status, kind in (
+        ("/api/paste/recent", 431, "application/json"),
+        ("/", 400, "text/html"),
+    ):
+        answer = send_raw(port, f"GET {path} HTTP/1.1\r\nHost: a\r\n{big_header}\r\n\r\n".encode())
+        assert answer[0] == status and answer[1]["Content-Type"].startswith(kind), answer[:2]
+    answer = send_raw(
+        port, f"GET /api/paste/recent HTTP/1.1\r\nHost: a\r\n{big_header}\r\n\r\n".encode()
+    )
+    assert _failure_name(answer) == "invalid_params_failure"
+
+    # Many small headers pass nginx; gunicorn (100 at most) refuses them, in JSON too.
+    many = "".join(f"X-Header-{n}: {n}\r\n" for n in range(150))
+    request = f"POST /api/paste/recent HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n{many}\r\n"
+    answer = send_raw(port, request.encode())
+    assert answer[0] == 431
+    assert _failure_name(answer) == "invalid_params_failure"
+
+
+def _check_slow_clients_never_reach_a_worker(port: int) -> None:
+    """Clients trickling their headers are held by nginx, not by gunicorn's one worker:
+    a request sent meanwhile is answered."""
+    tricklers = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(3)]
+    try:
+        for sock in tricklers:
+            sock.sendall(b"POST /api/paste/recent HTTP/1.1\r\nHost: a\r\nX-Slow: ")
+        status, _, raw = Client(port).post_json("/api/paste/recent", {})
+        assert status == 200, raw
+    finally:
+        for sock in tricklers:
+            sock.close()
+
+
+def _check_floods_are_refused_at_the_edge(port: int, app_log: Path) -> None:
+    """Past nginx's per-address rates (the API and pages: 10 a second, bursts of 20;
+    posted forms: 1 a second, bursts of 5), requests are refused before any worker sees
+    them, on the API as rate_limit_failure."""
+    flooder = Client(port, _loopback_address())
+    answers = [flooder.post_json("/api/paste/nothing", {}) for _ in range(100)]
+    refused = [answer for answer in answers if answer[0] == 429]
+    assert refused, "100 requests at once passed a 10-a-second limit"
+    assert _failure_name(refused[0]) == "rate_limit_failure"
+    assert refused[0][1]["Retry-After"] == "1"
+    assert refused[0][1]["X-Request-Id"] not in app_log.read_text()
+    # Another address is not held back.
+    assert Client(port, _loopback_address()).post_json("/api/paste/recent", {})[0] == 200
+
+    poster = Client(port, _loopback_address())
+    statuses = [
+        poster.request("POST", "/", b"contents=x", {"Content-Type": FORM})[0] for _ in range(20)
+    ]
+    assert 429 in statuses
+    # Pages are counted apart from posts: a reader is not held back by its own posts,
+    # only by reading faster than any person.
+    statuses = [poster.request("GET", "/")[0] for _ in range(100)]
+    assert statuses[:20] == [200] * 20 and 429 in statuses
+
+
+def test_gunicorn_itself_refuses_oversized_requests_in_json(live_env, tmp_path):
+    """Without nginx in front (a misconfigured proxy, a local run), gunicorn's own limits
+    answer JSON too."""
+    with gunicorn(live_env(), tmp_path / "gunicorn.log", config_file=GUNICORN_CONF) as url:
+        port = int(url.rsplit(":", 1)[1])
+        long_line = f"GET /api/paste/recent?{'x' * 9000} HTTP/1.1\r\nHost: a\r\n\r\n"
+        many = "".join(f"X-Header-{n}: {n}\r\n" for n in range(150))
+        many_headers = f"GET /api/paste/recent HTTP/1.1\r\nHost: a\r\n{many}\r\n"
+        for request, status in ((long_line, 414), (many_headers, 431)):
+            answer = send_raw(port, request.encode())
+            assert answer[0] == status
+            assert _failure_name(answer) == "invalid_params_failure"
+
+
+def test_the_tls_example_sends_strict_transport_security():
+    tls_example = SITE.read_text().split("# TLS:", 1)[1].split("server_tokens", 1)[0]
+    assert re.search(
+        r'# add_header Strict-Transport-Security "max-age=\d{7,}" always;', tls_example
+    )

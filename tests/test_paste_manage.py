@@ -238,6 +238,12 @@ BAD_SET_PASSWORDS = [
         "nonexistent_paste_failure",
         404,
     ),
+    (
+        "owned",
+        {"paste_id": ID, "password": "short", "api_key": OWNER_KEY},
+        "invalid_params_failure",
+        400,
+    ),
 ]
 
 
@@ -260,7 +266,7 @@ def test_set_password_on_a_deactivated_paste_is_nonexistent(api, world):
     api.post(DEACTIVATE, {"paste_id": paste["paste_id_repr"], "api_key": world["alice"]})
     response = api.post(
         SET_PASSWORD,
-        {"paste_id": paste["paste_id_repr"], "password": "late", "api_key": world["alice"]},
+        {"paste_id": paste["paste_id_repr"], "password": "too late now", "api_key": world["alice"]},
     )
     assert response.status_code == 404
     assert response.json["failure_name"] == "nonexistent_paste_failure"

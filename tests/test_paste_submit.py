@@ -110,6 +110,23 @@ def test_password_is_never_echoed(api):
     assert "hunter2-password" not in str(paste)
 
 
+@pytest.mark.parametrize("none", ["", None])
+def test_an_empty_or_null_password_is_no_password(api, none):
+    """Modern Paste clients send the key whether or not the user gave a password."""
+    paste = api.submit("open", password=none)
+    assert paste["is_password_protected"] is False
+    assert api.details(paste["paste_id_repr"]).json["contents"] == "open"
+
+
+def test_the_shortest_paste_password_is_a_setting(make_app):
+    client = make_app(MIN_PASTE_PASSWORD_LENGTH=3).test_client()
+    short = client.post(SUBMIT, json={"contents": "x", "password": "abc"})
+    assert short.status_code == 200 and short.json["is_password_protected"] is True
+    shorter = client.post(SUBMIT, json={"contents": "x", "password": "ab"})
+    assert shorter.json["failure_name"] == "invalid_params_failure"
+    assert "3 characters" in shorter.json["details"]["password"]
+
+
 def test_unicode_contents_survive_the_round_trip(api):
     contents = "naïve café ☕ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢\nsecond line\ttab"
     paste = api.submit(contents)
@@ -136,6 +153,9 @@ BAD_SUBMITS = [
     ({"contents": "x", "language": "py thon"}, "invalid_params_failure", 400),
     ({"contents": "x", "language": "l" * 65}, "invalid_params_failure", 400),
     ({"contents": "x", "password": 12345678}, "invalid_params_failure", 400),
+    # Shorter than MIN_PASTE_PASSWORD_LENGTH (8): guessable despite the attempt limits.
+    ({"contents": "x", "password": "s3cret"}, "invalid_params_failure", 400),
+    ({"contents": "x", "password": "1234567"}, "invalid_params_failure", 400),
     # Expiry in the past, or not a number at all.
     ({"contents": "x", "expiry_time": 1}, "invalid_params_failure", 400),
     ({"contents": "x", "expiry_time": 0}, "invalid_params_failure", 400),

@@ -6,9 +6,11 @@ import sys
 
 import pytest
 
-from config import TestConfig
-from pastecms import ConfigurationError, create_app
-from tests.live import ROOT
+from config import ProdConfig, TestConfig
+from pastecms import ConfigurationError, create_app, ratelimit
+from tests.live import ROOT, free_port
+
+GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 
 
 def run_flask(*args, **env):
@@ -54,3 +56,67 @@ def test_a_missing_postgresql_driver_names_the_extra_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "psycopg", None)
     with pytest.raises(ConfigurationError, match=r"pip install 'pastecms\[postgres\]'"):
         create_app(TestConfig, {"DATABASE_URI": "postgresql+psycopg://u@127.0.0.1/db"})
+
+
+# More than one worker counting rate limits in memory: each counts alone.
+
+
+@pytest.mark.parametrize(
+    ("settings", "workers", "refused"),
+    [
+        ({"RATELIMIT_REQUIRE_SHARED_STORAGE": True}, 2, True),
+        ({"RATELIMIT_REQUIRE_SHARED_STORAGE": True}, 1, False),
+        (
+            {
+                "RATELIMIT_REQUIRE_SHARED_STORAGE": True,
+                "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+            },
+            3,
+            False,
+        ),
+        ({"RATELIMIT_REQUIRE_SHARED_STORAGE": True, "RATELIMIT_ENABLED": False}, 3, False),
+    ],
+)
+def test_several_workers_may_not_count_limits_each_in_its_own_memory(
+    make_app, settings, workers, refused
+):
+    app = make_app(**{"RATELIMIT_STORAGE_URI": "memory://", **settings})
+    if refused:
+        with pytest.raises(ConfigurationError, match="set PASTECMS_RATELIMIT_STORAGE_URI=redis"):
+            ratelimit.check_workers(app, workers)
+    else:
+        ratelimit.check_workers(app, workers)
+
+
+def test_outside_production_several_workers_in_memory_only_warn(make_app, caplog):
+    app = make_app(RATELIMIT_REQUIRE_SHARED_STORAGE=False, RATELIMIT_STORAGE_URI="memory://")
+    ratelimit.check_workers(app, 2)
+    assert "2 workers would each count rate limits in their own memory" in caplog.text
+
+
+def test_production_config_requires_shared_limit_storage():
+    assert ProdConfig.RATELIMIT_REQUIRE_SHARED_STORAGE is True
+
+
+@pytest.mark.live
+def test_gunicorn_refuses_to_start_workers_that_would_count_limits_apart(tmp_path):
+    base = {k: v for k, v in os.environ.items() if not k.startswith("PASTECMS_")}
+    env = {
+        **base,
+        "PASTECMS_CONFIG": "ProdConfig",
+        "PASTECMS_SECRET_KEY": "x" * 32,
+        "PASTECMS_DATABASE_URI": f"sqlite:///{tmp_path / 'refused.db'}",
+        "PASTECMS_BIND": f"127.0.0.1:{free_port()}",
+        "PASTECMS_WORKERS": "2",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF), "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 3  # gunicorn's "worker failed to boot": the master halts
+    assert "pastecms: 2 workers would each count rate limits in their own memory" in result.stderr
+    assert "Traceback" not in result.stderr

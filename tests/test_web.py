@@ -133,6 +133,7 @@ BAD_FORMS = [
     ({"contents": "x", "language": "py thon"}, 400),
     ({"contents": "x", "title": "t" * 257}, 400),
     ({"contents": "nul\x00"}, 400),
+    ({"contents": "x", "password": "short"}, 400),
 ]
 
 
@@ -178,17 +179,17 @@ def test_form_attachment_over_the_limit_is_413(make_app, db_rows):
 
 
 def test_protected_paste_asks_for_its_password(client, api):
-    paste = api.submit("WEB SECRET", password="pw-web")
+    paste = api.submit("WEB SECRET", password="pw-for-the-web")
     page = client.get(f"/paste/{paste['paste_id_repr']}")
     assert page.status_code == 200
     assert "password-protected" in page.text
     assert 'type="password"' in page.text
     assert "WEB SECRET" not in page.text
-    assert views(api, paste["paste_id_repr"], "pw-web") == 0
+    assert views(api, paste["paste_id_repr"], "pw-for-the-web") == 0
 
 
 def test_wrong_password_does_not_unlock(client, api):
-    paste = api.submit("WEB SECRET", password="pw-web")
+    paste = api.submit("WEB SECRET", password="pw-for-the-web")
     response = client.post(f"/paste/{paste['paste_id_repr']}", data={"password": "nope"})
     assert response.status_code == 401
     assert "auth_failure" in response.text
@@ -197,16 +198,16 @@ def test_wrong_password_does_not_unlock(client, api):
 
 
 def test_unlock_form_without_a_password_is_refused(client, api):
-    paste = api.submit("WEB SECRET", password="pw-web")
+    paste = api.submit("WEB SECRET", password="pw-for-the-web")
     response = client.post(f"/paste/{paste['paste_id_repr']}", data={})
     assert response.status_code == 400
     assert "WEB SECRET" not in response.text
 
 
 def test_right_password_unlocks_page_raw_and_download(client, api):
-    paste = api.submit("WEB SECRET", password="pw-web")
+    paste = api.submit("WEB SECRET", password="pw-for-the-web")
     paste_id = paste["paste_id_repr"]
-    unlocked = client.post(f"/paste/{paste_id}", data={"password": "pw-web"})
+    unlocked = client.post(f"/paste/{paste_id}", data={"password": "pw-for-the-web"})
     assert unlocked.status_code == 200
     assert "WEB SECRET" in unlocked.text
 
@@ -219,7 +220,7 @@ def test_right_password_unlocks_page_raw_and_download(client, api):
 
 
 def test_author_of_a_protected_form_paste_sees_it_at_once(client):
-    paste_id = create(client, contents="MY SECRET", password="pw-mine")
+    paste_id = create(client, contents="MY SECRET", password="pw-of-mine")
     assert "MY SECRET" in client.get(f"/paste/{paste_id}").text
 
 
@@ -294,8 +295,8 @@ def test_form_post_without_csrf_token_is_refused(make_app, db_rows):
 def test_unlock_post_without_csrf_token_is_refused(make_app):
     app = make_app(WTF_CSRF_ENABLED=True)
     client = app.test_client()
-    paste_id = Api(client).submit("hidden", password="pw")["paste_id_repr"]
-    response = client.post(f"/paste/{paste_id}", data={"password": "pw"})
+    paste_id = Api(client).submit("hidden", password="pw-hidden")["paste_id_repr"]
+    response = client.post(f"/paste/{paste_id}", data={"password": "pw-hidden"})
     assert response.status_code == 400
     assert "hidden" not in response.text
 

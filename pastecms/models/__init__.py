@@ -11,6 +11,8 @@ from pastecms.models.content import (
     Setting,
     Tag,
 )
+from pastecms.models.highlight import Highlight
+from pastecms.models.idempotency import IdempotencyKey
 from pastecms.models.paste import Attachment, Paste
 from pastecms.models.site import (
     CustomField,
@@ -36,6 +38,8 @@ __all__ = [
     "Category",
     "CustomField",
     "FriendLink",
+    "Highlight",
+    "IdempotencyKey",
     "Image",
     "Notification",
     "Paste",

@@ -8,7 +8,6 @@ limit. `check` runs before the costly comparison, so a client over its limit cos
 bcrypt either.
 """
 
-import logging
 import time
 
 from flask import current_app
@@ -18,13 +17,11 @@ from limits.errors import StorageError
 from pastecms import ratelimit
 from pastecms.errors import RateLimitFailure
 
-log = logging.getLogger("pastecms")
-
 
 def _keys(kind: str, target: str, address: str | None) -> list[tuple[str, ...]]:
-    keys = [("attempts", kind, "target", str(target))]
+    keys = [ratelimit.counter("attempts", kind, "target", str(target))]
     if address:
-        keys.append(("attempts", kind, "address", address))
+        keys.append(ratelimit.counter("attempts", kind, "address", address))
     return keys
 
 
@@ -49,7 +46,7 @@ def check(kind: str, target: str, address: str | None) -> None:
                         headers={"Retry-After": str(retry_after)},
                     )
     except StorageError as error:
-        _storage_down(error)
+        ratelimit.storage_down(error, "failed attempts")
 
 
 def failed(kind: str, target: str, address: str | None) -> None:
@@ -62,12 +59,4 @@ def failed(kind: str, target: str, address: str | None) -> None:
             for key in _keys(kind, target, address):
                 strategy.hit(item, *key)
     except StorageError as error:
-        _storage_down(error)
-
-
-def _storage_down(error: StorageError) -> None:
-    # As for every limit: open by default (the attempt goes on, with a warning), closed
-    # with RATELIMIT_FAIL_CLOSED (the app's handler answers a named 503).
-    if current_app.config["RATELIMIT_FAIL_CLOSED"]:
-        raise error
-    log.warning("failed-attempt limits not counted: the limit storage is down (%s)", error)
+        ratelimit.storage_down(error, "failed attempts")

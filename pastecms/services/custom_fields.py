@@ -38,7 +38,7 @@ def save(name: str, content: str) -> None:
     """Store `content` under `name`, replacing what was there (also when two requests
     race to create it)."""
     table = CustomField.__table__
-    statement = database.insert(table).values(name=name, content=content)
+    statement = database.dialect_insert(table).values(name=name, content=content)
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.name], set_={"content": statement.excluded.content}
     )

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, delete, insert, or_, select, update
 
 from pastecms.errors import (
     AuthFailure,
+    ConflictFailure,
     ForbiddenFailure,
     InvalidParamsFailure,
     NonexistentAttachmentFailure,
@@ -19,13 +20,15 @@ from pastecms.errors import (
     UnauthenticatedPastesDisabledFailure,
 )
 from pastecms.extensions import db
-from pastecms.models import Attachment, Paste, User, utcnow
-from pastecms.services import auth, secret
+from pastecms.models import Attachment, Highlight, IdempotencyKey, Paste, User, utcnow
+from pastecms.services import attempts, auth, highlight, idempotency, quota, secret
 from pastecms.services.auth import Caller
 from pastecms.services.ids import PasteIds, paste_ids
 
 DEFAULT_TITLE = "Untitled"
 DEFAULT_LANGUAGE = "text"
+#: What wrong paste passwords are counted as (`services.attempts`).
+PASSWORD_ATTEMPTS = "paste_password"
 
 
 _PASTES = Paste.__table__
@@ -60,7 +63,16 @@ class PasteRecord:
     # public_id: the id as the API and URLs show it (`services.ids`).
     # deactivation_token: set on a new paste only, the one time it is shown.
     # url: the paste's web page, set by the view that shows it (URLs are the views').
-    __slots__ = (*_KEYS, "public_id", "poster", "attachments", "deactivation_token", "url")
+    # highlighted: the contents as HTML, set for the web page (`page`).
+    __slots__ = (
+        *_KEYS,
+        "public_id",
+        "poster",
+        "attachments",
+        "deactivation_token",
+        "url",
+        "highlighted",
+    )
 
     is_password_protected = Paste.__dict__["is_password_protected"]
     listed_attachments = Paste.__dict__["listed_attachments"]
@@ -116,6 +128,9 @@ def _hot() -> dict:
         "count_view": count_view,
         "count_open_view": count_view.where(_PASTES.c.password_hash.is_(None)),
         "poster": select(*_POSTER_COLUMNS).where(_USERS.c.id == bindparam("user_id")),
+        "by_id": select(*_PASTES.columns, *_POSTER_COLUMNS)
+        .select_from(_PASTES.outerjoin(_USERS, _USERS.c.id == _PASTES.c.user_id))
+        .where(_PASTES.c.id == bindparam("paste_id")),
         "recent": page.order_by(*newest_first),
         "top": page.order_by(_PASTES.c.views.desc(), _PASTES.c.id.desc()),
         "user": page.where(_PASTES.c.user_id == bindparam("user_id")).order_by(*newest_first),
@@ -138,26 +153,44 @@ def submit(
     password: str | None = None,
     expiry_time: datetime | None = None,
     attachments: list[dict] | None = None,
+    idempotency_key: str | None = None,
 ) -> "PasteRecord":
     """Store a new paste and return it with `deactivation_token` set (shown only now).
 
+    With an `idempotency_key` the caller used before (`services.idempotency`), nothing is
+    stored: the earlier paste is returned, with its token, whatever else was sent.
+
     Raises `UnauthenticatedPastesDisabledFailure`, `PayloadTooLargeFailure`,
-    `InvalidParamsFailure` (past expiry, bad attachments), `PasteAttachmentsDisabledFailure`
-    and `PasteAttachmentTooLargeFailure`.
+    `InvalidParamsFailure` (past expiry, bad attachments, a password shorter than
+    MIN_PASTE_PASSWORD_LENGTH, a malformed idempotency key),
+    `PasteAttachmentsDisabledFailure`, `PasteAttachmentTooLargeFailure`, and over the
+    caller's byte quota (`services.quota`) `PayloadTooLargeFailure` or `RateLimitFailure`.
     """
     config = current_app.config
     user = caller.user
     if user is None and config["REQUIRE_LOGIN_TO_PASTE"]:
         raise UnauthenticatedPastesDisabledFailure()
-    if len(contents.encode("utf-8")) > config["MAX_PASTE_SIZE"]:
+    stored_under = None
+    if idempotency_key:
+        stored_under = idempotency.key_hash(caller, idempotency_key)
+        earlier = _submitted(stored_under)
+        if earlier is not None:
+            return earlier
+    size = len(contents.encode("utf-8"))
+    if size > config["MAX_PASTE_SIZE"]:
         raise PayloadTooLargeFailure(f"The paste is larger than {config['MAX_PASTE_SIZE']} bytes.")
     now = utcnow()
     if expiry_time is not None and expiry_time <= now:
         raise InvalidParamsFailure("expiry_time is in the past.")
     attachments = attachments or []
     _check_attachments(attachments)
+    _check_new_password(password)
+    # Last, once the paste is known to be storable: a refused paste uses up no quota.
+    quota.charge(caller, size + sum(len(item["data"]) for item in attachments))
 
     token = secret.new_token()
+    # bcrypt before the first write: nothing may hold a write lock through it.
+    password_hash = secret.hash_password(password) if password else None
     row = _run_hot(
         "insert",
         {
@@ -165,7 +198,7 @@ def submit(
             "title": title or DEFAULT_TITLE,
             "language": language or DEFAULT_LANGUAGE,
             "contents": contents,
-            "password_hash": secret.hash_password(password) if password else None,
+            "password_hash": password_hash,
             "deactivation_token_hash": secret.hash_token(token),
             "post_time": now,
             "expiry_time": expiry_time,
@@ -176,6 +209,14 @@ def submit(
     ).first()
     poster = Poster(user.username, user.is_active) if user else None
     paste = PasteRecord(row, paste_ids(), poster)
+    if stored_under is not None and not idempotency.remember(stored_under, paste.id, token):
+        # A request with the same key stored its paste first: this one is undone (it has
+        # no attachments yet), and that one is the answer.
+        db.session.execute(delete(Paste).where(Paste.id == paste.id))
+        earlier = _submitted(stored_under)
+        if earlier is None:  # deactivated and purged in between: vanishingly rare
+            raise ConflictFailure("A request with the same Idempotency-Key is under way.")
+        return earlier
     paste.attachments = [
         Attachment(
             paste_id=paste.id,
@@ -189,6 +230,31 @@ def submit(
     db.session.add_all(paste.attachments)
     paste.deactivation_token = token
     return paste
+
+
+def _submitted(stored_under: str) -> PasteRecord | None:
+    """The paste stored under an idempotency key's hash, as submit first answered it
+    (with its deactivation token); None when the key is unknown or expired."""
+    found = idempotency.find(stored_under)
+    if found is None:
+        return None
+    paste_id, token = found
+    row = _run_hot("by_id", {"paste_id": paste_id}).first()
+    if row is None:
+        return None
+    paste = PasteRecord.from_row(row, paste_ids())
+    paste.deactivation_token = token
+    _load_attachment_lists([paste])
+    return paste
+
+
+def _check_new_password(password: str | None) -> None:
+    """`InvalidParamsFailure` for a new paste password shorter than the server allows; no
+    password at all (None or empty, as Modern Paste clients send it) is no password."""
+    shortest = current_app.config["MIN_PASTE_PASSWORD_LENGTH"]
+    if password and len(password) < shortest:
+        message = f"A paste password needs at least {shortest} characters."
+        raise InvalidParamsFailure(message, details={"password": message})
 
 
 def _check_attachments(attachments: list[dict]) -> None:
@@ -214,40 +280,92 @@ def _check_attachments(attachments: list[dict]) -> None:
 
 def _get_live(public_id) -> PasteRecord:
     ids = paste_ids()
-    paste_id = ids.decode(public_id)
+    return _live_by_id(ids, ids.decode(public_id))
+
+
+def _live_by_id(ids: PasteIds, paste_id: int) -> PasteRecord:
     row = _run_hot("live", {"paste_id": paste_id, "now": utcnow()}).first()
     if row is None:
         raise NonexistentPasteFailure()
     return PasteRecord(row, ids)
 
 
-def read(public_id, password: str | None = None, *, unlocked: bool = False) -> PasteRecord:
+def read(
+    public_id, caller: Caller, password: str | None = None, *, unlocked: bool = False
+) -> PasteRecord:
     """A live paste whose contents the caller may read, with this read counted as a view.
 
     `unlocked` says the caller proved the password earlier (the web session remembers it).
-    Raises `NonexistentPasteFailure` (unknown, garbage, expired or deactivated id) and
-    `AuthFailure` (protected paste, password missing or wrong).
+    Raises `NonexistentPasteFailure` (unknown, garbage, expired or deactivated id),
+    `AuthFailure` (protected paste, password missing or wrong) and `RateLimitFailure`
+    (too many wrong passwords lately for this paste, or from this address).
     """
     ids = paste_ids()
-    # Most reads are of open pastes: one statement counts the view and fetches the row.
-    paste = _count_view(ids, ids.decode(public_id), open_only=not unlocked)
-    if paste is None:
-        # Missing, or protected: look first, so that a wrong password counts no view.
-        found = _get_live(public_id)
-        if (
-            found.is_password_protected
-            and not unlocked
-            and not secret.check_password(password, found.password_hash)
-        ):
-            raise AuthFailure("The paste is password-protected: the password is missing or wrong.")
-        paste = _count_view(ids, found.id, open_only=False)
-        if paste is None:  # deactivated or expired since the look
-            raise NonexistentPasteFailure()
-    if paste.user_id is not None:
-        row = _run_hot("poster", {"user_id": paste.user_id}).first()
-        paste.poster = Poster(*row) if row else None
-    _load_attachment_lists([paste])
+    paste_id = ids.decode(public_id)
+    if password and not unlocked:
+        # A password to check: look, and check it before anything is written, so that no
+        # write (on SQLite, the database's one write lock) is held through bcrypt.
+        _check_password(_live_by_id(ids, paste_id), password, caller)
+        paste = _count_view(ids, paste_id, open_only=False)
+    else:
+        # Most reads are of open pastes: one statement counts the view and fetches the
+        # row. No row: missing, or protected and no password given (nothing to check).
+        paste = _count_view(ids, paste_id, open_only=not unlocked)
+        if paste is None:
+            _check_password(_live_by_id(ids, paste_id), None, caller)
+            paste = _count_view(ids, paste_id, open_only=False)  # its password went since
+    if paste is None:  # deactivated or expired since the look
+        raise NonexistentPasteFailure()
+    _complete([paste])
     return paste
+
+
+def page(
+    public_id, caller: Caller, password: str | None = None, *, unlocked: bool = False
+) -> PasteRecord:
+    """`read` for the paste's web page: the record also carries `highlighted`, its
+    contents as HTML (`services.highlight`).
+
+    Everything slow (the password check; highlighting, on the paste's first view) runs
+    before the view is counted, and the view and the new HTML are written together after
+    it, so no write, and on SQLite no write lock, is held through either. Raises as `read`.
+    """
+    ids = paste_ids()
+    found = _get_live(public_id)
+    if not unlocked:
+        _check_password(found, password, caller)
+    rendering = highlight.render(found)
+    paste = _count_view(ids, found.id, open_only=False)
+    if paste is None:
+        raise NonexistentPasteFailure()
+    highlight.store(rendering)
+    paste.highlighted = rendering.html
+    _complete([paste])
+    return paste
+
+
+def _check_password(paste: PasteRecord, password: str | None, caller: Caller) -> None:
+    """Nothing when the paste is open or `password` is its password; else `AuthFailure`,
+    or `RateLimitFailure` before any bcrypt work when this paste, or the caller's address,
+    has seen too many wrong passwords lately."""
+    if not paste.is_password_protected:
+        return
+    if not password:
+        raise AuthFailure("The paste is password-protected: the password is missing.")
+    target = str(paste.id)
+    attempts.check(PASSWORD_ATTEMPTS, target, caller.address)
+    if not secret.check_password(password, paste.password_hash):
+        attempts.failed(PASSWORD_ATTEMPTS, target, caller.address)
+        raise AuthFailure("The paste is password-protected: the password is wrong.")
+
+
+def _complete(pastes: list[PasteRecord]) -> None:
+    """Fill in what a paste's answer shows beside its row: its poster and attachments."""
+    for paste in pastes:
+        if paste.user_id is not None:
+            row = _run_hot("poster", {"user_id": paste.user_id}).first()
+            paste.poster = Poster(*row) if row else None
+    _load_attachment_lists(pastes)
 
 
 def _count_view(ids: PasteIds, paste_id: int, *, open_only: bool) -> PasteRecord | None:
@@ -343,11 +461,13 @@ def deactivate(public_id, caller: Caller, deactivation_token: str | None = None)
 def set_password(public_id, caller: Caller, password: str | None) -> PasteRecord:
     """Set, or with an empty or null password remove, the password of the caller's paste.
 
-    Raises `AuthFailure` (anonymous), `NonexistentPasteFailure` and `ForbiddenFailure`.
+    Raises `AuthFailure` (anonymous), `NonexistentPasteFailure`, `ForbiddenFailure` and
+    `InvalidParamsFailure` (a password shorter than MIN_PASTE_PASSWORD_LENGTH).
     """
     auth.require(caller)
     paste = _get_live(public_id)
     _require_owner(paste, caller)
+    _check_new_password(password)
     _update(paste, password_hash=secret.hash_password(password) if password else None)
     return paste
 
@@ -378,13 +498,17 @@ def deactivate_all_for(user: User) -> None:
 
 
 def purge(now: datetime | None = None) -> int:
-    """Delete expired and deactivated pastes with their attachments; return how many."""
+    """Delete expired and deactivated pastes with their attachments, highlighted HTML and
+    idempotency keys, and every idempotency key past its lifetime; return how many pastes
+    were deleted."""
     now = now or utcnow()
     doomed = select(Paste.id).where(or_(Paste.is_active.is_(False), Paste.expiry_time <= now))
     ids = list(db.session.scalars(doomed))
+    idempotency.purge(now)
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        db.session.execute(delete(Attachment).where(Attachment.paste_id.in_(chunk)))
+        for table in (Attachment, Highlight, IdempotencyKey):
+            db.session.execute(delete(table).where(table.paste_id.in_(chunk)))
         db.session.execute(
             delete(Paste).where(Paste.id.in_(chunk)).execution_options(synchronize_session=False)
         )

@@ -67,10 +67,12 @@ def _site_and_page(referer: str | None) -> tuple[str, str]:
 @functools.cache
 def _statements(dialect: str):
     del dialect  # a key: each database builds its own ON CONFLICT statements
-    visitor = database.insert(_VISITORS).values(site=bindparam("site"), client=bindparam("client"))
+    visitor = database.dialect_insert(_VISITORS).values(
+        site=bindparam("site"), client=bindparam("client")
+    )
     # One row per statement: SQLAlchemy caches the compiled form of a single-row INSERT,
     # not of a multi-row one, and compiling it again cost more than a statement's run.
-    views = database.insert(_COUNTS).values(
+    views = database.dialect_insert(_COUNTS).values(
         target=bindparam("target"), pv=1, uv=bindparam("new_visitor")
     )
     views = views.on_conflict_do_update(

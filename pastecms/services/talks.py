@@ -78,7 +78,7 @@ def page(page: int, limit: int, address: str | None) -> dict:
 
 
 def _change_count(delta: int) -> None:
-    statement = database.insert(_COUNTERS).values(name=TALK_COUNT, value=delta)
+    statement = database.dialect_insert(_COUNTERS).values(name=TALK_COUNT, value=delta)
     statement = statement.on_conflict_do_update(
         index_elements=[_COUNTERS.c.name], set_={"value": _COUNTERS.c.value + delta}
     )
@@ -106,7 +106,7 @@ def toggle_like(talk_id: str, address: str | None) -> bool:
         return False
     # RETURNING says whether the row went in (rowcount is not reliable for an INSERT).
     added = connection.execute(
-        database.insert(_LIKES)
+        database.dialect_insert(_LIKES)
         .values(talk_id=talk_id, client=client, created_at=utcnow())
         .on_conflict_do_nothing()
         .returning(_LIKES.c.talk_id)

@@ -14,8 +14,11 @@ from pastecms.errors import (
 )
 from pastecms.extensions import db
 from pastecms.models import ApiKey, User
-from pastecms.services import auth, refresh_token, secret
+from pastecms.services import attempts, auth, refresh_token, secret
 from pastecms.services import paste as paste_service
+
+#: What failed logins are counted as (`services.attempts`).
+LOGIN_ATTEMPTS = "login"
 
 # Deliberately plain: the only sure test of an address is a mail that arrives.
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
@@ -139,15 +142,24 @@ def _issue_api_key(user: User) -> str:
     return key
 
 
-def authenticate(username: str, password: str) -> User:
+def authenticate(username: str, password: str, *, address: str | None = None) -> User:
     """The active user with these credentials.
 
     Raises `NonexistentUserFailure` (as the reference API does: availability is public
-    anyway) and `AuthFailure` (wrong password).
+    anyway), `AuthFailure` (wrong password) and `RateLimitFailure`, before any password
+    is compared, when the account, or the client at `address`, has failed too often
+    lately.
     """
     user = by_username(username)
+    # Per account when there is one, per name otherwise ("user:" and "name:" targets
+    # never collide), as the JWT login counts them: guesses at one account share one
+    # allowance whichever login they go through.
+    target = f"user:{user.id}" if user is not None else f"name:{username.lower()}"
+    attempts.check(LOGIN_ATTEMPTS, target, address)
     if user is None or not user.is_active:
+        attempts.failed(LOGIN_ATTEMPTS, target, address)
         raise NonexistentUserFailure()
     if not secret.check_password(password, user.password_hash):
+        attempts.failed(LOGIN_ATTEMPTS, target, address)
         raise AuthFailure("The password is wrong.")
     return user

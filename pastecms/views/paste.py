@@ -1,12 +1,16 @@
 """/api/paste/*: the Modern Paste paste API (seed 003)."""
 
+from flask import request
+
 from pastecms.api import REQUIRED, endpoint
 from pastecms.errors import (
     AuthFailure,
+    ConflictFailure,
     ForbiddenFailure,
     NonexistentPasteFailure,
     PasteAttachmentsDisabledFailure,
     PasteAttachmentTooLargeFailure,
+    RateLimitFailure,
     UnauthenticatedPastesDisabledFailure,
 )
 from pastecms.ratelimit import RateLimit
@@ -23,6 +27,7 @@ from pastecms.schemas.paste import (
     UserPastesIn,
 )
 from pastecms.services import paste as paste_service
+from pastecms.services.idempotency import HEADER as IDEMPOTENCY_HEADER
 from pastecms.views.envelopes import modern_paste
 from pastecms.views.links import with_url, with_urls
 
@@ -42,10 +47,12 @@ SUBMIT_LIMIT = RateLimit("RATELIMIT_SUBMIT", scope="paste_submit")
         UnauthenticatedPastesDisabledFailure,
         PasteAttachmentsDisabledFailure,
         PasteAttachmentTooLargeFailure,
+        ConflictFailure,
     ),
 )
 def submit(data, caller):
-    """Create a paste, anonymous or the caller's; returns it with its deactivation token."""
+    """Create a paste, anonymous or the caller's; returns it with its deactivation token
+    (a retry with the `Idempotency-Key` of an earlier submit returns that paste)."""
     paste = paste_service.submit(
         data["contents"],
         caller,
@@ -54,6 +61,7 @@ def submit(data, caller):
         password=data["password"],
         expiry_time=data["expiry_time"],
         attachments=data["attachments"],
+        idempotency_key=request.headers.get(IDEMPOTENCY_HEADER),
     )
     return with_url(paste)
 
@@ -63,11 +71,11 @@ def submit(data, caller):
     modern_paste,
     load=PasteDetailsIn,
     dump=PasteOut,
-    failures=(NonexistentPasteFailure, AuthFailure),
+    failures=(NonexistentPasteFailure, AuthFailure, RateLimitFailure),
 )
 def details(data, caller):
     """A paste's details and contents; counts one view."""
-    return with_url(paste_service.read(data["paste_id"], data["password"]))
+    return with_url(paste_service.read(data["paste_id"], caller, data["password"]))
 
 
 @bp.post("/user")

@@ -121,7 +121,7 @@ def validate_email_address(data, caller):
 )
 def login(data, caller):
     """Start a cookie session for the web form and cookie-based clients."""
-    user = user_service.authenticate(data["username"], data["password"])
+    user = user_service.authenticate(data["username"], data["password"], address=caller.address)
     _sign_in(user, data["remember_me"])
     return user
 

@@ -3,11 +3,6 @@
 from io import BytesIO
 
 from flask import Response, current_app, flash, redirect, request, send_file, session, url_for
-from markupsafe import Markup
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
 
 from pastecms.api import endpoint
 from pastecms.errors import AuthFailure, NonexistentAttachmentFailure
@@ -30,7 +25,6 @@ LANGUAGES = [
     "java", "javascript", "json", "kotlin", "lua", "make", "markdown", "perl", "php",
     "python", "ruby", "rust", "scala", "sql", "swift", "toml", "typescript", "xml", "yaml",
 ]  # fmt: skip
-_FORMATTER = HtmlFormatter(linenos="table", cssclass="highlight", wrapcode=True)
 _UNLOCKED_KEEP = 50  # protected pastes a session remembers as unlocked
 
 
@@ -52,17 +46,6 @@ def check_csrf_token():
     the methods that post: WTF_CSRF_METHODS)."""
     if current_app.config["WTF_CSRF_ENABLED"]:
         csrf.protect()
-
-
-@bp.app_template_filter("highlighted")
-def highlighted(paste) -> Markup:
-    """A paste's contents as highlighted HTML, made while the page renders (after the
-    view's transaction has ended)."""
-    try:
-        lexer = get_lexer_by_name(paste.language)
-    except ClassNotFound:
-        lexer = get_lexer_by_name("text")
-    return Markup(highlight(paste.contents, lexer, _FORMATTER))
 
 
 def _is_unlocked(paste_id) -> bool:
@@ -111,7 +94,7 @@ def create(data, caller):
 def show(data, caller):
     """A paste, highlighted; a protected one asks for its password first."""
     paste_id = data["paste_id"]
-    paste = paste_service.read(paste_id, unlocked=_is_unlocked(paste_id))
+    paste = paste_service.page(paste_id, caller, unlocked=_is_unlocked(paste_id))
     return _paste_page(paste, paste_id)
 
 
@@ -120,7 +103,7 @@ def show(data, caller):
 def unlock(data, caller):
     """A protected paste, opened with its password; the session remembers it."""
     paste_id = data["paste_id"]
-    paste = paste_service.read(paste_id, data["password"])
+    paste = paste_service.page(paste_id, caller, data["password"])
     _remember_unlocked(paste_id)
     return _paste_page(paste, paste_id)
 
@@ -129,7 +112,8 @@ def unlock(data, caller):
 @endpoint(web_page, path=PastePathIn)
 def raw(data, caller):
     """The contents as plain text."""
-    paste = paste_service.read(data["paste_id"], unlocked=_is_unlocked(data["paste_id"]))
+    paste_id = data["paste_id"]
+    paste = paste_service.read(paste_id, caller, unlocked=_is_unlocked(paste_id))
     return Response(paste.contents, mimetype="text/plain")
 
 
@@ -138,7 +122,7 @@ def raw(data, caller):
 def download(data, caller):
     """The contents as a file download."""
     paste_id = data["paste_id"]
-    paste = paste_service.read(paste_id, unlocked=_is_unlocked(paste_id))
+    paste = paste_service.read(paste_id, caller, unlocked=_is_unlocked(paste_id))
     response = Response(paste.contents, mimetype="text/plain")
     response.headers.set("Content-Disposition", "attachment", filename=f"{paste_id}.txt")
     return response

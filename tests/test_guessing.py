@@ -1,0 +1,146 @@
+"""Guessing a secret is slow: wrong paste passwords (details, the unlock form) and failed
+logins are limited per target and per client address, a client over its limit costs no
+bcrypt, and no write is held while bcrypt runs."""
+
+import uuid
+
+import pytest
+
+from pastecms.services import secret
+
+DETAILS = "/api/paste/details"
+LOGIN = "/api/authentication/login"
+PASSWORD = "open sesame"
+
+
+@pytest.fixture
+def guarded(make_app):
+    # A prefix of its own keeps these counters apart from other runs sharing Redis.
+    return make_app(RATELIMIT_FAILED_ATTEMPTS="3 per minute", RATELIMIT_KEY_PREFIX=uuid.uuid4().hex)
+
+
+@pytest.fixture
+def bcrypt_runs(monkeypatch):
+    """Every password comparison bcrypt makes while the test goes on."""
+    calls = []
+    real = secret.check_password
+
+    def counted(password, password_hash):
+        calls.append(password)
+        return real(password, password_hash)
+
+    monkeypatch.setattr(secret, "check_password", counted)
+    return calls
+
+
+def from_address(app, address):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def protected_paste(app) -> str:
+    response = app.test_client().post(
+        "/api/paste/submit", json={"contents": "the secret", "password": PASSWORD}
+    )
+    return response.json["paste_id_repr"]
+
+
+def guess_details(client, paste_id, password):
+    return client.post(DETAILS, json={"paste_id": paste_id, "password": password})
+
+
+def guess_form(client, paste_id, password):
+    return client.post(f"/paste/{paste_id}", data={"password": password})
+
+
+@pytest.mark.parametrize("guess", [guess_details, guess_form])
+def test_a_paste_is_shut_after_its_wrong_passwords_whatever_the_address(
+    guarded, bcrypt_runs, db_rows, guess
+):
+    paste_id = protected_paste(guarded)
+    for n in range(3):
+        assert (
+            guess(from_address(guarded, f"192.0.2.{n}"), paste_id, f"guess {n}").status_code == 401
+        )
+    before, compared = db_rows(), len(bcrypt_runs)
+
+    # Even the right password waits now, and costs no bcrypt.
+    refused = guess(from_address(guarded, "198.51.100.7"), paste_id, PASSWORD)
+    assert refused.status_code == 429
+    assert "rate_limit_failure" in refused.text
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert len(bcrypt_runs) == compared
+    assert db_rows() == before
+
+    # Another paste is open to the same address.
+    other = protected_paste(guarded)
+    assert guess(from_address(guarded, "198.51.100.7"), other, PASSWORD).status_code == 200
+
+
+@pytest.mark.parametrize("guess", [guess_details, guess_form])
+def test_an_address_is_shut_after_its_wrong_passwords_whatever_the_paste(guarded, guess):
+    guesser = from_address(guarded, "192.0.2.1")
+    for _ in range(3):
+        assert guess(guesser, protected_paste(guarded), "wrong").status_code == 401
+    paste_id = protected_paste(guarded)
+    assert guess(guesser, paste_id, PASSWORD).status_code == 429
+    assert guess(from_address(guarded, "192.0.2.2"), paste_id, PASSWORD).status_code == 200
+
+
+def test_right_passwords_and_missing_ones_never_use_up_the_limit(guarded):
+    paste_id = protected_paste(guarded)
+    client = guarded.test_client()
+    for _ in range(5):
+        assert guess_details(client, paste_id, PASSWORD).status_code == 200
+        assert client.post(DETAILS, json={"paste_id": paste_id}).status_code == 401
+    assert guess_details(client, paste_id, "wrong").status_code == 401
+
+
+@pytest.mark.parametrize("guess", [guess_details, guess_form])
+def test_no_write_is_held_while_bcrypt_runs(app, monkeypatch, pastes_are_writable, guess):
+    paste_id = protected_paste(app)
+    seen = []
+    real = secret.check_password
+
+    def probed(password, password_hash):
+        seen.append(pastes_are_writable())
+        return real(password, password_hash)
+
+    monkeypatch.setattr(secret, "check_password", probed)
+    assert guess(app.test_client(), paste_id, "wrong").status_code == 401
+    assert guess(app.test_client(), paste_id, PASSWORD).status_code == 200
+    assert seen == [True, True]
+
+
+# logins
+
+
+def login(client, username, password):
+    return client.post(LOGIN, json={"username": username, "password": password})
+
+
+def test_an_account_is_shut_after_its_failed_logins_whatever_the_address(
+    guarded, make_user, bcrypt_runs
+):
+    make_user("alice", password="correct horse")
+    for n in range(3):
+        assert (
+            login(from_address(guarded, f"192.0.2.{n}"), "alice", f"guess {n}").status_code == 401
+        )
+    compared = len(bcrypt_runs)
+    # Whatever the case the name is typed in.
+    refused = login(from_address(guarded, "198.51.100.7"), "ALICE", "correct horse")
+    assert refused.status_code == 429
+    assert refused.json["failure_name"] == "rate_limit_failure"
+    assert len(bcrypt_runs) == compared
+
+
+def test_an_address_is_shut_after_its_failed_logins_whatever_the_account(guarded, make_user):
+    make_user("alice", password="correct horse")
+    guesser = from_address(guarded, "192.0.2.1")
+    # Names that do not exist count too: they are guesses all the same.
+    for name in ("bob", "carol", "alice"):
+        assert login(guesser, name, "guess").status_code in (401, 404)
+    assert login(guesser, "alice", "correct horse").status_code == 429
+    assert login(from_address(guarded, "192.0.2.2"), "alice", "correct horse").status_code == 200
