@@ -62,7 +62,7 @@ def make_app(database_uri):
             if built_app.config["RATELIMIT_ENABLED"]:
                 with contextlib.suppress(StorageError):
                     ratelimit.limiter(built_app).reset()
-            _close_limit_storage(built_app)
+                _close_limit_storage(built_app)
     if built:
         with built[0].app_context():
             _empty_tables()
