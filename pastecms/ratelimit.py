@@ -16,11 +16,13 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 _EXTENSION_KEY = "pastecms.limiter"
+# Set on `g` once a view's own limits are being checked.
+_CHECKING_VIEW = "_pastecms_checking_view_limits"
 
 log = logging.getLogger("pastecms")
 
@@ -39,11 +41,12 @@ def init_app(app: Flask) -> None:
     )
 
     @app_limiter.request_filter
-    def unlimited() -> bool:
-        # Every limit here is declared on an endpoint; a request to one that declares
-        # none (most reads) skips the limiter's whole pass.
-        view = app.view_functions.get(request.endpoint)
-        return not getattr(view, "limits", ())
+    def before_the_view() -> bool:
+        # Every limit here is declared on an endpoint and checked by its decorator (see
+        # `limited`). Flask-Limiter's own pass before every request (for default and
+        # application limits, which pastecms has none of) would only check them a
+        # second time: it is skipped, on every route.
+        return not g.get(_CHECKING_VIEW)
 
     app.extensions[_EXTENSION_KEY] = app_limiter
 
@@ -138,6 +141,7 @@ def limited(view: Callable, limits: tuple[RateLimit, ...]) -> Callable:
             for limit in limits:
                 decorated = limit.decorator(limiter(app))(decorated)
             by_app[app] = decorated
+        g.setdefault(_CHECKING_VIEW, True)
         return decorated(**url_args)
 
     return checked
