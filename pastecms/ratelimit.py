@@ -108,6 +108,17 @@ class RateLimit:
     scope: str | None = None
     methods: frozenset[str] | None = None
 
+    def applies_to(self, method: str) -> bool:
+        return self.methods is None or method in self.methods
+
+    def is_disjoint(self, other: "RateLimit") -> bool:
+        """Whether no request is counted by both this limit and `other`."""
+        return (
+            self.methods is not None
+            and other.methods is not None
+            and not (self.methods & other.methods)
+        )
+
     def decorator(self, app_limiter: Limiter) -> Callable:
         """Flask-Limiter's decorator for this limit, from `app_limiter`."""
 
@@ -126,10 +137,47 @@ class RateLimit:
         return app_limiter.shared_limit(provider, scope=self.scope, exempt_when=exempt)
 
 
+def _layers(limits: tuple[RateLimit, ...]) -> list[list[RateLimit]]:
+    """`limits` in groups whose members never apply to the same method (a face's read
+    limit and its write limit, say), so that each group costs Flask-Limiter one limit to
+    evaluate on a request rather than one per member."""
+    layers: list[list[RateLimit]] = []
+    for limit in limits:
+        for layer in layers:
+            if all(limit.is_disjoint(other) for other in layer):
+                layer.append(limit)
+                break
+        else:
+            layers.append([limit])
+    return layers
+
+
+def _layer_decorator(layer: list[RateLimit], app_limiter: Limiter) -> Callable:
+    """One Flask-Limiter limit that is, on each request, the member of `layer` applying to
+    its method: that member's setting and counter, or no limit if none applies."""
+    if len(layer) == 1:
+        return layer[0].decorator(app_limiter)
+
+    def applying() -> RateLimit | None:
+        return next((limit for limit in layer if limit.applies_to(request.method)), None)
+
+    def provider() -> str:
+        return current_app.config[(applying() or layer[0]).setting]
+
+    def scope(endpoint: str) -> str:
+        return (applying() or layer[0]).scope or endpoint
+
+    def exempt() -> bool:
+        return applying() is None
+
+    return app_limiter.shared_limit(provider, scope=scope, exempt_when=exempt)
+
+
 def limited(view: Callable, limits: tuple[RateLimit, ...]) -> Callable:
     """`view`, checked against `limits` by the limiter of the app serving it."""
     if not limits:
         return view
+    layers = _layers(limits)
     by_app: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     @functools.wraps(view)
@@ -138,8 +186,8 @@ def limited(view: Callable, limits: tuple[RateLimit, ...]) -> Callable:
         decorated = by_app.get(app)
         if decorated is None:
             decorated = view
-            for limit in limits:
-                decorated = limit.decorator(limiter(app))(decorated)
+            for layer in layers:
+                decorated = _layer_decorator(layer, limiter(app))(decorated)
             by_app[app] = decorated
         g.setdefault(_CHECKING_VIEW, True)
         return decorated(**url_args)
