@@ -290,6 +290,7 @@ def test_sortby_orders_the_list(alice, write, sortby, expected):
         ({"sortby": "body"}, "20001", "sortby"),
         ({"sortby": ";"}, "20001", "sortby"),
         ({"sortby": "x" * 300}, "20001", "sortby"),
+        ({"sortby": "published;modified;created;name;title;id"}, "20001", "sortby"),
         ({"limit": "0"}, "20001", "limit"),
         ({"limit": "ten"}, "20001", "limit"),
         ({"offset": "-1"}, "20001", "offset"),

@@ -89,6 +89,7 @@ SORT_FIELDS = {
     "id": "id",
 }
 SORT_DIRECTIONS = ("asc", "desc")
+MAX_SORT_KEYS = len(set(SORT_FIELDS.values()))
 MAX_SORTBY_LENGTH = 200
 #: `field.<name>` filters: the wire name and the article field each matches.
 FILTER_FIELDS = {"title": "title", "summary": "description", "body": "content"}
@@ -136,8 +137,8 @@ class SortBy(fields.String):
             order.append((SORT_FIELDS[name], direction == "desc"))
         if not order:
             raise ValidationError(BLANK)
-        if len(order) > len(SORT_FIELDS):
-            raise ValidationError(f"Sort by at most {len(SORT_FIELDS)} fields.")
+        if len(order) > MAX_SORT_KEYS:
+            raise ValidationError(f"Sort by at most {MAX_SORT_KEYS} fields.")
         return tuple(order)
 
 

@@ -429,8 +429,11 @@ def search(
             if match.contains
             else column == match.value
         )
+    if len(order) > MAX_SORT_KEYS:
+        message = f"Sort by at most {MAX_SORT_KEYS} fields."
+        raise InvalidParamsFailure(f"sortby: {message}", details={"sortby": message})
     sort = []
-    for name, descending in order[:MAX_SORT_KEYS]:
+    for name, descending in order:
         column = _known(SORTABLE, name, "sortby")
         sort.append(column.desc() if descending else column.asc())
     sort.append(_ARTICLES.c.id.desc() if order and order[-1][1] else _ARTICLES.c.id.asc())
