@@ -440,11 +440,19 @@ def search(
     query = select(*_ARTICLES.columns, *_CATEGORY_COLUMNS).select_from(_shown_articles())
     if conditions:
         query = query.where(*conditions)
+    if not conditions:
+        total = _counted(None, None)
+    elif readable is not None and len(conditions) == 1:
+        # Everything a user may read: the published ones (a counter) and their own
+        # drafts (off the author index), rather than a count of every row.
+        own_drafts = select(func.count()).where(
+            _ARTICLES.c.author_id == reader.id, _ARTICLES.c.status != PUBLISHED
+        )
+        total = _counted(None, PUBLISHED) + _run(own_drafts, {}).scalar_one()
+    else:
         total = _run(
             select(func.count()).select_from(_ARTICLES).where(*conditions), {}
         ).scalar_one()
-    else:
-        total = _counted(None, None)
     rows = _run(query.order_by(*sort).limit(limit).offset(offset), {})
     articles = [ArticleRecord(row) for row in rows]
     load_tags(articles)
