@@ -405,6 +405,98 @@ def test_hostile_input_is_a_named_failure_and_changes_nothing(
     assert snapshot(seeded) == before
 
 
+#: Routes whose input is read only once a caller is known to be allowed: the table's
+#: anonymous requests are refused (401) before their values reach the service, so they
+#: are sent again with a user's access token.
+SIGNED_IN_PREFIXES = ("/api/content/",)
+SIGNED_IN_TABLE = [row for row in TABLE if row[0].startswith(SIGNED_IN_PREFIXES)]
+
+
+#: Values sent one field at a time (in a query string, or as a path parameter).
+ONE_FIELD_VALUES = [
+    "twelve",
+    "",
+    " \t\n",
+    "x" * 10_000,
+    str(2**64),
+    str(-(2**64)),
+    "0.5",
+    "1e308",
+    "abc\u0000def",
+    b"abc\xff\xfedef",  # not UTF-8
+    "%",
+    "_",
+    "\\",
+    "contain:%_\\",
+    "contain:" + "x" * 300,
+    "'; drop table articles; --",
+    "published desc;" * 20,
+    "0123456789ABCDEF",
+]
+
+
+def _signed_in(seeded):
+    """A client of the seeded app with a user's access token on every request."""
+    client = seeded.test_client()
+    login = client.post("/api/auth/auth", json={"username": "holder", "password": "correct horse"})
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {login.json['data']['access_token']}"
+    return client
+
+
+def _check_signed_in(client, seeded, path, endpoint, method, response, routed=True):
+    """A success, or a named failure the route documents that is no refused login (or,
+    for a URL that no longer matches the route, `not_found_failure`)."""
+    view = seeded.view_functions[endpoint]
+    body = response.get_json(silent=True) or {}
+    if "failure_name" in body:
+        name = failure_name_of(response, view.envelope)
+        assert name != "auth_failure", body
+        if not routed and name == "not_found_failure":
+            return
+        documented = documented_failures(client, path, method)
+        assert name in documented.get(response.status_code, []), (name, response.status)
+    else:
+        assert response.status_code == 200 and response.is_json, (response.status, body)
+
+
+@pytest.mark.parametrize(("path", "endpoint", "method", "location", "case"), SIGNED_IN_TABLE)
+def test_hostile_input_with_a_valid_token_is_a_named_failure_and_changes_nothing(
+    seeded, path, endpoint, method, location, case
+):
+    client = _signed_in(seeded)
+    before = snapshot(seeded)
+    response = send(client, path, method, location, case, loaded_fields(seeded, endpoint))
+    _check_signed_in(client, seeded, path, endpoint, method, response)
+    assert snapshot(seeded) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "endpoint", "method", "location"),
+    [route for route in ROUTES if route[0].startswith(SIGNED_IN_PREFIXES)],
+)
+def test_each_field_alone_with_a_valid_token_is_never_a_crash(
+    seeded, path, endpoint, method, location
+):
+    """Every hostile value in each field by itself (the others valid or absent), so that
+    it reaches the service rather than stopping at the first bad field."""
+    client = _signed_in(seeded)
+    before = snapshot(seeded)
+    names = [*_PATH_ARG.findall(path), *loaded_fields(seeded, endpoint), "field.unknown"]
+    for name in names:
+        for value in ONE_FIELD_VALUES:
+            quoted = urllib.parse.quote(value, safe="")
+            in_path = name in _PATH_ARG.findall(path)
+            if in_path:
+                url = _PATH_ARG.sub(
+                    lambda found, q=quoted, n=name: q if found[1] == n else "x", path
+                )
+            else:
+                url = url_of(path) + "?" + urllib.parse.urlencode({name: value})
+            response = client.open(url, method=method)
+            _check_signed_in(client, seeded, path, endpoint, method, response, routed=not in_path)
+    assert snapshot(seeded) == before
+
+
 BODY_ROUTES = [route for route in ROUTES if route[2] in WRITE_VERBS and route[3] != "query"]
 
 

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
@@ -41,6 +41,7 @@ from pastecms.models import (
     Category,
     Image,
     Tag,
+    User,
     utcnow,
 )
 
@@ -88,6 +89,7 @@ _ARTICLES = Article.__table__
 _CATEGORIES = Category.__table__
 _LINKS = ArticleTag.__table__
 _TAGS = Tag.__table__
+_USERS = User.__table__
 _CATEGORY_COLUMNS = (_CATEGORIES.c.id, _CATEGORIES.c.name, _CATEGORIES.c.slug, _CATEGORIES.c.color)
 
 
@@ -106,7 +108,7 @@ class ArticleRecord:
     `header_image_url` is for the view that shows it (URLs are the views')."""
 
     _KEYS = tuple(column.key for column in _ARTICLES.columns)
-    __slots__ = (*_KEYS, "category", "tag_names", "header_image_url", "_row")
+    __slots__ = (*_KEYS, "category", "tag_names", "header_image_url", "author_name", "_row")
 
     def __init__(self, row):
         width = len(self._KEYS)
@@ -115,6 +117,7 @@ class ArticleRecord:
         self.category = CategoryRef(*row[width : width + 4]) if row[width] is not None else None
         self.tag_names = []
         self.header_image_url = None
+        self.author_name = None
         self._row = tuple(row)
 
     @property
@@ -148,6 +151,9 @@ def _hot() -> dict:
             _CATEGORIES.c.id, _CATEGORIES.c.article_count, _CATEGORIES.c.published_count
         ).where(_CATEGORIES.c.slug == bindparam("value")),
         "totals": select(ArticleTotal.__table__.c.status, ArticleTotal.__table__.c.count),
+        "authors": select(_USERS.c.id, func.coalesce(_USERS.c.name, _USERS.c.username)).where(
+            _USERS.c.id.in_(bindparam("ids", expanding=True))
+        ),
     }
 
 
@@ -322,6 +328,143 @@ def all_articles(status: str | None = None) -> list[ArticleRecord]:
     articles = [ArticleRecord(row) for row in _run(query, {})]
     load_tags(articles)
     return articles
+
+
+def load_authors(articles: list) -> None:
+    """Give each article its `author_name` (the author's name, else username; None
+    without an author), with one query for them all."""
+    ids = {article.author_id for article in articles if article.author_id is not None}
+    names = dict(_run(_hot()["authors"], {"ids": list(ids)}).all()) if ids else {}
+    for article in articles:
+        article.author_name = names.get(article.author_id)
+
+
+# -- reading as a user ------------------------------------------------------------------
+#
+# A user reads the published articles and their own drafts; an admin reads every one.
+
+#: What `search` sorts by: model names, each with the column it sorts on. An article
+#: never published sorts as the earliest by `published_at` (`sort_time`, see `NEVER`).
+SORTABLE = {
+    "published_at": _ARTICLES.c.sort_time,
+    "updated_at": _ARTICLES.c.updated_at,
+    "created_at": _ARTICLES.c.created_at,
+    "title": _ARTICLES.c.title,
+    "id": _ARTICLES.c.id,
+}
+#: The fields `search` matches on.
+MATCHABLE = {
+    "title": _ARTICLES.c.title,
+    "description": _ARTICLES.c.description,
+    "content": _ARTICLES.c.content,
+}
+MAX_SORT_KEYS = len(SORTABLE)
+
+
+class Match(NamedTuple):
+    """A condition on a field: equal to `value`, or containing it in any case."""
+
+    field: str
+    value: str
+    contains: bool = False
+
+
+@dataclass
+class ArticleSearch:
+    articles: list[ArticleRecord]
+    total: int
+
+
+def _readable_by(reader):
+    """The SQL condition on the articles `reader` may read; None for all of them."""
+    if reader.is_admin:
+        return None
+    return or_(_ARTICLES.c.status == PUBLISHED, _ARTICLES.c.author_id == reader.id)
+
+
+def get_for_reader(reference: str, reader) -> ArticleRecord:
+    """The article whose id (16 hex) or hash (a ULID) is `reference`, when `reader` (a
+    user) may read it, with its tags and author's name. `NonexistentArticleFailure` when
+    there is none or it is another user's draft (whose existence is not told)."""
+    article = _one("id" if len(reference) == 16 else "hash", reference)
+    if not (reader.is_admin or article.status == PUBLISHED or article.author_id == reader.id):
+        raise NonexistentArticleFailure()
+    load_authors([article])
+    return article
+
+
+def search(
+    reader,
+    *,
+    order: tuple[tuple[str, bool], ...] = (("published_at", True),),
+    matches: tuple[Match, ...] = (),
+    author_id: int | None = None,
+    limit: int = 10,
+    offset: int = 0,
+) -> ArticleSearch:
+    """The articles `reader` may read that meet every match (and are `author_id`'s),
+    sorted by `order` (pairs of a SORTABLE name and whether descending; ties by id), from
+    `offset`, at most `limit` (clamped to MAX_PAGE_SIZE); with the total matching.
+
+    The database filters, sorts, pages and counts. Raises `InvalidParamsFailure` for an
+    unknown sort key or field, or an offset past MAX_PAGE_NUM pages of MAX_PAGE_SIZE.
+    """
+    config = current_app.config
+    limit = max(1, min(limit, config["MAX_PAGE_SIZE"]))
+    max_offset = config["MAX_PAGE_NUM"] * config["MAX_PAGE_SIZE"]
+    if offset > max_offset:
+        raise InvalidParamsFailure(
+            f"offset is at most {max_offset}.", details={"offset": f"Must be at most {max_offset}."}
+        )
+    conditions = []
+    readable = _readable_by(reader)
+    if readable is not None:
+        conditions.append(readable)
+    if author_id is not None:
+        conditions.append(_ARTICLES.c.author_id == author_id)
+    for match in map(Match._make, matches):
+        column = _known(MATCHABLE, match.field, "field")
+        conditions.append(
+            column.icontains(match.value, autoescape=True)
+            if match.contains
+            else column == match.value
+        )
+    if len(order) > MAX_SORT_KEYS:
+        message = f"Sort by at most {MAX_SORT_KEYS} fields."
+        raise InvalidParamsFailure(f"sortby: {message}", details={"sortby": message})
+    sort = []
+    for name, descending in order:
+        column = _known(SORTABLE, name, "sortby")
+        sort.append(column.desc() if descending else column.asc())
+    sort.append(_ARTICLES.c.id.desc() if order and order[-1][1] else _ARTICLES.c.id.asc())
+    query = select(*_ARTICLES.columns, *_CATEGORY_COLUMNS).select_from(_shown_articles())
+    if conditions:
+        query = query.where(*conditions)
+    if not conditions:
+        total = _counted(None, None)
+    elif readable is not None and len(conditions) == 1:
+        # Everything a user may read: the published ones (a counter) and their own
+        # drafts (off the author index), rather than a count of every row.
+        own_drafts = select(func.count()).where(
+            _ARTICLES.c.author_id == reader.id, _ARTICLES.c.status != PUBLISHED
+        )
+        total = _counted(None, PUBLISHED) + _run(own_drafts, {}).scalar_one()
+    else:
+        total = _run(
+            select(func.count()).select_from(_ARTICLES).where(*conditions), {}
+        ).scalar_one()
+    rows = _run(query.order_by(*sort).limit(limit).offset(offset), {})
+    articles = [ArticleRecord(row) for row in rows]
+    load_tags(articles)
+    load_authors(articles)
+    return ArticleSearch(articles, total)
+
+
+def _known(columns: dict, name: str, parameter: str):
+    if name not in columns:
+        message = f"Must be one of: {', '.join(columns)}."
+        raise InvalidParamsFailure(f"{parameter}: {message}", details={parameter: message})
+    return columns[name]
 
 
 # -- writing ----------------------------------------------------------------------------
