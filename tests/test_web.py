@@ -305,3 +305,58 @@ def test_json_api_needs_no_csrf_token(make_app):
     client = make_app(WTF_CSRF_ENABLED=True).test_client()
     response = client.post("/api/paste/submit", json={"contents": "script"})
     assert response.status_code == 200
+
+
+# language auto-detect
+
+
+def test_form_offers_auto_detect_as_the_default(client):
+    form = client.get("/").text
+    assert re.search(r'<option value="auto"\s+selected>auto-detect</option>', form)
+    assert '<option value="python"' in form
+
+
+@pytest.mark.parametrize(
+    ("contents", "title", "language"),
+    [
+        ("import os\n\ndef main():\n    print(os.getcwd())\n", "", "python"),
+        ('package main\n\nimport "fmt"\n\nfunc main() {\n\tfmt.Println(1)\n}\n', "", "go"),
+        ("#!/bin/sh\necho hello\n", "", "bash"),
+        ('{"a": [1, 2]}', "", "json"),
+        ("Dear Bob, see you on Monday.", "", "text"),
+        ("x = 1", "script.rb", "ruby"),
+        ("plain words", "notes.txt", "text"),
+    ],
+)
+def test_auto_detect_guesses_the_language(client, api, contents, title, language):
+    paste_id = create(client, contents=contents, title=title, language="auto")
+    assert api.details(paste_id).json["language"] == language
+
+
+def test_auto_detected_python_is_highlighted(client):
+    paste_id = create(client, contents="import os\n\ndef main():\n    pass\n", language="auto")
+    assert '<span class="k">def</span>' in client.get(f"/paste/{paste_id}").text
+
+
+def test_an_explicit_language_stays(client, api):
+    paste_id = create(client, contents="import os\n\ndef main():\n    pass\n", language="text")
+    assert api.details(paste_id).json["language"] == "text"
+
+
+def test_the_api_does_not_guess(api):
+    paste = api.submit("import os\n\ndef main():\n    pass\n")
+    assert api.details(paste["paste_id_repr"]).json["language"] == "text"
+
+
+# line endings
+
+
+@pytest.mark.parametrize("typed", ["one\r\ntwo\r\n", "one\rtwo\r", "one\ntwo\n", "one\r\ntwo\r"])
+def test_form_contents_are_stored_with_unix_line_endings(client, typed):
+    paste_id = create(client, contents=typed)
+    assert client.get(f"/paste/{paste_id}/raw").data == b"one\ntwo\n"
+
+
+def test_the_api_keeps_line_endings(client, api):
+    paste = api.submit("one\r\ntwo\r\n")
+    assert client.get(f"/paste/{paste['paste_id_repr']}/raw").data == b"one\r\ntwo\r\n"

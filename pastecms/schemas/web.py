@@ -65,6 +65,18 @@ class PasteFormIn(PasteFieldsIn):
         data["attachments"] = [item for item in data["attachments"] if item is not None]
         return data
 
+    @post_load
+    def unix_line_endings(self, data, **kwargs):
+        """Browsers send a textarea's lines ending in CRLF: store them as typed, with
+        `\n`, so a script pasted in runs when downloaded."""
+        data["contents"] = newlines(data["contents"])
+        return data
+
+
+def newlines(text: str) -> str:
+    """`text` with every CRLF and lone CR made LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
 
 class UnlockFormIn(InputSchema):
     class Meta:

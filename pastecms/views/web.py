@@ -14,22 +14,21 @@ from pastecms.schemas.web import (
     PastePathIn,
     UnlockFormIn,
 )
+from pastecms.services import language as language_service
 from pastecms.services import paste as paste_service
 from pastecms.views.envelopes import Page, WebPage, web_page
 from pastecms.views.paste import SUBMIT_LIMIT
 
 bp = web_page.blueprint("web", __name__)
 
-LANGUAGES = [
-    "text", "bash", "c", "cpp", "csharp", "css", "diff", "go", "haskell", "html", "ini",
-    "java", "javascript", "json", "kotlin", "lua", "make", "markdown", "perl", "php",
-    "python", "ruby", "rust", "scala", "sql", "swift", "toml", "typescript", "xml", "yaml",
-]  # fmt: skip
 _UNLOCKED_KEEP = 50  # protected pastes a session remembers as unlocked
 
 
 def _form_choices() -> dict:
-    return {"languages": LANGUAGES, "expiry_choices": list(EXPIRY_CHOICES)}
+    return {
+        "languages": [language_service.AUTO, *language_service.LANGUAGES],
+        "expiry_choices": list(EXPIRY_CHOICES),
+    }
 
 
 #: The paste form: any refusal shows the form again, with the reason and what was typed.
@@ -76,7 +75,8 @@ def create(data, caller):
         data["contents"],
         caller,
         title=data["title"],
-        language=data["language"],
+        # The title as a file name hint too: "notes.py" says python.
+        language=language_service.choose(data["language"], data["contents"], data["title"]),
         password=data["password"],
         expiry_time=data["expiry_time"],
         attachments=data["attachments"],
