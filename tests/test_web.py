@@ -3,6 +3,7 @@
 import io
 import re
 import time
+import uuid
 
 import pytest
 
@@ -360,3 +361,84 @@ def test_form_contents_are_stored_with_unix_line_endings(client, typed):
 def test_the_api_keeps_line_endings(client, api):
     paste = api.submit("one\r\ntwo\r\n")
     assert client.get(f"/paste/{paste['paste_id_repr']}/raw").data == b"one\r\ntwo\r\n"
+
+
+# a wrong paste password
+
+
+def test_wrong_password_shows_the_prompt_again_with_the_reason(client, api):
+    paste = api.submit("WEB SECRET", password="pw-for-the-web")
+    paste_id = paste["paste_id_repr"]
+    response = client.post(f"/paste/{paste_id}", data={"password": "nope"})
+    assert response.status_code == 401
+    assert 'role="alert"' in response.text
+    assert "password is wrong" in response.text
+    assert 'type="password"' in response.text
+    assert f'action="/paste/{paste_id}"' in response.text
+    assert "WEB SECRET" not in response.text
+
+    again = client.post(f"/paste/{paste_id}", data={"password": "pw-for-the-web"})
+    assert again.status_code == 200
+    assert "WEB SECRET" in again.text
+
+
+def test_too_many_wrong_passwords_still_show_the_prompt(make_app, db_rows):
+    app = make_app(RATELIMIT_FAILED_ATTEMPTS="2 per minute", RATELIMIT_KEY_PREFIX=uuid.uuid4().hex)
+    client = app.test_client()
+    paste_id = Api(client).submit("WEB SECRET", password="pw-for-the-web")["paste_id_repr"]
+    statuses = [client.post(f"/paste/{paste_id}", data={"password": "nope"}) for _ in range(3)]
+    assert [r.status_code for r in statuses] == [401, 401, 429]
+    assert "Too many attempts" in statuses[-1].text
+    assert 'type="password"' in statuses[-1].text
+
+
+def test_raw_of_a_locked_paste_links_to_its_prompt(client, api):
+    paste_id = api.submit("WEB SECRET", password="pw-for-the-web")["paste_id_repr"]
+    response = client.get(f"/paste/{paste_id}/raw")
+    assert response.status_code == 401
+    assert f'href="/paste/{paste_id}"' in response.text
+    assert "WEB SECRET" not in response.text
+
+
+# error pages for people
+
+
+def test_missing_paste_page_speaks_to_people(client):
+    response = client.get("/paste/AAAAAAAAAAAAAAAAAAAAAA")
+    assert response.status_code == 404
+    assert "<h1>This paste does not exist or has expired.</h1>" in response.text
+    # The name is there for bug reports, in the small print only.
+    small = re.search(r"<small>(.*?)</small>", response.text, re.S).group(1)
+    assert "nonexistent_paste_failure" in small
+    assert "nonexistent_paste_failure" not in response.text.replace(small, "")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "words"),
+    [
+        ("get", "/no/such/page", 404, "There is no page at this address."),
+        ("delete", "/", 405, "This page cannot be used that way."),
+        ("get", "/paste/garbage/attachment/x.txt", 404, "This paste does not exist"),
+    ],
+)
+def test_every_web_error_page_speaks_to_people(client, method, path, status, words):
+    response = getattr(client, method)(path)
+    assert response.status_code == status
+    assert response.mimetype == "text/html"
+    assert words in response.text
+    assert "<small>" in response.text
+
+
+def test_unexpected_error_page_leaks_nothing(make_app, monkeypatch):
+    app = make_app()
+    from pastecms.services import paste as paste_service
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(paste_service, "page", broken)
+    response = app.test_client().get("/paste/AAAAAAAAAAAAAAAAAAAAAA")
+    assert response.status_code == 500
+    assert response.mimetype == "text/html"
+    assert "Something went wrong on our side" in response.text
+    assert "secret internals" not in response.text

@@ -3,7 +3,7 @@ writes a failure, and how it describes both in OpenAPI (`pastecms.api.Envelope`)
 
 from collections.abc import Callable
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, g, render_template, request
 
 from pastecms.api import Envelope
 from pastecms.errors import (
@@ -435,7 +435,10 @@ class Page:
 class WebPage(Envelope):
     """The web face: pages for people. A success renders its `Page` (or passes a
     redirect or file through); a failure renders the error page, or, for the failures
-    in `retry` on a form's page, that form again with the message and what was typed."""
+    in `retry` on a form's page, that form again with the message and what was typed.
+
+    A failure is told in words for people (`messages`, else the failure's own message);
+    its name and status only appear in a small line, for bug reports."""
 
     name = "web"
     title = "Web pages"
@@ -443,6 +446,20 @@ class WebPage(Envelope):
     location = "form"
     in_openapi = False
     checks_csrf = True
+
+    #: What a person is told, where the failure's own message speaks to programs.
+    messages = {
+        "nonexistent_paste_failure": "This paste does not exist or has expired.",
+        "nonexistent_attachment_failure": "This paste has no attachment of that name.",
+        "not_found_failure": "There is no page at this address.",
+        "method_not_allowed_failure": "This page cannot be used that way.",
+        "forbidden_failure": "You are not allowed to do this.",
+        "rate_limit_failure": "Too many attempts in a short time. Wait a little, then try again.",
+        "undefined_failure": "Something went wrong on our side. Please try again later.",
+        "service_unavailable_failure": "The site is busy. Please try again in a moment.",
+        "unauthenticated_pastes_disabled_failure": "Sign in to create a paste on this site.",
+        "paste_attachments_disabled_failure": "This site does not take attachments.",
+    }
 
     def __init__(
         self,
@@ -454,6 +471,9 @@ class WebPage(Envelope):
         self.form = form
         self.retry = retry
         self.context = context or dict
+
+    def message_of(self, failure: Failure) -> str:
+        return self.messages.get(failure.failure_name, failure.message)
 
     def success(self, body, status: int) -> Response:
         return self.render(body.template, body.status, **body.context)
@@ -467,11 +487,18 @@ class WebPage(Envelope):
                 self.form,
                 status or self.status_of(failure),
                 failure=failure if status is None else None,
+                message=self.message_of(failure),
                 form=request.form,
                 **self.context(),
             )
         else:
-            response = self.render("error.html", self.status_of(failure), failure=failure)
+            response = self.render(
+                "error.html",
+                self.status_of(failure),
+                failure=failure,
+                message=self.message_of(failure),
+                request_id=g.get("request_id"),
+            )
         response.headers.update(failure.headers)
         return response
 

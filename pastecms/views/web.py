@@ -5,7 +5,13 @@ from io import BytesIO
 from flask import Response, current_app, flash, redirect, request, send_file, session, url_for
 
 from pastecms.api import endpoint
-from pastecms.errors import AuthFailure, NonexistentAttachmentFailure
+from pastecms.errors import (
+    AuthFailure,
+    IncompleteParamsFailure,
+    InvalidParamsFailure,
+    NonexistentAttachmentFailure,
+    RateLimitFailure,
+)
 from pastecms.extensions import csrf
 from pastecms.schemas.web import (
     EXPIRY_CHOICES,
@@ -35,7 +41,9 @@ def _form_choices() -> dict:
 paste_form = WebPage("index.html", context=_form_choices)
 #: A protected paste: a missing or wrong password shows the password prompt.
 unlock_form = WebPage(
-    "unlock.html", retry=(AuthFailure,), context=lambda: {"paste_id": request.view_args["paste_id"]}
+    "unlock.html",
+    retry=(AuthFailure, RateLimitFailure, IncompleteParamsFailure, InvalidParamsFailure),
+    context=lambda: {"paste_id": request.view_args["paste_id"]},
 )
 
 
