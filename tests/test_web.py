@@ -442,3 +442,63 @@ def test_unexpected_error_page_leaks_nothing(make_app, monkeypatch):
     assert response.mimetype == "text/html"
     assert "Something went wrong on our side" in response.text
     assert "secret internals" not in response.text
+
+
+# security headers and the icon
+
+INLINE = re.compile(r"<script|<style|\sstyle=|\son[a-z]+=", re.I)
+
+
+def html_pages(client, api):
+    paste_id = api.submit("import os\n", language="python")["paste_id_repr"]
+    locked = api.submit("locked", password="pw-for-the-web")["paste_id_repr"]
+    return {
+        "form": client.get("/"),
+        "paste": client.get(f"/paste/{paste_id}"),
+        "prompt": client.get(f"/paste/{locked}"),
+        "wrong password": client.post(f"/paste/{locked}", data={"password": "nope"}),
+        "refused form": client.post("/", data={"contents": ""}),
+        "missing paste": client.get("/paste/garbage"),
+        "unknown page": client.get("/no/such/page"),
+        "api reference": client.get("/api/docs"),
+    }
+
+
+def test_every_html_page_carries_the_security_headers(client, api):
+    for name, page in html_pages(client, api).items():
+        assert page.mimetype == "text/html", name
+        policy = page.headers["Content-Security-Policy"]
+        for directive in (
+            "default-src 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+        ):
+            assert directive in policy, name
+        assert "unsafe-inline" not in policy
+        assert page.headers["X-Frame-Options"] == "DENY", name
+        assert page.headers["Referrer-Policy"] in ("same-origin", "no-referrer"), name
+        assert page.headers["X-Content-Type-Options"] == "nosniff", name
+
+
+def test_no_page_has_inline_script_or_style(client, api):
+    for name, page in html_pages(client, api).items():
+        assert not INLINE.search(page.text), (name, INLINE.search(page.text))
+
+
+def test_raw_text_is_not_sniffed(client, api):
+    paste_id = api.submit("<html><script>alert(1)</script>")["paste_id_repr"]
+    response = client.get(f"/paste/{paste_id}/raw")
+    assert response.mimetype == "text/plain"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_favicon_is_served(client):
+    with client.get("/favicon.ico") as icon:
+        assert icon.status_code == 200
+        assert icon.mimetype in ("image/vnd.microsoft.icon", "image/x-icon")
+        assert icon.data[:4] == b"\x00\x00\x01\x00"
+    with client.get("/static/favicon.svg") as svg:
+        assert svg.status_code == 200
+        assert svg.mimetype == "image/svg+xml"
+    assert 'rel="icon"' in client.get("/").text
