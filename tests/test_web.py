@@ -502,3 +502,107 @@ def test_favicon_is_served(client):
         assert svg.status_code == 200
         assert svg.mimetype == "image/svg+xml"
     assert 'rel="icon"' in client.get("/").text
+
+
+# deleting
+
+
+def deletion_link(client, paste_id) -> str:
+    page = client.get(f"/paste/{paste_id}").text
+    return re.search(r'class="deactivation-link" href="http://localhost(/[^"]+)"', page).group(1)
+
+
+def test_new_paste_page_offers_a_deletion_link_and_button(client):
+    paste_id = create(client, contents="to be deleted")
+    page = client.get(f"/paste/{paste_id}").text
+    link = re.search(r'class="deactivation-link" href="http://localhost(/[^"]+)"', page).group(1)
+    assert link.startswith(f"/paste/{paste_id}/deactivate/")
+    assert f'class="button danger" href="http://localhost{link}"' in page
+
+
+def test_deactivation_link_asks_then_deletes(client, db_rows):
+    paste_id = create(client, contents="to be deleted")
+    link = deletion_link(client, paste_id)
+
+    confirm = client.get(link)
+    assert confirm.status_code == 200
+    assert "Delete this paste?" in confirm.text
+    assert f'method="post" class="inline" action="{link}"' in confirm.text
+    assert 'name="csrf_token"' in confirm.text
+    assert client.get(f"/paste/{paste_id}").status_code == 200  # asking deleted nothing
+
+    deleted = client.post(link)
+    assert deleted.status_code == 200
+    assert "The paste is deleted." in deleted.text
+    assert client.get(f"/paste/{paste_id}").status_code == 404
+    assert client.get(link).status_code == 404
+
+
+def test_deactivation_link_works_in_another_browser_later(client, api):
+    paste_id = create(client, contents="to be deleted")
+    link = deletion_link(client, paste_id)
+    other = api.client.application.test_client()
+    assert other.post(link).status_code == 200
+    assert other.get(f"/paste/{paste_id}").status_code == 404
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_wrong_deactivation_token_deletes_nothing(client, api, db_rows, method):
+    paste_id = api.submit("stays")["paste_id_repr"]
+    before = db_rows()
+    response = getattr(client, method)(f"/paste/{paste_id}/deactivate/not-the-token")
+    assert response.status_code == 401
+    assert response.mimetype == "text/html"
+    assert db_rows() == before
+
+
+def test_delete_needs_the_csrf_token(make_app, db_rows):
+    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    form = client.get("/").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    response = client.post("/", data={"contents": "x", "expires_in": "never", "csrf_token": token})
+    paste_id = PASTE_URL.search(response.headers["Location"]).group(1)
+    link = deletion_link(client, paste_id)
+    before = db_rows()
+    assert client.post(link).status_code == 400
+    assert db_rows() == before
+    assert client.post(link, data={"csrf_token": token}).status_code == 200
+
+
+def sign_in(client, make_user, name="alice"):
+    make_user(name, password="correct horse")
+    response = client.post(
+        "/api/authentication/login", json={"username": name, "password": "correct horse"}
+    )
+    assert response.status_code == 200
+
+
+def test_owner_can_delete_their_paste(client, api, make_user):
+    sign_in(client, make_user)
+    paste_id = create(client, contents="mine")
+    client.get(f"/paste/{paste_id}")  # the flashed link is shown once
+    page = client.get(f"/paste/{paste_id}").text
+    assert f'href="/paste/{paste_id}/delete"' in page
+    assert "Delete this paste?" in client.get(f"/paste/{paste_id}/delete").text
+    assert client.post(f"/paste/{paste_id}/delete").status_code == 200
+    assert client.get(f"/paste/{paste_id}").status_code == 404
+
+
+def test_others_get_no_delete_button_and_cannot_delete(client, api, make_user):
+    paste_id = api.submit("not yours")["paste_id_repr"]
+    assert "/delete" not in client.get(f"/paste/{paste_id}").text
+    assert client.post(f"/paste/{paste_id}/delete").status_code == 401
+    sign_in(client, make_user, "mallory")
+    assert "/delete" not in client.get(f"/paste/{paste_id}").text
+    assert client.get(f"/paste/{paste_id}/delete").status_code == 403
+    assert client.post(f"/paste/{paste_id}/delete").status_code == 403
+    assert client.get(f"/paste/{paste_id}").status_code == 200
+
+
+def test_delete_pages_escape_the_title(client, api):
+    paste = api.submit("x", title="<script>alert(1)</script>")
+    paste_id = paste["paste_id_repr"]
+    link = f"/paste/{paste_id}/deactivate/{paste['deactivation_token']}"
+    for page in (client.get(link), client.post(link)):
+        assert "<script>alert" not in page.text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text

@@ -89,6 +89,12 @@ class PastePathIn(InputSchema):
     paste_id = PasteId(required=True)
 
 
+class DeletePathIn(PastePathIn):
+    """A paste's delete page: for its owner (no token), or its deactivation link."""
+
+    token = Text(max_length=256, load_default=None)
+
+
 class AttachmentPathIn(PastePathIn):
     """A paste page's attachment URL; a file name no attachment could be stored under
     (NUL, a control character, too long) names none."""

@@ -446,16 +446,29 @@ def deactivate(public_id, caller: Caller, deactivation_token: str | None = None)
     Raises `NonexistentPasteFailure`, `AuthFailure` (no or wrong token, anonymous) and
     `ForbiddenFailure` (signed in, but not the owner).
     """
+    paste = deactivatable(public_id, caller, deactivation_token)
+    _update(paste, is_active=False)
+    return paste
+
+
+def deactivatable(public_id, caller: Caller, deactivation_token: str | None = None) -> PasteRecord:
+    """The live paste that `deactivate` would deactivate, with the same arguments, when it
+    would; raises as `deactivate` when it would not. Writes nothing (a confirmation page
+    asks first)."""
     paste = _get_live(public_id)
     # Either proof is enough: the owner's key works even beside a stale token.
     if not secret.token_matches(deactivation_token, paste.deactivation_token_hash) and not (
-        caller.user is not None and _owns(paste, caller.user)
+        is_owner(paste, caller)
     ):
         if deactivation_token:
             raise AuthFailure("The deactivation token is not valid for this paste.")
         _require_owner(paste, caller)
-    _update(paste, is_active=False)
     return paste
+
+
+def is_owner(paste: PasteRecord, caller: Caller) -> bool:
+    """Whether the caller may manage the paste: its poster, or an admin."""
+    return caller.user is not None and _owns(paste, caller.user)
 
 
 def set_password(public_id, caller: Caller, password: str | None) -> PasteRecord:

@@ -16,6 +16,7 @@ from pastecms.extensions import csrf
 from pastecms.schemas.web import (
     EXPIRY_CHOICES,
     AttachmentPathIn,
+    DeletePathIn,
     PasteFormIn,
     PastePathIn,
     UnlockFormIn,
@@ -88,8 +89,9 @@ def _remember_unlocked(paste_id) -> None:
     session["unlocked"] = [*unlocked, paste_id][-_UNLOCKED_KEEP:]
 
 
-def _paste_page(paste, paste_id) -> Page:
-    return Page("paste.html", paste=paste, paste_id=paste_id)
+def _paste_page(paste, paste_id, caller) -> Page:
+    owned = paste_service.is_owner(paste, caller)
+    return Page("paste.html", paste=paste, paste_id=paste_id, owned=owned)
 
 
 @bp.get("/")
@@ -134,7 +136,7 @@ def show(data, caller):
     """A paste, highlighted; a protected one asks for its password first."""
     paste_id = data["paste_id"]
     paste = paste_service.page(paste_id, caller, unlocked=_is_unlocked(paste_id))
-    return _paste_page(paste, paste_id)
+    return _paste_page(paste, paste_id, caller)
 
 
 @bp.post("/paste/<paste_id>")
@@ -144,7 +146,25 @@ def unlock(data, caller):
     paste_id = data["paste_id"]
     paste = paste_service.page(paste_id, caller, data["password"])
     _remember_unlocked(paste_id)
-    return _paste_page(paste, paste_id)
+    return _paste_page(paste, paste_id, caller)
+
+
+@bp.get("/paste/<paste_id>/delete")
+@bp.get("/paste/<paste_id>/deactivate/<token>")
+@endpoint(web_page, path=DeletePathIn)
+def confirm_delete(data, caller):
+    """Asks before deleting: its owner's, or anyone's with the paste's deactivation link."""
+    paste = paste_service.deactivatable(data["paste_id"], caller, data["token"])
+    return Page("delete.html", paste=paste, paste_id=data["paste_id"], token=data["token"])
+
+
+@bp.post("/paste/<paste_id>/delete")
+@bp.post("/paste/<paste_id>/deactivate/<token>")
+@endpoint(web_page, path=DeletePathIn)
+def delete(data, caller):
+    """Deletes the paste (deactivated: gone for everyone at once, purged later)."""
+    paste = paste_service.deactivate(data["paste_id"], caller, data["token"])
+    return Page("deleted.html", paste=paste)
 
 
 @bp.get("/paste/<paste_id>/raw")
