@@ -606,3 +606,73 @@ def test_delete_pages_escape_the_title(client, api):
     for page in (client.get(link), client.post(link)):
         assert "<script>alert" not in page.text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+
+
+# the archive
+
+
+def test_archive_lists_recent_pastes_newest_first(client, api):
+    for n in range(3):
+        api.submit(f"contents {n}", title=f"paste {n}")
+    page = client.get("/archive")
+    assert page.status_code == 200
+    titles = re.findall(r">(paste \d)</a>", page.text)
+    assert titles == ["paste 2", "paste 1", "paste 0"]
+    assert "contents 2" in page.text
+
+
+def test_archive_most_viewed_first(client, api):
+    quiet = api.submit("q", title="quiet")["paste_id_repr"]
+    loud = api.submit("l", title="loud")["paste_id_repr"]
+    for _ in range(3):
+        client.get(f"/paste/{loud}/raw")
+    client.get(f"/paste/{quiet}/raw")
+    page = client.get("/archive?sort=top").text
+    assert re.findall(r">(quiet|loud)</a>", page) == ["loud", "quiet"]
+    assert 'aria-current="page">Most viewed' in page
+
+
+def test_archive_lists_protected_pastes_without_contents(client, api):
+    api.submit("THE HIDDEN TEXT", title="locked one", password="pw-for-the-web")
+    for sort in ("recent", "top"):
+        page = client.get(f"/archive?sort={sort}").text
+        assert "locked one" in page
+        assert "Password-protected" in page
+        assert "THE HIDDEN TEXT" not in page
+
+
+def test_archive_is_paginated(client, api):
+    for n in range(25):
+        api.submit(f"c{n}", title=f"paste {n:02}")
+    first = client.get("/archive").text
+    assert len(re.findall(r">paste \d\d</a>", first)) == 20
+    assert 'rel="next" href="/archive?sort=recent&amp;page=1"' in first
+    assert 'rel="prev"' not in first
+    second = client.get("/archive?page=1").text
+    assert re.findall(r">(paste \d\d)</a>", second) == [f"paste {n:02}" for n in range(4, -1, -1)]
+    assert 'rel="next"' not in second
+    assert 'rel="prev"' in second
+
+
+def test_archive_leaves_out_deleted_and_expired_pastes(client, api):
+    paste = api.submit("gone", title="deleted one")
+    api.post(
+        "/api/paste/deactivate",
+        {"paste_id": paste["paste_id_repr"], "deactivation_token": paste["deactivation_token"]},
+    )
+    assert "deleted one" not in client.get("/archive").text
+
+
+@pytest.mark.parametrize("query", ["sort=oldest", "page=-1", "page=x", "page=99999999999"])
+def test_archive_with_bad_options_is_an_html_400(client, query):
+    response = client.get(f"/archive?{query}")
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+
+
+def test_archive_escapes_titles_and_contents(client, api):
+    api.submit("<script>alert(2)</script>", title="<img src=x onerror=alert(1)>")
+    page = client.get("/archive").text
+    assert "<script>alert" not in page
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page

@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
-from marshmallow import EXCLUDE, ValidationError, fields, post_load
+from marshmallow import EXCLUDE, ValidationError, fields, post_load, validate
 
 from pastecms.models import utcnow
-from pastecms.schemas.fields import InputSchema, List, PasteId, Text
+from pastecms.schemas.fields import InputSchema, Integer, List, PasteId, Text
 from pastecms.schemas.paste import PasteFieldsIn, file_name_field, mime_type_field
 
 #: Form choice -> lifetime; the form shows them in this order.
@@ -100,3 +100,15 @@ class AttachmentPathIn(PastePathIn):
     (NUL, a control character, too long) names none."""
 
     file_name = file_name_field()
+
+
+#: The archive's orders: recent first, or most viewed first.
+ARCHIVE_ORDERS = ("recent", "top")
+
+
+class ArchiveIn(InputSchema):
+    class Meta:
+        unknown = EXCLUDE
+
+    sort = Text(max_length=16, load_default="recent", validate=validate.OneOf(ARCHIVE_ORDERS))
+    page = Integer(load_default=0, maximum=2**31)

@@ -15,6 +15,7 @@ from pastecms.errors import (
 from pastecms.extensions import csrf
 from pastecms.schemas.web import (
     EXPIRY_CHOICES,
+    ArchiveIn,
     AttachmentPathIn,
     DeletePathIn,
     PasteFormIn,
@@ -39,7 +40,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
 }
-_UNLOCKED_KEEP = 50  # protected pastes a session remembers as unlocked
+_UNLOCKED_KEEP = 50
+ARCHIVE_PAGE_SIZE = 20  # protected pastes a session remembers as unlocked
 
 
 def _form_choices() -> dict:
@@ -165,6 +167,16 @@ def delete(data, caller):
     """Deletes the paste (deactivated: gone for everyone at once, purged later)."""
     paste = paste_service.deactivate(data["paste_id"], caller, data["token"])
     return Page("deleted.html", paste=paste)
+
+
+@bp.get("/archive")
+@endpoint(web_page, load=ArchiveIn, location="query")
+def archive(data, caller):
+    """Live pastes, a page at a time, newest or most viewed first; a protected paste is
+    listed without any of its contents."""
+    lists = {"recent": paste_service.recent, "top": paste_service.top}
+    pastes = lists[data["sort"]](data["page"], ARCHIVE_PAGE_SIZE)
+    return Page("archive.html", pastes=pastes, per_page=ARCHIVE_PAGE_SIZE, **data)
 
 
 @bp.get("/paste/<paste_id>/raw")
