@@ -676,3 +676,74 @@ def test_archive_escapes_titles_and_contents(client, api):
     assert "<script>alert" not in page
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+# dark theme
+
+
+def test_pages_follow_the_system_theme_until_one_is_chosen(client):
+    page = client.get("/").text
+    assert '<html lang="en">' in page
+    assert '<meta name="color-scheme" content="light dark">' in page
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    with client.get("/static/style.css") as css:
+        assert "@media (prefers-color-scheme: dark)" in css.text
+        assert ':root[data-theme="dark"]' in css.text
+        assert "@media (max-width: 40rem)" in css.text
+    with client.get("/static/pygments-dark.css") as css:
+        assert "@media (prefers-color-scheme: dark)" in css.text
+
+
+def test_theme_toggle_works_without_javascript(client, api):
+    paste_id = api.submit("x")["paste_id_repr"]
+    page = client.get(f"/paste/{paste_id}").text
+    link = re.search(r'<a href="(/theme\?set=dark[^"]*)"', page).group(1)
+    response = client.get(link.replace("&amp;", "&"))
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/paste/{paste_id}"
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("theme=dark;")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert '<html lang="en" data-theme="dark">' in client.get(f"/paste/{paste_id}").text
+
+    client.get("/theme?set=light&next=/archive")
+    assert '<html lang="en" data-theme="light">' in client.get("/").text
+    back = client.get("/theme?set=auto&next=/archive?sort=top")
+    assert back.headers["Location"] == "/archive?sort=top"
+    assert '<html lang="en">' in client.get("/").text
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+        "/%0d%0aSet-Cookie:x=1",
+        "/ok\r\nX-Injected: 1",
+    ],
+)
+def test_theme_toggle_only_goes_back_to_this_site(client, next_url):
+    response = client.get("/theme", query_string={"set": "dark", "next": next_url})
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert location.startswith("/") and not location.startswith(("//", "/\\"))
+    assert "evil.example" not in location or location.startswith("/%")
+    assert "X-Injected" not in response.headers
+
+
+def test_theme_toggle_refuses_an_unknown_theme(client):
+    response = client.get("/theme?set=purple")
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert "Set-Cookie" not in response.headers
+
+
+def test_a_forged_theme_cookie_is_ignored(client):
+    client.set_cookie("theme", '"><script>alert(1)</script>')
+    page = client.get("/").text
+    assert '<html lang="en">' in page
+    assert "<script>alert" not in page

@@ -1,6 +1,7 @@
 """The web face's forms, validated by the same field types as the API."""
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from marshmallow import EXCLUDE, ValidationError, fields, post_load, validate
 
@@ -112,3 +113,33 @@ class ArchiveIn(InputSchema):
 
     sort = Text(max_length=16, load_default="recent", validate=validate.OneOf(ARCHIVE_ORDERS))
     page = Integer(load_default=0, maximum=2**31)
+
+
+THEMES = ("light", "dark", "auto")
+
+
+class LocalPath(fields.Field):
+    """Where to send a browser back to: a path on this site (with its query), or "/" for
+    anything else (another site, a scheme, `//host`, a backslash browsers read as `/`)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or len(value) > 2048:
+            return "/"
+        parts = urlsplit(value)
+        same_site = (
+            value.startswith("/")
+            and not value.startswith("//")
+            and "\\" not in value
+            and not parts.scheme
+            and not parts.netloc
+            and not any(ord(char) < 32 or ord(char) == 127 for char in value)
+        )
+        return value if same_site else "/"
+
+
+class ThemeIn(InputSchema):
+    class Meta:
+        unknown = EXCLUDE
+
+    theme = Text(max_length=8, data_key="set", required=True, validate=validate.OneOf(THEMES))
+    next = LocalPath(load_default="/")

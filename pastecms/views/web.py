@@ -20,6 +20,7 @@ from pastecms.schemas.web import (
     DeletePathIn,
     PasteFormIn,
     PastePathIn,
+    ThemeIn,
     UnlockFormIn,
 )
 from pastecms.services import language as language_service
@@ -41,7 +42,9 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 _UNLOCKED_KEEP = 50
-ARCHIVE_PAGE_SIZE = 20  # protected pastes a session remembers as unlocked
+ARCHIVE_PAGE_SIZE = 20
+THEME_COOKIE = "theme"
+THEME_COOKIE_AGE = 365 * 24 * 3600  # protected pastes a session remembers as unlocked
 
 
 def _form_choices() -> dict:
@@ -101,6 +104,32 @@ def _paste_page(paste, paste_id, caller) -> Page:
 def index(data, caller):
     """The paste form."""
     return Page("index.html", form={}, failure=None, **_form_choices())
+
+
+@bp.app_context_processor
+def chosen_theme() -> dict:
+    """The theme the visitor chose with the toggle (None: the system's preference)."""
+    theme = request.cookies.get(THEME_COOKIE)
+    return {"theme": theme if theme in ("light", "dark") else None}
+
+
+@bp.route("/theme", methods=["GET", "POST"])
+@endpoint(web_page, load=ThemeIn, location="params")
+def theme(data, caller):
+    """Choose the light or dark theme, or "auto" for the system's, then go back."""
+    response = redirect(data["next"], code=303)
+    if data["theme"] == "auto":
+        response.delete_cookie(THEME_COOKIE)
+    else:
+        response.set_cookie(
+            THEME_COOKIE,
+            data["theme"],
+            max_age=THEME_COOKIE_AGE,
+            secure=request.is_secure,
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
 
 
 @bp.get("/favicon.ico")
