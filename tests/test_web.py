@@ -747,3 +747,160 @@ def test_a_forged_theme_cookie_is_ignored(client):
     page = client.get("/").text
     assert '<html lang="en">' in page
     assert "<script>alert" not in page
+
+
+# for shells
+
+SHELL_ANSWER = re.compile(
+    r"\Ahttp://localhost/paste/([A-Za-z0-9_-]{22})\n"
+    r"http://localhost/paste/\1/deactivate/([A-Za-z0-9_-]+)\n\Z"
+)
+
+
+def shell_post(client, body=None, *, file=None, query="", **headers):
+    """What curl sends: `--data-binary @-` (a form-typed body) or `-F file=@name`."""
+    if file is not None:
+        name, data = file
+        return client.post(
+            f"/{query}",
+            data={"file": (io.BytesIO(data), name)},
+            content_type="multipart/form-data",
+            headers=headers,
+        )
+    return client.post(
+        f"/{query}",
+        data=body,
+        content_type=headers.pop("content_type", "application/x-www-form-urlencoded"),
+        headers=headers,
+    )
+
+
+def test_curl_file_upload_creates_a_paste(client, api):
+    response = shell_post(client, file=("notes.py", b"print('hi')\n"))
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    paste_id, token = SHELL_ANSWER.match(response.text).groups()
+    details = api.details(paste_id).json
+    assert details["contents"] == "print('hi')\n"
+    assert details["title"] == "notes.py"
+    assert details["language"] == "python"
+    assert client.get(f"/paste/{paste_id}/raw").data == b"print('hi')\n"
+
+
+def test_curl_piped_body_creates_a_paste_byte_exact(client, api):
+    text = "#!/bin/sh\necho 'a&b=c'\r\nexit 0\n"
+    response = shell_post(client, text.encode())
+    assert response.status_code == 200, response.text
+    paste_id, _ = SHELL_ANSWER.match(response.text).groups()
+    details = api.details(paste_id).json
+    assert details["contents"] == text
+    assert details["language"] == "bash"
+    assert details["title"] == "Untitled"
+
+
+def test_curl_deletion_url_deletes(client, api):
+    response = shell_post(client, b"short-lived")
+    paste_id, token = SHELL_ANSWER.match(response.text).groups()
+    assert client.post(f"/paste/{paste_id}/deactivate/{token}").status_code == 200
+    assert client.get(f"/paste/{paste_id}").status_code == 404
+
+
+def test_curl_options_in_the_query(client, api):
+    before = int(time.time())
+    response = shell_post(client, b"select 1", query="?expires=1h&lang=sql&title=q")
+    paste_id, _ = SHELL_ANSWER.match(response.text).groups()
+    details = api.details(paste_id).json
+    assert details["language"] == "sql"
+    assert details["title"] == "q"
+    assert before + 3600 <= details["expiry_time"] <= int(time.time()) + 3600
+
+
+@pytest.mark.parametrize(
+    ("body", "query", "status", "name"),
+    [
+        (b"   ", "", 400, "incomplete_params_failure"),
+        (b"\xff\xfe not utf-8", "", 400, "invalid_params_failure"),
+        (b"nul\x00", "", 400, "invalid_params_failure"),
+        (b"x", "?expires=forever", 400, "invalid_params_failure"),
+        (b"x", "?lang=py%20thon", 400, "invalid_params_failure"),
+    ],
+)
+def test_curl_refusals_are_one_plain_line(client, db_rows, body, query, status, name):
+    before = db_rows()
+    response = shell_post(client, body, query=query)
+    assert response.status_code == status
+    assert response.mimetype == "text/plain"
+    assert response.text.startswith(f"{name}: ")
+    assert response.text.count("\n") == 1
+    assert db_rows() == before
+
+
+def test_curl_over_the_paste_size_limit_is_413(make_app, db_rows):
+    client = make_app(MAX_PASTE_SIZE=10).test_client()
+    before = db_rows()
+    response = shell_post(client, b"x" * 11)
+    assert response.status_code == 413
+    assert response.text.startswith("payload_too_large_failure: ")
+    assert db_rows() == before
+
+
+def test_curl_over_the_request_size_limit_is_a_plain_413(make_app, db_rows):
+    client = make_app(MAX_CONTENT_LENGTH=100).test_client()
+    before = db_rows()
+    response = shell_post(client, b"x" * 101)
+    assert response.status_code == 413
+    assert response.text.startswith("payload_too_large_failure: ")
+    assert db_rows() == before
+
+
+def test_curl_shares_the_api_submit_rate_limit(make_app):
+    app = make_app(RATELIMIT_SUBMIT="2 per minute", RATELIMIT_KEY_PREFIX=uuid.uuid4().hex)
+    client = app.test_client()
+    assert Api(client).post("/api/paste/submit", {"contents": "api"}).status_code == 200
+    assert shell_post(client, b"shell").status_code == 200
+    third = shell_post(client, b"one more")
+    assert third.status_code == 429
+    assert third.text.startswith("rate_limit_failure: ")
+    assert "Retry-After" in third.headers
+
+
+def test_curl_needs_no_csrf_token_and_ignores_the_session(make_app, api, make_user):
+    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    sign_in(client, make_user)
+    response = shell_post(client, b"anonymous")
+    assert response.status_code == 200
+    paste_id, _ = SHELL_ANSWER.match(response.text).groups()
+    assert Api(client).details(paste_id).json["poster_username"] == "Anonymous"
+
+
+def test_curl_with_an_api_key_posts_as_its_user(client, api, make_user):
+    _, key = make_user("keyholder")
+    response = shell_post(client, b"keyed", Authorization=f"Bearer {key}")
+    paste_id, _ = SHELL_ANSWER.match(response.text).groups()
+    assert api.details(paste_id).json["poster_username"] == "keyholder"
+
+
+def test_paste_page_gives_raw_text_to_shells(client, api):
+    text = "<b>raw</b>\n"
+    paste_id = api.submit(text)["paste_id_repr"]
+    for response in (
+        client.get(f"/paste/{paste_id}?raw"),
+        client.get(f"/paste/{paste_id}", headers={"Accept": "text/plain"}),
+    ):
+        assert response.status_code == 200
+        assert response.mimetype == "text/plain"
+        assert response.text == text
+    browser = client.get(f"/paste/{paste_id}", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert browser.mimetype == "text/html"
+    assert client.get(f"/paste/{paste_id}", headers={"Accept": "*/*"}).mimetype == "text/html"
+
+
+def test_raw_text_of_missing_or_locked_pastes_is_plain(client, api):
+    missing = client.get("/paste/garbage?raw")
+    assert missing.status_code == 404
+    assert missing.text.startswith("nonexistent_paste_failure: ")
+    locked = api.submit("SECRET", password="pw-for-the-web")["paste_id_repr"]
+    response = client.get(f"/paste/{locked}", headers={"Accept": "text/plain"})
+    assert response.status_code == 401
+    assert response.mimetype == "text/plain"
+    assert "SECRET" not in response.text

@@ -47,6 +47,22 @@ def file_name_field(**options) -> Text:
     )
 
 
+def language_field(**options) -> Text:
+    """A language name (Pygments' names and aliases); may be left out."""
+    return Text(
+        max_length=64,
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(_LANGUAGE, error="Not a valid language name."),
+        **options,
+    )
+
+
+def contents_field(**options) -> Text:
+    """A paste's text: required, not blank; MAX_PASTE_SIZE is the real limit."""
+    return Text(required=True, max_length=16 * 1024 * 1024, **options)
+
+
 def mime_type_field(**options) -> Text:
     return Text(
         max_length=255,
@@ -71,14 +87,9 @@ class PasteFieldsIn(InputSchema):
     class Meta:
         unknown = EXCLUDE
 
-    contents = Text(required=True, max_length=16 * 1024 * 1024)
+    contents = contents_field()
     title = Text(max_length=256, load_default=None, allow_none=True)
-    language = Text(
-        max_length=64,
-        load_default=None,
-        allow_none=True,
-        validate=validate.Regexp(_LANGUAGE, error="Not a valid language name."),
-    )
+    language = language_field()
     password = Text(max_length=1024, load_default=None, allow_none=True)
 
 

@@ -7,7 +7,13 @@ from marshmallow import EXCLUDE, ValidationError, fields, post_load, validate
 
 from pastecms.models import utcnow
 from pastecms.schemas.fields import InputSchema, Integer, List, PasteId, Text
-from pastecms.schemas.paste import PasteFieldsIn, file_name_field, mime_type_field
+from pastecms.schemas.paste import (
+    PasteFieldsIn,
+    contents_field,
+    file_name_field,
+    language_field,
+    mime_type_field,
+)
 
 #: Form choice -> lifetime; the form shows them in this order.
 EXPIRY_CHOICES = {
@@ -143,3 +149,36 @@ class ThemeIn(InputSchema):
 
     theme = Text(max_length=8, data_key="set", required=True, validate=validate.OneOf(THEMES))
     next = LocalPath(load_default="/")
+
+
+_CONTENTS = contents_field()
+
+
+class ShellUploadIn(InputSchema):
+    """A paste from a shell: the text as a file upload (`curl -F file=@notes.txt`) or
+    as the whole body (`curl --data-binary @-`), options in the query string. The file's
+    name is the title, unless `title` is given."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    file = Upload(load_default=None)
+    body = fields.Raw(load_default=None)
+    title = Text(max_length=256, load_default=None)
+    language = language_field(data_key="lang")
+    expiry_time = Lifetime(data_key="expires", load_default=None)
+    password = Text(max_length=1024, load_default=None)
+
+    @post_load
+    def text_and_name(self, data, **kwargs):
+        upload = data.pop("file")
+        raw = upload["data"] if upload else data.pop("body") or b""
+        data.pop("body", None)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationError("The paste must be UTF-8 text.", "contents") from None
+        data["contents"] = _CONTENTS.deserialize(text, "contents")
+        data["file_name"] = upload["file_name"] if upload else None
+        data["title"] = data["title"] or data["file_name"]
+        return data

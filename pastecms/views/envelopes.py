@@ -432,6 +432,15 @@ class Page:
         self.context = context
 
 
+_PLAIN_TEXT = "pastecms.plain_text"
+
+
+def answer_in_plain_text() -> None:
+    """Have this request's failures on the web face written for a shell (`ShellText`),
+    whoever renders them (a view, or the app's handlers for rate limits and the like)."""
+    g.setdefault(_PLAIN_TEXT, True)
+
+
 class WebPage(Envelope):
     """The web face: pages for people. A success renders its `Page` (or passes a
     redirect or file through); a failure renders the error page, or, for the failures
@@ -479,6 +488,9 @@ class WebPage(Envelope):
         return self.render(body.template, body.status, **body.context)
 
     def failure(self, failure: Failure) -> Response:
+        if g.get(_PLAIN_TEXT):
+            # A shell's request: every failure, the app's own (429, 413) too, in its words.
+            return shell_text.failure(failure)
         if self.form is not None and isinstance(failure, self.retry):
             # Meeting a password prompt by following a link is no error: only a password
             # that was tried and refused answers 401.
@@ -510,6 +522,34 @@ class WebPage(Envelope):
         return {"type": "string", "description": "An HTML page naming the failure."}
 
 
+class ShellText(Envelope):
+    """The web face for shells (`curl`): input in the query string and the body, answers
+    in plain text, one value a line; a failure is `<failure_name>: <message>` with the
+    catalogue's status. No CSRF token: so a session cookie authenticates nothing here."""
+
+    name = "shell"
+    title = "Shell uploads"
+    prefix = ""
+    location = "query_and_body"
+    in_openapi = False
+
+    def success(self, body, status: int) -> Response:
+        lines = body if isinstance(body, list | tuple) else [body]
+        return self.text("".join(f"{line}\n" for line in lines), status)
+
+    def failure(self, failure: Failure) -> Response:
+        response = self.text(f"{failure.failure_name}: {failure.message}\n", failure.status)
+        response.headers.update(failure.headers)
+        return response
+
+    @staticmethod
+    def text(text: str, status: int) -> Response:
+        return Response(text, status=status, mimetype="text/plain")
+
+    def describe_failure(self, names: list[str]) -> dict:
+        return {"type": "string", "description": "`<failure_name>: <message>`, one line."}
+
+
 modern_paste = ModernPaste()
 auth_api = Digimaker("/api/auth", name="auth", title="JWT login (Digimaker)")
 content_api = Digimaker("/api/content", name="content", title="Content read API (Digimaker)")
@@ -520,3 +560,4 @@ cms = Cms()
 cms_health = Cms(prefix="/health", name="cms-health", title="CMS health check", limited=False)
 operations = Operations()
 web_page = WebPage()
+shell_text = ShellText()

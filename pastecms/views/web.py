@@ -3,6 +3,7 @@
 from io import BytesIO
 
 from flask import Response, current_app, flash, redirect, request, send_file, session, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from pastecms.api import endpoint
 from pastecms.errors import (
@@ -10,6 +11,7 @@ from pastecms.errors import (
     IncompleteParamsFailure,
     InvalidParamsFailure,
     NonexistentAttachmentFailure,
+    NonexistentPasteFailure,
     RateLimitFailure,
 )
 from pastecms.extensions import csrf
@@ -20,12 +22,19 @@ from pastecms.schemas.web import (
     DeletePathIn,
     PasteFormIn,
     PastePathIn,
+    ShellUploadIn,
     ThemeIn,
     UnlockFormIn,
 )
 from pastecms.services import language as language_service
 from pastecms.services import paste as paste_service
-from pastecms.views.envelopes import Page, WebPage, web_page
+from pastecms.views.envelopes import (
+    Page,
+    WebPage,
+    answer_in_plain_text,
+    shell_text,
+    web_page,
+)
 from pastecms.views.paste import SUBMIT_LIMIT
 
 bp = web_page.blueprint("web", __name__)
@@ -68,8 +77,38 @@ unlock_form = WebPage(
 def check_csrf_token():
     """Every form post carries the token its page was served with (Flask-WTF checks
     the methods that post: WTF_CSRF_METHODS)."""
-    if current_app.config["WTF_CSRF_ENABLED"]:
+    if current_app.config["WTF_CSRF_ENABLED"] and not _from_a_shell():
         csrf.protect()
+
+
+def _from_a_shell() -> bool:
+    """Whether a post to the form's URL comes from a shell (`curl -F file=@notes.txt`,
+    `curl --data-binary @-`) rather than the form: it has a body but neither the form's
+    `contents` nor its CSRF token. A shell's post is anonymous unless it carries an API
+    key (`shell_text` trusts no session cookie), so a forged one gains nothing."""
+    if request.endpoint != "web.create" or request.method != "POST":
+        return False
+    if request.mimetype == "multipart/form-data":
+        has_text = "file" in request.files
+    else:
+        try:
+            has_text = bool(request.get_data(cache=True))  # cached: the form parses it after
+        except RequestEntityTooLarge:
+            answer_in_plain_text()  # the browser's form is multipart: this is a shell
+            raise
+    shell = has_text and "contents" not in request.form and "csrf_token" not in request.form
+    if shell:
+        answer_in_plain_text()
+    return shell
+
+
+def _wants_text() -> bool:
+    """Whether a paste page is asked for as raw text (`?raw`, `Accept: text/plain`)."""
+    offered = request.accept_mimetypes.best_match(["text/html", "text/plain"])
+    wants = "raw" in request.args or offered == "text/plain"
+    if wants:
+        answer_in_plain_text()
+    return wants
 
 
 @bp.after_app_request
@@ -140,8 +179,13 @@ def favicon(data, caller):
 
 
 @bp.post("/")
+def create():
+    """A new paste: from the form (then its page), or from a shell (then its URLs)."""
+    return (shell_create if _from_a_shell() else form_create)()
+
+
 @endpoint(paste_form, load=PasteFormIn, location="form_and_files", limits=(SUBMIT_LIMIT,))
-def create(data, caller):
+def form_create(data, caller):
     """Create a paste from the form and show it."""
     paste = paste_service.submit(
         data["contents"],
@@ -161,9 +205,34 @@ def create(data, caller):
     return redirect(url_for("web.show", paste_id=public_id))
 
 
+@endpoint(shell_text, load=ShellUploadIn, limits=(SUBMIT_LIMIT,))
+def shell_create(data, caller):
+    """Create a paste from a shell; answer its URL and its deletion URL, a line each."""
+    contents = data["contents"]
+    paste = paste_service.submit(
+        contents,
+        caller,
+        title=data["title"],
+        language=language_service.choose(data["language"], contents, data["title"]),
+        password=data["password"],
+        expiry_time=data["expiry_time"],
+    )
+    public_id = str(paste.public_id)
+    token = paste.deactivation_token
+    return [
+        url_for("web.show", paste_id=public_id, _external=True),
+        url_for("web.confirm_delete", paste_id=public_id, token=token, _external=True),
+    ]
+
+
 @bp.get("/paste/<paste_id>")
+def show(paste_id):
+    """A paste's page, or for a shell that asks (`?raw`, `Accept: text/plain`) its text."""
+    return (raw_text if _wants_text() else paste_page)(paste_id=paste_id)
+
+
 @endpoint(unlock_form, path=PastePathIn)
-def show(data, caller):
+def paste_page(data, caller):
     """A paste, highlighted; a protected one asks for its password first."""
     paste_id = data["paste_id"]
     paste = paste_service.page(paste_id, caller, unlocked=_is_unlocked(paste_id))
@@ -208,13 +277,21 @@ def archive(data, caller):
     return Page("archive.html", pastes=pastes, per_page=ARCHIVE_PAGE_SIZE, **data)
 
 
+def _raw(data, caller) -> Response:
+    paste_id = data["paste_id"]
+    paste = paste_service.read(paste_id, caller, unlocked=_is_unlocked(paste_id))
+    return Response(paste.contents, mimetype="text/plain")
+
+
 @bp.get("/paste/<paste_id>/raw")
 @endpoint(web_page, path=PastePathIn)
 def raw(data, caller):
     """The contents as plain text."""
-    paste_id = data["paste_id"]
-    paste = paste_service.read(paste_id, caller, unlocked=_is_unlocked(paste_id))
-    return Response(paste.contents, mimetype="text/plain")
+    return _raw(data, caller)
+
+
+#: The paste page's URL asked for as text: failures in plain text too.
+raw_text = endpoint(shell_text, path=PastePathIn, path_failure=NonexistentPasteFailure)(_raw)
 
 
 @bp.get("/paste/<paste_id>/download")
