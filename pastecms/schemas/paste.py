@@ -2,7 +2,7 @@
 
 import re
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, post_load, validate
 
 from pastecms.schemas.fields import (
     MAX_UNIX_TIME,
@@ -91,6 +91,24 @@ class PasteFieldsIn(InputSchema):
     title = Text(max_length=256, load_default=None, allow_none=True)
     language = language_field()
     password = Text(max_length=1024, load_default=None, allow_none=True)
+    burn_after_read = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Delete the paste when it is first read (`max_views` 1)."},
+    )
+    max_views = Integer(
+        minimum=1,
+        maximum=2**31 - 1,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Delete the paste with the read that counts this many views."},
+    )
+
+    @post_load
+    def views_allowed(self, data, **kwargs):
+        """`max_views` as stored: 1 for burn after reading."""
+        if data.pop("burn_after_read", False):
+            data["max_views"] = 1
+        return data
 
 
 class PasteSubmitIn(PasteFaceIn, PasteFieldsIn):

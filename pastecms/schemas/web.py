@@ -63,8 +63,16 @@ class Upload(fields.Field):
         )
 
 
+class OptionalCount(Integer):
+    """A number input that may be left empty (None)."""
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        return super().deserialize(None if value == "" else value, attr, data, **kwargs)
+
+
 class PasteFormIn(PasteFieldsIn):
     expiry_time = Lifetime(data_key="expires_in", load_default=None)
+    max_views = OptionalCount(minimum=1, maximum=2**31 - 1, load_default=None, allow_none=True)
     attachments = List(Upload(), max_length=100, load_default=list)
 
     @post_load
@@ -168,6 +176,7 @@ class ShellUploadIn(InputSchema):
     language = language_field(data_key="lang")
     expiry_time = Lifetime(data_key="expires", load_default=None)
     password = Text(max_length=1024, load_default=None)
+    burn = fields.Boolean(load_default=False)
 
     @post_load
     def text_and_name(self, data, **kwargs):
@@ -181,4 +190,5 @@ class ShellUploadIn(InputSchema):
         data["contents"] = _CONTENTS.deserialize(text, "contents")
         data["file_name"] = upload["file_name"] if upload else None
         data["title"] = data["title"] or data["file_name"]
+        data["max_views"] = 1 if data.pop("burn") else None
         return data

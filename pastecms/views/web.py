@@ -196,6 +196,7 @@ def form_create(data, caller):
         password=data["password"],
         expiry_time=data["expiry_time"],
         attachments=data["attachments"],
+        max_views=data["max_views"],
     )
     public_id = str(paste.public_id)
     if paste.is_password_protected:
@@ -216,6 +217,7 @@ def shell_create(data, caller):
         language=language_service.choose(data["language"], contents, data["title"]),
         password=data["password"],
         expiry_time=data["expiry_time"],
+        max_views=data["max_views"],
     )
     public_id = str(paste.public_id)
     token = paste.deactivation_token
@@ -244,8 +246,17 @@ def paste_page(data, caller):
 def unlock(data, caller):
     """A protected paste, opened with its password; the session remembers it."""
     paste_id = data["paste_id"]
-    paste = paste_service.page(paste_id, caller, data["password"])
+    paste = paste_service.page(paste_id, caller, data["password"], reveal=True)
     _remember_unlocked(paste_id)
+    return _paste_page(paste, paste_id, caller)
+
+
+@bp.post("/paste/<paste_id>/reveal")
+@endpoint(unlock_form, path=PastePathIn)
+def reveal(data, caller):
+    """A paste that counts down to its deletion, shown (and counted) on request."""
+    paste_id = data["paste_id"]
+    paste = paste_service.page(paste_id, caller, unlocked=_is_unlocked(paste_id), reveal=True)
     return _paste_page(paste, paste_id, caller)
 
 
