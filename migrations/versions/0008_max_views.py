@@ -20,5 +20,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("pastes") as batch:
-        batch.drop_column("max_views")
+    # A plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+, PostgreSQL): a batch copy of the
+    # table would reflect the users table's expression index, which SQLite cannot.
+    op.drop_column("pastes", "max_views")
