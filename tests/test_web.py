@@ -904,3 +904,51 @@ def test_raw_text_of_missing_or_locked_pastes_is_plain(client, api):
     assert response.status_code == 401
     assert response.mimetype == "text/plain"
     assert "SECRET" not in response.text
+
+
+# script injection, everywhere the web shows what a poster typed
+
+EVIL = "<script>alert(1)</script>"
+
+
+def test_attachment_names_and_titles_are_escaped_on_every_page(client, api):
+    evil_file = "<img src=x onerror=alert(1)>.txt"
+    paste = api.submit(
+        EVIL,
+        title=EVIL,
+        attachments=[{"name": evil_file, "data": "aGVsbG8=", "mime_type": "text/plain"}],
+    )
+    paste_id = paste["paste_id_repr"]
+    pages = [
+        client.get(f"/paste/{paste_id}"),
+        client.get("/archive"),
+        client.get(f"/paste/{paste_id}/deactivate/{paste['deactivation_token']}"),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        assert "<script>alert" not in page.text
+        assert "<img src=x" not in page.text
+    assert "&lt;img src=x onerror=alert(1)&gt;.txt" in pages[0].text
+
+
+def test_an_unsafe_language_name_is_refused_on_the_form(client, db_rows):
+    before = db_rows()
+    response = post_form(client, contents="x", language='"><script>alert(1)</script>')
+    assert response.status_code == 400
+    assert "<script>alert" not in response.text
+    assert db_rows() == before
+
+
+def test_refused_form_escapes_what_was_typed(client):
+    response = post_form(client, contents=EVIL, title='"><script>alert(1)</script>', password="x")
+    assert response.status_code == 400
+    assert "<script>alert" not in response.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+
+
+def test_shell_upload_file_name_is_escaped_on_the_page(client):
+    response = shell_post(client, file=("<svg onload=alert(1)>.py", b"print(1)\n"))
+    paste_id, _ = SHELL_ANSWER.match(response.text).groups()
+    page = client.get(f"/paste/{paste_id}").text
+    assert "<svg onload" not in page
+    assert "&lt;svg onload=alert(1)&gt;.py" in page
