@@ -892,6 +892,7 @@ def test_paste_page_gives_raw_text_to_shells(client, api):
         assert response.text == text
     browser = client.get(f"/paste/{paste_id}", headers={"Accept": "text/html,*/*;q=0.8"})
     assert browser.mimetype == "text/html"
+    assert "Accept" in browser.headers["Vary"]
     assert client.get(f"/paste/{paste_id}", headers={"Accept": "*/*"}).mimetype == "text/html"
 
 

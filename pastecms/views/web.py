@@ -50,10 +50,10 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
 }
-_UNLOCKED_KEEP = 50
+_UNLOCKED_KEEP = 50  # protected pastes a session remembers as unlocked
 ARCHIVE_PAGE_SIZE = 20
 THEME_COOKIE = "theme"
-THEME_COOKIE_AGE = 365 * 24 * 3600  # protected pastes a session remembers as unlocked
+THEME_COOKIE_AGE = 365 * 24 * 3600
 
 
 def _form_choices() -> dict:
@@ -230,7 +230,9 @@ def shell_create(data, caller):
 @bp.get("/paste/<paste_id>")
 def show(paste_id):
     """A paste's page, or for a shell that asks (`?raw`, `Accept: text/plain`) its text."""
-    return (raw_text if _wants_text() else paste_page)(paste_id=paste_id)
+    response = (raw_text if _wants_text() else paste_page)(paste_id=paste_id)
+    response.vary.add("Accept")  # caches must keep the page and the text apart
+    return response
 
 
 @endpoint(unlock_form, path=PastePathIn)
