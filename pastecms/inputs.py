@@ -7,6 +7,8 @@ A view's In schema is loaded from one location, named as webargs names them:
   well-formed JSON object an `invalid_params_failure`.
 - `query`, `form`, `view_args` (the URL's path parameters): as webargs reads them.
 - `form_and_files`: a form with its file uploads (multipart).
+- `query_and_body`: the query string, the file uploads of a multipart body, and the raw
+  body of any other as the bytes under `body` (what `curl --data-binary` sends).
 - `params`: the query string, a form body and a JSON body together, for clients that
   send the same request either way. Repeated keys and JSON lists reach a list field as
   every value given; any other field takes one value, from the body before the query.
@@ -22,7 +24,7 @@ from marshmallow import Schema, ValidationError, missing
 from marshmallow.fields import List, Tuple
 from webargs.flaskparser import FlaskParser
 from webargs.multidictproxy import MultiDictProxy
-from werkzeug.datastructures import CombinedMultiDict
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from pastecms.errors import Failure, IncompleteParamsFailure, InvalidParamsFailure
 from pastecms.schemas.fields import INCOMPLETE_MESSAGES
@@ -99,6 +101,7 @@ class RequestParser(FlaskParser):
         super().__init__(unknown=None)
         self.location_loader("params")(self.load_params)
         self.location_loader("form_and_files")(self.load_form_and_files)
+        self.location_loader("query_and_body")(self.load_query_and_body)
 
     def load_json(self, req: Request, schema: Schema):
         return json_object(req)
@@ -108,6 +111,14 @@ class RequestParser(FlaskParser):
 
     def load_form_and_files(self, req: Request, schema: Schema):
         return MultiDictProxy(CombinedMultiDict([req.form, req.files]), schema)
+
+    def load_query_and_body(self, req: Request, schema: Schema):
+        # The raw body first (cached): reading a form afterwards parses the cached bytes.
+        body = b"" if req.mimetype == "multipart/form-data" else req.get_data(cache=True)
+        values = [*req.args.items(multi=True), *req.files.items(multi=True)]
+        if body:
+            values.append(("body", body))
+        return MultiDictProxy(MultiDict(values), schema)
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
         # webargs files the messages under the location they came from: {"json": {...}}.

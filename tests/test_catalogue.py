@@ -223,7 +223,7 @@ def failure_of(response) -> str:
     """The failure name a response carries: JSON on the API, the error page on the web."""
     if response.is_json:
         return response.json["failure_name"]
-    match = re.search(r'<p class="meta">\d+ &middot; (\w+)</p>', response.text)
+    match = re.search(r'<code class="failure-name">(\w+)</code>', response.text)
     return match.group(1) if match else ""
 
 

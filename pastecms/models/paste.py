@@ -23,6 +23,8 @@ class Paste(db.Model):
     # Absolute, fixed at submission: an expired paste simply stops matching queries.
     expiry_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     views: Mapped[int] = mapped_column(default=0)
+    # The read that makes `views` reach this deletes the paste (1: burn after reading).
+    max_views: Mapped[int | None]
     is_active: Mapped[bool] = mapped_column(default=True)
     # Lets lists skip the attachment query for the common paste without any.
     attachment_count: Mapped[int] = mapped_column(default=0)

@@ -2,7 +2,7 @@
 
 import re
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, post_load, validate
 
 from pastecms.schemas.fields import (
     MAX_UNIX_TIME,
@@ -47,6 +47,22 @@ def file_name_field(**options) -> Text:
     )
 
 
+def language_field(**options) -> Text:
+    """A language name (Pygments' names and aliases); may be left out."""
+    return Text(
+        max_length=64,
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(_LANGUAGE, error="Not a valid language name."),
+        **options,
+    )
+
+
+def contents_field(**options) -> Text:
+    """A paste's text: required, not blank; MAX_PASTE_SIZE is the real limit."""
+    return Text(required=True, max_length=16 * 1024 * 1024, **options)
+
+
 def mime_type_field(**options) -> Text:
     return Text(
         max_length=255,
@@ -71,15 +87,28 @@ class PasteFieldsIn(InputSchema):
     class Meta:
         unknown = EXCLUDE
 
-    contents = Text(required=True, max_length=16 * 1024 * 1024)
+    contents = contents_field()
     title = Text(max_length=256, load_default=None, allow_none=True)
-    language = Text(
-        max_length=64,
+    language = language_field()
+    password = Text(max_length=1024, load_default=None, allow_none=True)
+    burn_after_read = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Delete the paste when it is first read (`max_views` 1)."},
+    )
+    max_views = Integer(
+        minimum=1,
+        maximum=2**31 - 1,
         load_default=None,
         allow_none=True,
-        validate=validate.Regexp(_LANGUAGE, error="Not a valid language name."),
+        metadata={"description": "Delete the paste with the read that counts this many views."},
     )
-    password = Text(max_length=1024, load_default=None, allow_none=True)
+
+    @post_load
+    def views_allowed(self, data, **kwargs):
+        """`max_views` as stored: 1 for burn after reading."""
+        if data.pop("burn_after_read", False):
+            data["max_views"] = 1
+        return data
 
 
 class PasteSubmitIn(PasteFaceIn, PasteFieldsIn):

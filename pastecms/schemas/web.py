@@ -1,12 +1,19 @@
 """The web face's forms, validated by the same field types as the API."""
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
-from marshmallow import EXCLUDE, ValidationError, fields, post_load
+from marshmallow import EXCLUDE, ValidationError, fields, post_load, validate
 
 from pastecms.models import utcnow
-from pastecms.schemas.fields import InputSchema, List, PasteId, Text
-from pastecms.schemas.paste import PasteFieldsIn, file_name_field, mime_type_field
+from pastecms.schemas.fields import InputSchema, Integer, List, PasteId, Text
+from pastecms.schemas.paste import (
+    PasteFieldsIn,
+    contents_field,
+    file_name_field,
+    language_field,
+    mime_type_field,
+)
 
 #: Form choice -> lifetime; the form shows them in this order.
 EXPIRY_CHOICES = {
@@ -56,14 +63,34 @@ class Upload(fields.Field):
         )
 
 
+class OptionalCount(Integer):
+    """A number input that may be left empty (None)."""
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        return super().deserialize(None if value == "" else value, attr, data, **kwargs)
+
+
 class PasteFormIn(PasteFieldsIn):
     expiry_time = Lifetime(data_key="expires_in", load_default=None)
+    max_views = OptionalCount(minimum=1, maximum=2**31 - 1, load_default=None, allow_none=True)
     attachments = List(Upload(), max_length=100, load_default=list)
 
     @post_load
     def drop_empty_uploads(self, data, **kwargs):
         data["attachments"] = [item for item in data["attachments"] if item is not None]
         return data
+
+    @post_load
+    def unix_line_endings(self, data, **kwargs):
+        """Browsers send a textarea's lines ending in CRLF: store them as typed, with
+        `\n`, so a script pasted in runs when downloaded."""
+        data["contents"] = newlines(data["contents"])
+        return data
+
+
+def newlines(text: str) -> str:
+    """`text` with every CRLF and lone CR made LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class UnlockFormIn(InputSchema):
@@ -77,8 +104,91 @@ class PastePathIn(InputSchema):
     paste_id = PasteId(required=True)
 
 
+class DeletePathIn(PastePathIn):
+    """A paste's delete page: for its owner (no token), or its deactivation link."""
+
+    token = Text(max_length=256, load_default=None)
+
+
 class AttachmentPathIn(PastePathIn):
     """A paste page's attachment URL; a file name no attachment could be stored under
     (NUL, a control character, too long) names none."""
 
     file_name = file_name_field()
+
+
+#: The archive's orders: recent first, or most viewed first.
+ARCHIVE_ORDERS = ("recent", "top")
+
+
+class ArchiveIn(InputSchema):
+    class Meta:
+        unknown = EXCLUDE
+
+    sort = Text(max_length=16, load_default="recent", validate=validate.OneOf(ARCHIVE_ORDERS))
+    page = Integer(load_default=0, maximum=2**31)
+
+
+THEMES = ("light", "dark", "auto")
+
+
+class LocalPath(fields.Field):
+    """Where to send a browser back to: a path on this site (with its query), or "/" for
+    anything else (another site, a scheme, `//host`, a backslash browsers read as `/`)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or len(value) > 2048:
+            return "/"
+        parts = urlsplit(value)
+        same_site = (
+            value.startswith("/")
+            and not value.startswith("//")
+            and "\\" not in value
+            and not parts.scheme
+            and not parts.netloc
+            and not any(ord(char) < 32 or ord(char) == 127 for char in value)
+        )
+        return value if same_site else "/"
+
+
+class ThemeIn(InputSchema):
+    class Meta:
+        unknown = EXCLUDE
+
+    theme = Text(max_length=8, data_key="set", required=True, validate=validate.OneOf(THEMES))
+    next = LocalPath(load_default="/")
+
+
+_CONTENTS = contents_field()
+
+
+class ShellUploadIn(InputSchema):
+    """A paste from a shell: the text as a file upload (`curl -F file=@notes.txt`) or
+    as the whole body (`curl --data-binary @-`), options in the query string. The file's
+    name is the title, unless `title` is given."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    file = Upload(load_default=None)
+    body = fields.Raw(load_default=None)
+    title = Text(max_length=256, load_default=None)
+    language = language_field(data_key="lang")
+    expiry_time = Lifetime(data_key="expires", load_default=None)
+    password = Text(max_length=1024, load_default=None)
+    burn = fields.Boolean(load_default=False)
+
+    @post_load
+    def text_and_name(self, data, **kwargs):
+        upload = data.pop("file")
+        raw = upload["data"] if upload else data.pop("body") or b""
+        data.pop("body", None)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationError("The paste must be UTF-8 text.", "contents") from None
+        data["contents"] = _CONTENTS.deserialize(text, "contents")
+        data["file_name"] = upload["file_name"] if upload else None
+        data["title"] = data["title"] or data["file_name"]
+        data["max_views"] = 1 if data.pop("burn") else None
+        return data

@@ -72,6 +72,7 @@ class PasteRecord:
         "deactivation_token",
         "url",
         "highlighted",
+        "held_back",
     )
 
     is_password_protected = Paste.__dict__["is_password_protected"]
@@ -84,6 +85,7 @@ class PasteRecord:
         self.poster = poster
         self.attachments = []
         self.url = None
+        self.held_back = False
 
     @property
     def revision(self) -> tuple:
@@ -108,12 +110,17 @@ def _hot() -> dict:
     `user_id`, `limit`, `offset`, a new paste's columns): building a statement anew takes
     longer than running it on SQLite, even with SQLAlchemy's compiled cache."""
     live = _live(bindparam("now"))
+    # A paste with views left only: of two reads racing for its last view, the second
+    # finds the row changed (or gone) and matches nothing.
+    views_left = or_(_PASTES.c.max_views.is_(None), _PASTES.c.views < _PASTES.c.max_views)
     count_view = (
         update(_PASTES)
-        .where(_PASTES.c.id == bindparam("paste_id"), *live)
+        .where(_PASTES.c.id == bindparam("paste_id"), *live, views_left)
         .values(views=_PASTES.c.views + 1)
         .returning(*_PASTES.columns)
     )
+    # Public lists leave out pastes that count down to deletion: listing is no reading.
+    unlimited = _PASTES.c.max_views.is_(None)
     page = (
         select(*_PASTES.columns, *_POSTER_COLUMNS)
         .select_from(_PASTES.outerjoin(_USERS, _USERS.c.id == _PASTES.c.user_id))
@@ -131,8 +138,8 @@ def _hot() -> dict:
         "by_id": select(*_PASTES.columns, *_POSTER_COLUMNS)
         .select_from(_PASTES.outerjoin(_USERS, _USERS.c.id == _PASTES.c.user_id))
         .where(_PASTES.c.id == bindparam("paste_id")),
-        "recent": page.order_by(*newest_first),
-        "top": page.order_by(_PASTES.c.views.desc(), _PASTES.c.id.desc()),
+        "recent": page.where(unlimited).order_by(*newest_first),
+        "top": page.where(unlimited).order_by(_PASTES.c.views.desc(), _PASTES.c.id.desc()),
         "user": page.where(_PASTES.c.user_id == bindparam("user_id")).order_by(*newest_first),
     }
 
@@ -154,11 +161,13 @@ def submit(
     expiry_time: datetime | None = None,
     attachments: list[dict] | None = None,
     idempotency_key: str | None = None,
+    max_views: int | None = None,
 ) -> "PasteRecord":
     """Store a new paste and return it with `deactivation_token` set (shown only now).
 
     With an `idempotency_key` the caller used before (`services.idempotency`), nothing is
-    stored: the earlier paste is returned, with its token, whatever else was sent.
+    stored: the earlier paste is returned, with its token, whatever else was sent. With
+    `max_views`, the read that counts the last view deletes the paste (`read`, `page`).
 
     Raises `UnauthenticatedPastesDisabledFailure`, `PayloadTooLargeFailure`,
     `InvalidParamsFailure` (past expiry, bad attachments, a password shorter than
@@ -177,6 +186,8 @@ def submit(
         if earlier is not None:
             return earlier
     size = len(contents.encode("utf-8"))
+    if max_views is not None and max_views < 1:
+        raise InvalidParamsFailure("max_views must be at least 1.")
     if size > config["MAX_PASTE_SIZE"]:
         raise PayloadTooLargeFailure(f"The paste is larger than {config['MAX_PASTE_SIZE']} bytes.")
     now = utcnow()
@@ -203,6 +214,7 @@ def submit(
             "post_time": now,
             "expiry_time": expiry_time,
             "views": 0,
+            "max_views": max_views,
             "is_active": True,
             "attachment_count": len(attachments),
         },
@@ -314,17 +326,27 @@ def read(
         if paste is None:
             _check_password(_live_by_id(ids, paste_id), None, caller)
             paste = _count_view(ids, paste_id, open_only=False)  # its password went since
-    if paste is None:  # deactivated or expired since the look
+    if paste is None:  # deactivated, expired or used up since the look
         raise NonexistentPasteFailure()
     _complete([paste])
+    _burn_if_used_up(paste)
     return paste
 
 
 def page(
-    public_id, caller: Caller, password: str | None = None, *, unlocked: bool = False
+    public_id,
+    caller: Caller,
+    password: str | None = None,
+    *,
+    unlocked: bool = False,
+    reveal: bool = False,
 ) -> PasteRecord:
     """`read` for the paste's web page: the record also carries `highlighted`, its
     contents as HTML (`services.highlight`).
+
+    A paste that counts down to its deletion (`max_views`) is only read when `reveal`
+    says the visitor asked for it: otherwise (once its password is checked) it comes back
+    `held_back`, without contents, and no view counted, so a link preview burns nothing.
 
     Everything slow (the password check; highlighting, on the paste's first view) runs
     before the view is counted, and the view and the new HTML are written together after
@@ -334,6 +356,11 @@ def page(
     found = _get_live(public_id)
     if not unlocked:
         _check_password(found, password, caller)
+    if found.max_views is not None and not reveal:
+        found.contents = None
+        found.held_back = True
+        _complete([found])
+        return found
     rendering = highlight.render(found)
     paste = _count_view(ids, found.id, open_only=False)
     if paste is None:
@@ -341,7 +368,17 @@ def page(
     highlight.store(rendering)
     paste.highlighted = rendering.html
     _complete([paste])
+    _burn_if_used_up(paste)
     return paste
+
+
+def _burn_if_used_up(paste: PasteRecord) -> None:
+    """Delete the paste, in this read's transaction, when this read counted its last
+    view (the record keeps what the read returns); `views_left` in the counting UPDATE
+    makes sure only one read ever gets here."""
+    if paste.max_views is not None and paste.views >= paste.max_views:
+        _delete_pastes([paste.id])
+        paste.is_active = False
 
 
 def _check_password(paste: PasteRecord, password: str | None, caller: Caller) -> None:
@@ -446,16 +483,29 @@ def deactivate(public_id, caller: Caller, deactivation_token: str | None = None)
     Raises `NonexistentPasteFailure`, `AuthFailure` (no or wrong token, anonymous) and
     `ForbiddenFailure` (signed in, but not the owner).
     """
+    paste = deactivatable(public_id, caller, deactivation_token)
+    _update(paste, is_active=False)
+    return paste
+
+
+def deactivatable(public_id, caller: Caller, deactivation_token: str | None = None) -> PasteRecord:
+    """The live paste that `deactivate` would deactivate, with the same arguments, when it
+    would; raises as `deactivate` when it would not. Writes nothing (a confirmation page
+    asks first)."""
     paste = _get_live(public_id)
     # Either proof is enough: the owner's key works even beside a stale token.
     if not secret.token_matches(deactivation_token, paste.deactivation_token_hash) and not (
-        caller.user is not None and _owns(paste, caller.user)
+        is_owner(paste, caller)
     ):
         if deactivation_token:
             raise AuthFailure("The deactivation token is not valid for this paste.")
         _require_owner(paste, caller)
-    _update(paste, is_active=False)
     return paste
+
+
+def is_owner(paste: PasteRecord, caller: Caller) -> bool:
+    """Whether the caller may manage the paste: its poster, or an admin."""
+    return caller.user is not None and _owns(paste, caller.user)
 
 
 def set_password(public_id, caller: Caller, password: str | None) -> PasteRecord:
@@ -506,10 +556,14 @@ def purge(now: datetime | None = None) -> int:
     ids = list(db.session.scalars(doomed))
     idempotency.purge(now)
     for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for table in (Attachment, Highlight, IdempotencyKey):
-            db.session.execute(delete(table).where(table.paste_id.in_(chunk)))
-        db.session.execute(
-            delete(Paste).where(Paste.id.in_(chunk)).execution_options(synchronize_session=False)
-        )
+        _delete_pastes(ids[start : start + 500])
     return len(ids)
+
+
+def _delete_pastes(ids: list[int]) -> None:
+    """Delete pastes with their attachments, highlighted HTML and idempotency keys."""
+    for table in (Attachment, Highlight, IdempotencyKey):
+        db.session.execute(delete(table).where(table.paste_id.in_(ids)))
+    db.session.execute(
+        delete(Paste).where(Paste.id.in_(ids)).execution_options(synchronize_session=False)
+    )

@@ -3,7 +3,7 @@ writes a failure, and how it describes both in OpenAPI (`pastecms.api.Envelope`)
 
 from collections.abc import Callable
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, g, render_template, request
 
 from pastecms.api import Envelope
 from pastecms.errors import (
@@ -432,10 +432,22 @@ class Page:
         self.context = context
 
 
+_PLAIN_TEXT = "pastecms.plain_text"
+
+
+def answer_in_plain_text() -> None:
+    """Have this request's failures on the web face written for a shell (`ShellText`),
+    whoever renders them (a view, or the app's handlers for rate limits and the like)."""
+    g.setdefault(_PLAIN_TEXT, True)
+
+
 class WebPage(Envelope):
     """The web face: pages for people. A success renders its `Page` (or passes a
     redirect or file through); a failure renders the error page, or, for the failures
-    in `retry` on a form's page, that form again with the message and what was typed."""
+    in `retry` on a form's page, that form again with the message and what was typed.
+
+    A failure is told in words for people (`messages`, else the failure's own message);
+    its name and status only appear in a small line, for bug reports."""
 
     name = "web"
     title = "Web pages"
@@ -443,6 +455,20 @@ class WebPage(Envelope):
     location = "form"
     in_openapi = False
     checks_csrf = True
+
+    #: What a person is told, where the failure's own message speaks to programs.
+    messages = {
+        "nonexistent_paste_failure": "This paste does not exist or has expired.",
+        "nonexistent_attachment_failure": "This paste has no attachment of that name.",
+        "not_found_failure": "There is no page at this address.",
+        "method_not_allowed_failure": "This page cannot be used that way.",
+        "forbidden_failure": "You are not allowed to do this.",
+        "rate_limit_failure": "Too many attempts in a short time. Wait a little, then try again.",
+        "undefined_failure": "Something went wrong on our side. Please try again later.",
+        "service_unavailable_failure": "The site is busy. Please try again in a moment.",
+        "unauthenticated_pastes_disabled_failure": "Sign in to create a paste on this site.",
+        "paste_attachments_disabled_failure": "This site does not take attachments.",
+    }
 
     def __init__(
         self,
@@ -455,10 +481,16 @@ class WebPage(Envelope):
         self.retry = retry
         self.context = context or dict
 
+    def message_of(self, failure: Failure) -> str:
+        return self.messages.get(failure.failure_name, failure.message)
+
     def success(self, body, status: int) -> Response:
         return self.render(body.template, body.status, **body.context)
 
     def failure(self, failure: Failure) -> Response:
+        if g.get(_PLAIN_TEXT):
+            # A shell's request: every failure, the app's own (429, 413) too, in its words.
+            return shell_text.failure(failure)
         if self.form is not None and isinstance(failure, self.retry):
             # Meeting a password prompt by following a link is no error: only a password
             # that was tried and refused answers 401.
@@ -467,11 +499,18 @@ class WebPage(Envelope):
                 self.form,
                 status or self.status_of(failure),
                 failure=failure if status is None else None,
+                message=self.message_of(failure),
                 form=request.form,
                 **self.context(),
             )
         else:
-            response = self.render("error.html", self.status_of(failure), failure=failure)
+            response = self.render(
+                "error.html",
+                self.status_of(failure),
+                failure=failure,
+                message=self.message_of(failure),
+                request_id=g.get("request_id"),
+            )
         response.headers.update(failure.headers)
         return response
 
@@ -481,6 +520,34 @@ class WebPage(Envelope):
 
     def describe_failure(self, names: list[str]) -> dict:
         return {"type": "string", "description": "An HTML page naming the failure."}
+
+
+class ShellText(Envelope):
+    """The web face for shells (`curl`): input in the query string and the body, answers
+    in plain text, one value a line; a failure is `<failure_name>: <message>` with the
+    catalogue's status. No CSRF token: so a session cookie authenticates nothing here."""
+
+    name = "shell"
+    title = "Shell uploads"
+    prefix = ""
+    location = "query_and_body"
+    in_openapi = False
+
+    def success(self, body, status: int) -> Response:
+        lines = body if isinstance(body, list | tuple) else [body]
+        return self.text("".join(f"{line}\n" for line in lines), status)
+
+    def failure(self, failure: Failure) -> Response:
+        response = self.text(f"{failure.failure_name}: {failure.message}\n", failure.status)
+        response.headers.update(failure.headers)
+        return response
+
+    @staticmethod
+    def text(text: str, status: int) -> Response:
+        return Response(text, status=status, mimetype="text/plain")
+
+    def describe_failure(self, names: list[str]) -> dict:
+        return {"type": "string", "description": "`<failure_name>: <message>`, one line."}
 
 
 modern_paste = ModernPaste()
@@ -493,3 +560,4 @@ cms = Cms()
 cms_health = Cms(prefix="/health", name="cms-health", title="CMS health check", limited=False)
 operations = Operations()
 web_page = WebPage()
+shell_text = ShellText()

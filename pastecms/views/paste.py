@@ -62,6 +62,7 @@ def submit(data, caller):
         expiry_time=data["expiry_time"],
         attachments=data["attachments"],
         idempotency_key=request.headers.get(IDEMPOTENCY_HEADER),
+        max_views=data["max_views"],
     )
     return with_url(paste)
 

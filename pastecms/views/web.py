@@ -3,40 +3,73 @@
 from io import BytesIO
 
 from flask import Response, current_app, flash, redirect, request, send_file, session, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from pastecms.api import endpoint
-from pastecms.errors import AuthFailure, NonexistentAttachmentFailure
+from pastecms.errors import (
+    AuthFailure,
+    IncompleteParamsFailure,
+    InvalidParamsFailure,
+    NonexistentAttachmentFailure,
+    NonexistentPasteFailure,
+    RateLimitFailure,
+)
 from pastecms.extensions import csrf
 from pastecms.schemas.web import (
     EXPIRY_CHOICES,
+    ArchiveIn,
     AttachmentPathIn,
+    DeletePathIn,
     PasteFormIn,
     PastePathIn,
+    ShellUploadIn,
+    ThemeIn,
     UnlockFormIn,
 )
+from pastecms.services import language as language_service
 from pastecms.services import paste as paste_service
-from pastecms.views.envelopes import Page, WebPage, web_page
+from pastecms.views.envelopes import (
+    Page,
+    WebPage,
+    answer_in_plain_text,
+    shell_text,
+    web_page,
+)
 from pastecms.views.paste import SUBMIT_LIMIT
 
 bp = web_page.blueprint("web", __name__)
 
-LANGUAGES = [
-    "text", "bash", "c", "cpp", "csharp", "css", "diff", "go", "haskell", "html", "ini",
-    "java", "javascript", "json", "kotlin", "lua", "make", "markdown", "perl", "php",
-    "python", "ruby", "rust", "scala", "sql", "swift", "toml", "typescript", "xml", "yaml",
-]  # fmt: skip
+#: Sent with every HTML answer of the app: no inline script or style, no framing, no
+#: foreign forms or base URLs, and no guessing of types.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
 _UNLOCKED_KEEP = 50  # protected pastes a session remembers as unlocked
+ARCHIVE_PAGE_SIZE = 20
+THEME_COOKIE = "theme"
+THEME_COOKIE_AGE = 365 * 24 * 3600
 
 
 def _form_choices() -> dict:
-    return {"languages": LANGUAGES, "expiry_choices": list(EXPIRY_CHOICES)}
+    return {
+        "languages": [language_service.AUTO, *language_service.LANGUAGES],
+        "expiry_choices": list(EXPIRY_CHOICES),
+    }
 
 
 #: The paste form: any refusal shows the form again, with the reason and what was typed.
 paste_form = WebPage("index.html", context=_form_choices)
 #: A protected paste: a missing or wrong password shows the password prompt.
 unlock_form = WebPage(
-    "unlock.html", retry=(AuthFailure,), context=lambda: {"paste_id": request.view_args["paste_id"]}
+    "unlock.html",
+    retry=(AuthFailure, RateLimitFailure, IncompleteParamsFailure, InvalidParamsFailure),
+    context=lambda: {"paste_id": request.view_args["paste_id"]},
 )
 
 
@@ -44,8 +77,51 @@ unlock_form = WebPage(
 def check_csrf_token():
     """Every form post carries the token its page was served with (Flask-WTF checks
     the methods that post: WTF_CSRF_METHODS)."""
-    if current_app.config["WTF_CSRF_ENABLED"]:
+    if current_app.config["WTF_CSRF_ENABLED"] and not _from_a_shell():
         csrf.protect()
+
+
+def _from_a_shell() -> bool:
+    """Whether a post to the form's URL comes from a shell (`curl -F file=@notes.txt`,
+    `curl --data-binary @-`) rather than the form: it has a body but neither the form's
+    `contents` nor its CSRF token. A shell's post is anonymous unless it carries an API
+    key (`shell_text` trusts no session cookie), so a forged one gains nothing."""
+    if request.endpoint != "web.create" or request.method != "POST":
+        return False
+    if request.mimetype == "multipart/form-data":
+        has_text = "file" in request.files
+    else:
+        try:
+            has_text = bool(request.get_data(cache=True))  # cached: the form parses it after
+        except RequestEntityTooLarge:
+            answer_in_plain_text()  # the browser's form is multipart: this is a shell
+            raise
+    shell = has_text and "contents" not in request.form and "csrf_token" not in request.form
+    if shell:
+        answer_in_plain_text()
+    return shell
+
+
+def _wants_text() -> bool:
+    """Whether a paste page is asked for as raw text (`?raw`, `Accept: text/plain`)."""
+    offered = request.accept_mimetypes.best_match(["text/html", "text/plain"])
+    wants = "raw" in request.args or offered == "text/plain"
+    if wants:
+        answer_in_plain_text()
+    return wants
+
+
+@bp.after_app_request
+def protect_pages(response: Response) -> Response:
+    """Security headers on every HTML page, whichever blueprint made it; nothing the app
+    serves is to be sniffed into another type."""
+    headers = SECURITY_HEADERS if response.mimetype == "text/html" else _NOSNIFF
+    for name, value in headers.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+_NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 
 
 def _is_unlocked(paste_id) -> bool:
@@ -57,8 +133,9 @@ def _remember_unlocked(paste_id) -> None:
     session["unlocked"] = [*unlocked, paste_id][-_UNLOCKED_KEEP:]
 
 
-def _paste_page(paste, paste_id) -> Page:
-    return Page("paste.html", paste=paste, paste_id=paste_id)
+def _paste_page(paste, paste_id, caller) -> Page:
+    owned = paste_service.is_owner(paste, caller)
+    return Page("paste.html", paste=paste, paste_id=paste_id, owned=owned)
 
 
 @bp.get("/")
@@ -68,18 +145,58 @@ def index(data, caller):
     return Page("index.html", form={}, failure=None, **_form_choices())
 
 
+@bp.app_context_processor
+def chosen_theme() -> dict:
+    """The theme the visitor chose with the toggle (None: the system's preference)."""
+    theme = request.cookies.get(THEME_COOKIE)
+    return {"theme": theme if theme in ("light", "dark") else None}
+
+
+@bp.route("/theme", methods=["GET", "POST"])
+@endpoint(web_page, load=ThemeIn, location="params")
+def theme(data, caller):
+    """Choose the light or dark theme, or "auto" for the system's, then go back."""
+    response = redirect(data["next"], code=303)
+    if data["theme"] == "auto":
+        response.delete_cookie(THEME_COOKIE)
+    else:
+        response.set_cookie(
+            THEME_COOKIE,
+            data["theme"],
+            max_age=THEME_COOKIE_AGE,
+            secure=request.is_secure,
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
+@bp.get("/favicon.ico")
+@endpoint(web_page)
+def favicon(data, caller):
+    """The site's icon, where browsers look for it."""
+    return current_app.send_static_file("favicon.ico")
+
+
 @bp.post("/")
+def create():
+    """A new paste: from the form (then its page), or from a shell (then its URLs)."""
+    return (shell_create if _from_a_shell() else form_create)()
+
+
 @endpoint(paste_form, load=PasteFormIn, location="form_and_files", limits=(SUBMIT_LIMIT,))
-def create(data, caller):
+def form_create(data, caller):
     """Create a paste from the form and show it."""
     paste = paste_service.submit(
         data["contents"],
         caller,
         title=data["title"],
-        language=data["language"],
+        # The title as a file name hint too: "notes.py" says python.
+        language=language_service.choose(data["language"], data["contents"], data["title"]),
         password=data["password"],
         expiry_time=data["expiry_time"],
         attachments=data["attachments"],
+        max_views=data["max_views"],
     )
     public_id = str(paste.public_id)
     if paste.is_password_protected:
@@ -89,13 +206,41 @@ def create(data, caller):
     return redirect(url_for("web.show", paste_id=public_id))
 
 
+@endpoint(shell_text, load=ShellUploadIn, limits=(SUBMIT_LIMIT,))
+def shell_create(data, caller):
+    """Create a paste from a shell; answer its URL and its deletion URL, a line each."""
+    contents = data["contents"]
+    paste = paste_service.submit(
+        contents,
+        caller,
+        title=data["title"],
+        language=language_service.choose(data["language"], contents, data["title"]),
+        password=data["password"],
+        expiry_time=data["expiry_time"],
+        max_views=data["max_views"],
+    )
+    public_id = str(paste.public_id)
+    token = paste.deactivation_token
+    return [
+        url_for("web.show", paste_id=public_id, _external=True),
+        url_for("web.confirm_delete", paste_id=public_id, token=token, _external=True),
+    ]
+
+
 @bp.get("/paste/<paste_id>")
+def show(paste_id):
+    """A paste's page, or for a shell that asks (`?raw`, `Accept: text/plain`) its text."""
+    response = (raw_text if _wants_text() else paste_page)(paste_id=paste_id)
+    response.vary.add("Accept")  # caches must keep the page and the text apart
+    return response
+
+
 @endpoint(unlock_form, path=PastePathIn)
-def show(data, caller):
+def paste_page(data, caller):
     """A paste, highlighted; a protected one asks for its password first."""
     paste_id = data["paste_id"]
     paste = paste_service.page(paste_id, caller, unlocked=_is_unlocked(paste_id))
-    return _paste_page(paste, paste_id)
+    return _paste_page(paste, paste_id, caller)
 
 
 @bp.post("/paste/<paste_id>")
@@ -103,18 +248,63 @@ def show(data, caller):
 def unlock(data, caller):
     """A protected paste, opened with its password; the session remembers it."""
     paste_id = data["paste_id"]
-    paste = paste_service.page(paste_id, caller, data["password"])
+    paste = paste_service.page(paste_id, caller, data["password"], reveal=True)
     _remember_unlocked(paste_id)
-    return _paste_page(paste, paste_id)
+    return _paste_page(paste, paste_id, caller)
+
+
+@bp.post("/paste/<paste_id>/reveal")
+@endpoint(unlock_form, path=PastePathIn)
+def reveal(data, caller):
+    """A paste that counts down to its deletion, shown (and counted) on request."""
+    paste_id = data["paste_id"]
+    paste = paste_service.page(paste_id, caller, unlocked=_is_unlocked(paste_id), reveal=True)
+    return _paste_page(paste, paste_id, caller)
+
+
+@bp.get("/paste/<paste_id>/delete")
+@bp.get("/paste/<paste_id>/deactivate/<token>")
+@endpoint(web_page, path=DeletePathIn)
+def confirm_delete(data, caller):
+    """Asks before deleting: its owner's, or anyone's with the paste's deactivation link."""
+    paste = paste_service.deactivatable(data["paste_id"], caller, data["token"])
+    return Page("delete.html", paste=paste, paste_id=data["paste_id"], token=data["token"])
+
+
+@bp.post("/paste/<paste_id>/delete")
+@bp.post("/paste/<paste_id>/deactivate/<token>")
+@endpoint(web_page, path=DeletePathIn)
+def delete(data, caller):
+    """Deletes the paste (deactivated: gone for everyone at once, purged later)."""
+    paste = paste_service.deactivate(data["paste_id"], caller, data["token"])
+    return Page("deleted.html", paste=paste)
+
+
+@bp.get("/archive")
+@endpoint(web_page, load=ArchiveIn, location="query")
+def archive(data, caller):
+    """Live pastes, a page at a time, newest or most viewed first; a protected paste is
+    listed without any of its contents."""
+    lists = {"recent": paste_service.recent, "top": paste_service.top}
+    pastes = lists[data["sort"]](data["page"], ARCHIVE_PAGE_SIZE)
+    return Page("archive.html", pastes=pastes, per_page=ARCHIVE_PAGE_SIZE, **data)
+
+
+def _raw(data, caller) -> Response:
+    paste_id = data["paste_id"]
+    paste = paste_service.read(paste_id, caller, unlocked=_is_unlocked(paste_id))
+    return Response(paste.contents, mimetype="text/plain")
 
 
 @bp.get("/paste/<paste_id>/raw")
 @endpoint(web_page, path=PastePathIn)
 def raw(data, caller):
     """The contents as plain text."""
-    paste_id = data["paste_id"]
-    paste = paste_service.read(paste_id, caller, unlocked=_is_unlocked(paste_id))
-    return Response(paste.contents, mimetype="text/plain")
+    return _raw(data, caller)
+
+
+#: The paste page's URL asked for as text: failures in plain text too.
+raw_text = endpoint(shell_text, path=PastePathIn, path_failure=NonexistentPasteFailure)(_raw)
 
 
 @bp.get("/paste/<paste_id>/download")
