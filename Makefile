@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 SECRET_FILE := instance/secret_key
 RUN_ENV = PASTECMS_CONFIG=Config PASTECMS_SECRET_KEY="$$(cat $(SECRET_FILE))"
 
-.PHONY: run test lint fmt bench bench-scale hostile purge clean
+.PHONY: run test lint fmt bench bench-scale hostile purge clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ run: $(VENV)/.installed-run $(SECRET_FILE)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The README's pictures of the web face (docs/*.png), in Debian's Chromium.
+screenshots: $(VENV)/.installed-dev
+	$(BIN)/python docs/screenshots.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
