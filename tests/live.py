@@ -98,7 +98,7 @@ def server_env(database_uri: str, **settings) -> dict:
     """Environment for a production-like server on the test database."""
     env = {
         "PASTECMS_CONFIG": "Config",
-        "PASTECMS_SECRET_KEY": "live-test-secret",
+        "PASTECMS_SECRET_KEY": "live-test-secret-" + "x" * 32,
         "PASTECMS_DATABASE_URI": database_uri,
         "PASTECMS_BCRYPT_ROUNDS": "4",
     }
