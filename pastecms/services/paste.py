@@ -461,12 +461,17 @@ def deactivate(public_id, caller: Caller, deactivation_token: str | None = None)
 def set_password(public_id, caller: Caller, password: str | None) -> PasteRecord:
     """Set, or with an empty or null password remove, the password of the caller's paste.
 
-    Raises `AuthFailure` (anonymous), `NonexistentPasteFailure`, `ForbiddenFailure` and
-    `InvalidParamsFailure` (a password shorter than MIN_PASTE_PASSWORD_LENGTH).
+    Only the owner may: an admin moderates (deactivates) but never sets or removes a
+    password, since removing one publishes the contents in `details` and the lists.
+
+    Raises `AuthFailure` (anonymous), `NonexistentPasteFailure`, `ForbiddenFailure` (not
+    the owner, admins included) and `InvalidParamsFailure` (a password shorter than
+    MIN_PASTE_PASSWORD_LENGTH).
     """
-    auth.require(caller)
+    user = auth.require(caller)
     paste = _get_live(public_id)
-    _require_owner(paste, caller)
+    if paste.user_id != user.id:
+        raise ForbiddenFailure("Only the paste's owner may set or remove its password.")
     _check_new_password(password)
     _update(paste, password_hash=secret.hash_password(password) if password else None)
     return paste
