@@ -126,6 +126,13 @@ class RateLimit:
         return app_limiter.shared_limit(provider, scope=self.scope, exempt_when=exempt)
 
 
+#: One limit per client address over every way of creating a paste (the paste API's
+#: submit, the web form, any upload route): each such view declares this limit, and the
+#: shared scope makes them draw on one counter, so RATELIMIT_SUBMIT means what it says
+#: however a client mixes them.
+SUBMIT_LIMIT = RateLimit("RATELIMIT_SUBMIT", scope="paste_submit")
+
+
 def limited(view: Callable, limits: tuple[RateLimit, ...]) -> Callable:
     """`view`, checked against `limits` by the limiter of the app serving it."""
     if not limits:
