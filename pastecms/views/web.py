@@ -2,11 +2,10 @@
 
 from io import BytesIO
 
-from flask import Response, current_app, flash, redirect, request, send_file, session, url_for
+from flask import Response, flash, redirect, request, send_file, session, url_for
 
 from pastecms.api import endpoint
 from pastecms.errors import AuthFailure, NonexistentAttachmentFailure
-from pastecms.extensions import csrf
 from pastecms.schemas.web import (
     EXPIRY_CHOICES,
     AttachmentPathIn,
@@ -15,6 +14,7 @@ from pastecms.schemas.web import (
     UnlockFormIn,
 )
 from pastecms.services import paste as paste_service
+from pastecms.views import csrf
 from pastecms.views.envelopes import Page, WebPage, web_page
 from pastecms.views.paste import SUBMIT_LIMIT
 
@@ -44,8 +44,7 @@ unlock_form = WebPage(
 def check_csrf_token():
     """Every form post carries the token its page was served with (Flask-WTF checks
     the methods that post: WTF_CSRF_METHODS)."""
-    if current_app.config["WTF_CSRF_ENABLED"]:
-        csrf.protect()
+    csrf.protect()
 
 
 def _is_unlocked(paste_id) -> bool:
