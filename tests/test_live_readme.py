@@ -1,0 +1,55 @@
+"""The README's paste API examples run top to bottom as written, against a live server.
+
+The ```sh blocks of the section "The paste API" are taken from README.md itself, so the
+examples cannot drift from the server: run in order in one shell, with BASE pointing at
+gunicorn on the test database, every answer must be a success.
+"""
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from tests.live import ROOT, gunicorn
+
+pytestmark = pytest.mark.live
+
+README = (ROOT / "README.md").read_text()
+
+
+def section_blocks(title: str, next_title: str) -> list[str]:
+    section = README[README.index(f"## {title}\n") : README.index(f"## {next_title}\n")]
+    return re.findall(r"^```sh\n(.*?)^```$", section, re.S | re.M)
+
+
+def test_the_paste_api_examples_run_as_written(live_env, tmp_path):
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed")
+    blocks = section_blocks("The paste API", "The JWT login API")
+    assert len(blocks) == 4
+    script = "set -eu\n" + "\n".join(blocks)
+    with gunicorn(live_env(), tmp_path / "gunicorn.log") as url:
+        result = subprocess.run(
+            ["bash", "-c", script],
+            cwd=tmp_path,
+            env={"PATH": "/usr/bin:/bin:/usr/local/bin", "BASE": url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 0, result.stdout + result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    failed = [answer for answer in answers if answer.get("success") is not True]
+    assert failed == []
+    assert len(answers) >= 20
+    # The retried submit made one paste, the attachment downloaded as itself.
+    retried = [
+        a["paste_id_repr"]
+        for a in answers
+        if a.get("contents") == "sent once, however often retried"
+    ]
+    assert len(retried) == 2 and retried[0] == retried[1]
+    assert (tmp_path / "notes.txt").read_text() == "hello"
+    assert "see notes.txt" in result.stdout
