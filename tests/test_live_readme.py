@@ -1,8 +1,9 @@
-"""The README's paste API examples run top to bottom as written, against a live server.
+"""The README's examples run top to bottom as written, against a live server.
 
-The ```sh blocks of the section "The paste API" are taken from README.md itself, so the
-examples cannot drift from the server: run in order in one shell, with BASE pointing at
-gunicorn on the test database, every answer must be a success.
+The ```sh blocks of the sections "The paste API" and "The JWT login API" are taken from
+README.md itself, so the examples cannot drift from the server: run in order in one
+shell, with BASE pointing at gunicorn on the test database, every answer must be a
+success.
 """
 
 import json
@@ -29,6 +30,9 @@ def test_the_paste_api_examples_run_as_written(live_env, tmp_path):
         pytest.skip("curl is not installed")
     blocks = section_blocks("The paste API", "The JWT login API")
     assert len(blocks) == 4
+    jwt_blocks = section_blocks("The JWT login API", "The Qexo API (/pub)")
+    assert len(jwt_blocks) == 1
+    blocks += jwt_blocks
     script = "set -eu\n" + "\n".join(blocks)
     with gunicorn(live_env(), tmp_path / "gunicorn.log") as url:
         result = subprocess.run(
@@ -41,9 +45,11 @@ def test_the_paste_api_examples_run_as_written(live_env, tmp_path):
         )
     assert result.returncode == 0, result.stdout + result.stderr
     answers = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    failed = [answer for answer in answers if answer.get("success") is not True]
+    # The paste face says success: true; the JWT face error: false.
+    failed = [a for a in answers if a.get("success") is not True and a.get("error") is not False]
     assert failed == []
-    assert len(answers) >= 20
+    assert len(answers) >= 26
+    assert answers[-1] == {"error": False, "data": True}  # the refresh token, revoked
     # The retried submit made one paste, the attachment downloaded as itself.
     retried = [
         a["paste_id_repr"]
