@@ -1,4 +1,5 @@
-# pastecms: `make run` serves on 127.0.0.1:5000, `make test` runs the suite.
+# pastecms: `make run` serves on 127.0.0.1:5000 (`make run HOST=0.0.0.0 PORT=8080`
+# elsewhere), `make test` runs the suite, `make dev` installs the development tools.
 # Both need only Python 3.11 and make: the virtualenv and packages are set up here.
 
 PYTHON ?= python3
@@ -13,7 +14,7 @@ PYTEST_ARGS ?=
 SECRET_FILE := instance/secret_key
 RUN_ENV = PASTECMS_CONFIG=Config PASTECMS_SECRET_KEY="$$(cat $(SECRET_FILE))"
 
-.PHONY: run test lint fmt bench bench-scale hostile purge clean screenshots
+.PHONY: run dev test lint fmt bench bench-scale hostile purge clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +32,10 @@ $(VENV)/.installed-dev: $(BIN)/python setup.cfg pyproject.toml
 $(SECRET_FILE):
 	mkdir -p -m 750 instance
 	umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))' > $@
+
+# The development tools (pytest, ruff, schemathesis, hypothesis) into the virtualenv;
+# `make test`, `make lint` and `make fmt` do this first by themselves.
+dev: $(VENV)/.installed-dev
 
 run: $(VENV)/.installed-run $(SECRET_FILE)
 	$(RUN_ENV) $(BIN)/flask --app wsgi db upgrade

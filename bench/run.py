@@ -1064,7 +1064,7 @@ def bulk_seed_articles(uri: str, start: int, end: int) -> None:
     from pastecms.extensions import db
     from pastecms.models import NEVER, Article, ArticleTag, ArticleTotal, Category, Tag
 
-    app = create_app(Config, {"DATABASE_URI": uri, "SECRET_KEY": "bench-seed"})
+    app = create_app(Config, {"DATABASE_URI": uri, "SECRET_KEY": "bench-seed-" + "x" * 32})
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     with app.app_context():
         if start == 0:

@@ -62,9 +62,17 @@ loglevel = os.environ.get("PASTECMS_LOG_LEVEL", "info")
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s "%(f)s" "%(a)s"'
 
 proc_name = "pastecms"
-# Load the app once in the master and fork the workers from it: faster (re)starts, and
-# the pages of the imported code are shared between workers until written to.
-preload_app = True
+# Each worker imports the app itself, from the files on disk, so that a reload (HUP:
+# `systemctl reload pastecms`) starts workers on the code just installed while the old
+# ones finish their requests; the listening socket stays open throughout, so no request
+# is refused. A preloaded app (preload_app = True) would be imported once by the master
+# and every new worker forked from that old copy: a reload would serve the old code until
+# a full restart. The cost: each worker imports the app (a second or so at start) and
+# shares fewer memory pages with the others.
+preload_app = False
+
+# The app's own modules, which a new worker must import afresh (`post_fork`).
+_APP_MODULES = ("pastecms", "wsgi", "config")
 
 
 def post_worker_init(worker):
@@ -86,6 +94,15 @@ def post_worker_init(worker):
 
 
 def post_fork(server, worker):
+    if not server.cfg.preload_app:
+        # The master imported the `pastecms` package to load the worker class (above):
+        # forget it, and any other app module, so that this worker imports the code on
+        # disk now, not the master's copy from its start. (The dependencies the master
+        # imported stay as they were: after an upgrade that changed one, restart.)
+        for name in list(sys.modules):
+            if name.partition(".")[0] in _APP_MODULES:
+                del sys.modules[name]
+        return
     # Nothing should have opened a database connection in the master, but if something
     # ever does, a connection shared across a fork corrupts both ends: drop the pool's
     # inherited connections (without closing the master's) so each worker opens its own.

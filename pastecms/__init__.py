@@ -5,6 +5,7 @@ import os
 import secrets as _secrets
 import uuid
 
+import click
 from flask import Flask, g, request
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.engine import make_url
@@ -27,9 +28,21 @@ from pastecms.errors import (
 log = logging.getLogger("pastecms")
 
 
-class ConfigurationError(Exception):
+class ConfigurationError(click.ClickException):
     """The app refuses to start: its message says what is wrong and how to mend it, in
-    one line (`wsgi.py` prints it so, without a traceback)."""
+    one line. `wsgi.py` prints it so, without a traceback; being a click exception, so
+    does any `flask` command that builds the app (`--app wsgi` or `--app
+    pastecms:create_app`), which prints `Error: <message>` and exits 1."""
+
+
+# Shorter keys are refused outside debug and tests: SECRET_KEY signs the session cookies
+# and, with PASTE_ID_KEY unset, keys the paste id cipher. 32 characters is what
+# `secrets.token_urlsafe(24)` makes; the documented command makes 64.
+MIN_SECRET_KEY_LENGTH = 32
+_MAKE_A_KEY = (
+    "Generate one with `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`, "
+    "keep it, and set it once (make run writes one to instance/secret_key on first start)."
+)
 
 
 # The extra that installs a database driver pastecms ships with.
@@ -62,14 +75,7 @@ def register_config(app: Flask, config_class, overrides) -> None:
     app.config.from_prefixed_env("PASTECMS")
     app.config.update(overrides or {})
     os.makedirs(app.instance_path, mode=database.PRIVATE_DIRECTORY, exist_ok=True)
-    if not app.config["SECRET_KEY"]:
-        if not (app.debug or app.testing):
-            raise ConfigurationError(
-                "PASTECMS_SECRET_KEY is not set. Generate one with "
-                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'` "
-                "(make run writes one to instance/secret_key on first start)."
-            )
-        app.config["SECRET_KEY"] = _secrets.token_urlsafe(48)
+    _check_secret_key(app)
     uri = app.config["DATABASE_URI"] or "sqlite:///" + os.path.join(
         app.instance_path, "pastecms.db"
     )
@@ -85,6 +91,23 @@ def register_config(app: Flask, config_class, overrides) -> None:
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def _check_secret_key(app: Flask) -> None:
+    """Refuse to start outside debug and tests without a real SECRET_KEY; a debug or test
+    app without one gets a random one (its sessions and paste ids last one process)."""
+    key = app.config["SECRET_KEY"]
+    if app.debug or app.testing:
+        if not key:
+            app.config["SECRET_KEY"] = _secrets.token_urlsafe(48)
+        return
+    if not key:
+        raise ConfigurationError(f"PASTECMS_SECRET_KEY is not set. {_MAKE_A_KEY}")
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigurationError(
+            f"PASTECMS_SECRET_KEY is too short ({len(key)} characters; at least "
+            f"{MIN_SECRET_KEY_LENGTH}). {_MAKE_A_KEY}"
+        )
 
 
 def _check_driver(uri: str) -> None:

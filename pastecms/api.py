@@ -280,10 +280,12 @@ def _credentials(req: Request, envelope: Envelope) -> auth.Credentials:
     scheme, _, value = req.headers.get("Authorization", "").partition(" ")
     bearer = value.strip() if scheme.lower() == "bearer" else ""
     # An empty session (no cookie) is not read, so it is not marked as accessed either.
-    user_id = session.get("user_id") if session else None
+    user_id = session.get(auth.SESSION_USER_ID) if session else None
+    generation = session.get(auth.SESSION_GENERATION) if session else None
     return auth.Credentials(
         bearer=bearer or None,
         session_user_id=user_id if type(user_id) is int else None,
+        session_generation=generation if type(generation) is int else None,
         address=req.remote_addr,
         same_site=envelope.checks_csrf or req.method in _SAFE_METHODS or req.is_json,
     )

@@ -149,6 +149,14 @@ class PayloadTooLargeFailure(Failure):
     message = "The request or the paste is larger than this server allows."
 
 
+class CsrfFailure(Failure):
+    """A web form posted without the CSRF token its page was served with, or without the
+    session cookie that token is checked against; the message says which."""
+
+    failure_name, status = "csrf_failure", 400
+    message = "The form expired or did not come from this site: reload it and submit again."
+
+
 class CaptchaFailure(Failure):
     failure_name, status = "captcha_failure", 403
     message = "Captcha verification failed."

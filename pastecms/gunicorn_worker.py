@@ -10,7 +10,9 @@ Selected by `worker_class` in deploy/gunicorn.conf.py.
 """
 
 import json
+import sys
 
+from gunicorn.arbiter import Arbiter
 from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
 from gunicorn.workers.sync import SyncWorker as GunicornSyncWorker
 
@@ -44,6 +46,18 @@ def refusal(status: int, reason: str, message: str) -> bytes:
 
 
 class SyncWorker(GunicornSyncWorker):
+    def load_wsgi(self):
+        # Each worker loads the app (deploy/gunicorn.conf.py: preload_app is off). When
+        # the app refuses to start (wsgi.py exits with one line saying why), the master
+        # must halt rather than start a new worker every moment: exit as a worker that
+        # failed to boot, after logging the line.
+        try:
+            super().load_wsgi()
+        except SystemExit as refused:
+            if isinstance(refused.code, str):
+                self.log.critical("%s", refused.code)
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)
+
     def handle_error(self, req, client, addr, exc):
         for kind, (status, reason, message) in _REFUSALS.items():
             if isinstance(exc, kind):

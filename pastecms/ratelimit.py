@@ -137,6 +137,13 @@ class RateLimit:
         return app_limiter.shared_limit(provider, scope=self.scope, exempt_when=exempt)
 
 
+#: One limit per client address over every way of creating a paste (the paste API's
+#: submit, the web form, any upload route): each such view declares this limit, and the
+#: shared scope makes them draw on one counter, so RATELIMIT_SUBMIT means what it says
+#: however a client mixes them.
+SUBMIT_LIMIT = RateLimit("RATELIMIT_SUBMIT", scope="paste_submit")
+
+
 def _layers(limits: tuple[RateLimit, ...]) -> list[list[RateLimit]]:
     """`limits` in groups whose members never apply to the same method (a face's read
     limit and its write limit, say), so that each group costs Flask-Limiter one limit to

@@ -98,7 +98,7 @@ def server_env(database_uri: str, **settings) -> dict:
     """Environment for a production-like server on the test database."""
     env = {
         "PASTECMS_CONFIG": "Config",
-        "PASTECMS_SECRET_KEY": "live-test-secret",
+        "PASTECMS_SECRET_KEY": "live-test-secret-" + "x" * 32,
         "PASTECMS_DATABASE_URI": database_uri,
         "PASTECMS_BCRYPT_ROUNDS": "4",
     }
@@ -114,16 +114,23 @@ def find_nginx() -> str | None:
 
 
 def render_site(
-    upstream: str, port: int, static_root: Path, log_dir: Path, site: Path = SITE
+    upstream: str,
+    port: int,
+    static_root: Path,
+    log_dir: Path,
+    site: Path = SITE,
+    webroot: Path | None = None,
 ) -> str:
     """deploy/nginx/pastecms.conf with a test's addresses and paths; nothing else changed,
-    so that the file that ships is the file under test."""
+    so that the file that ships is the file under test. `webroot` stands for certbot's
+    /var/www/html (the log directory by default)."""
     text = site.read_text()
     for pattern, replacement in (
         (r"server 127\.0\.0\.1:8000\b", f"server {upstream}"),
         (r"listen 80;\s*listen \[::\]:80;", f"listen 127.0.0.1:{port};"),
         (r"alias /srv/pastecms/pastecms/static/;", f"alias {static_root}/;"),
         (r"/var/log/nginx/", f"{log_dir}/"),
+        (r"(?m)^(\s*)root /var/www/html;", rf"\1root {webroot or log_dir};"),
     ):
         text, count = re.subn(pattern, replacement, text)
         if not count:

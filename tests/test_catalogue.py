@@ -153,6 +153,13 @@ def _nonexistent_api_key(ctx):
     return ctx.client.post("/v1/api-key/enable", json={})
 
 
+def _csrf(ctx):
+    # The web form posted without the token its page carries.
+    client = ctx.make_app(WTF_CSRF_ENABLED=True).test_client()
+    client.get("/")
+    return client.post("/", data={"contents": "x"})
+
+
 TRIGGERS = {
     "undefined_failure": _undefined,
     "auth_failure": lambda ctx: ctx.client.post("/api/paste/user", json={}),
@@ -203,6 +210,7 @@ TRIGGERS = {
     "not_found_failure": lambda ctx: ctx.client.post("/api/paste/nothing", json={}),
     "method_not_allowed_failure": lambda ctx: ctx.client.get("/api/paste/submit"),
     "captcha_failure": _captcha,
+    "csrf_failure": _csrf,
     "feature_disabled_failure": lambda ctx: ctx.client.get("/pub/statistic/"),
     "domain_not_verified_failure": _statistic,
     "nonexistent_talk_failure": lambda ctx: ctx.client.post(

@@ -102,6 +102,7 @@ def test_nginx_serves_the_app_as_shipped(live_env, nginx_binary, tmp_path):
         _check_oversized_bodies(client, app_log)
         _check_spoofed_forwarded_for(port)
         _check_static_files(client, app_log)
+        _check_acme_challenges_are_served(client, app_log, webroot=tmp_path)
         _check_oversized_request_lines_and_headers(port)
         _check_slow_clients_never_reach_a_worker(port)
         _check_floods_are_refused_at_the_edge(port, app_log)
@@ -189,6 +190,18 @@ def _check_static_files(client: Client, app_log: Path) -> None:
     assert raw == (STATIC / "style.css").read_bytes()
     assert headers["Content-Type"].startswith("text/css")
     assert "/static/" not in app_log.read_text()
+
+
+def _check_acme_challenges_are_served(client: Client, app_log: Path, webroot: Path) -> None:
+    """certbot --webroot (Deploy step 7) can prove the domain: nginx serves its challenge
+    files from the webroot (rendered here as the test's prefix), never the app."""
+    challenge = webroot / ".well-known" / "acme-challenge"
+    challenge.mkdir(parents=True)
+    (challenge / "token-123").write_text("token-123.thumbprint")
+    status, headers, raw = client.request("GET", "/.well-known/acme-challenge/token-123")
+    assert (status, raw) == (200, b"token-123.thumbprint")
+    assert headers["Content-Type"].startswith("text/plain")
+    assert "acme-challenge" not in app_log.read_text()
 
 
 def send_raw(port: int, data: bytes, source: str = "127.0.0.1") -> tuple[int, dict, bytes]:

@@ -193,14 +193,34 @@ def test_changing_the_password_retires_the_old_one(api, make_user):
     assert is_readable(api, paste, password="new-secret")
 
 
-def test_admin_may_set_a_password_on_anyones_paste(api, world, make_user):
+@pytest.mark.parametrize("password", ["by-admin-1", "", None])
+def test_an_admin_may_not_set_or_remove_the_password_of_someone_elses_paste(
+    api, make_user, password
+):
+    _, alice = make_user("alice")
     _, admin = make_user("root", is_admin=True)
-    paste = world["owned"]
+    paste = api.submit("alice's secret", password="alice-secret", api_key=alice)
     response = api.post(
-        SET_PASSWORD, {"paste_id": paste["paste_id_repr"], "password": "by-admin", "api_key": admin}
+        SET_PASSWORD, {"paste_id": paste["paste_id_repr"], "password": password, "api_key": admin}
+    )
+    assert response.status_code == 403
+    assert response.json["failure_name"] == "forbidden_failure"
+    # Still protected by the owner's password, and only by it.
+    assert not is_readable(api, paste)
+    assert is_readable(api, paste, password="alice-secret")
+    recent = api.post("/api/paste/recent", {}).json["pastes"]
+    assert "alice's secret" not in str(recent)
+
+
+def test_an_admin_sets_the_password_of_their_own_paste(api, make_user):
+    _, admin = make_user("root", is_admin=True)
+    paste = api.submit("root's paste", api_key=admin)
+    response = api.post(
+        SET_PASSWORD,
+        {"paste_id": paste["paste_id_repr"], "password": "by-admin-1", "api_key": admin},
     )
     assert response.status_code == 200
-    assert is_readable(api, paste, password="by-admin")
+    assert is_readable(api, paste, password="by-admin-1")
 
 
 BAD_SET_PASSWORDS = [

@@ -182,4 +182,7 @@ def test_bad_submission_is_refused_and_stores_nothing(api, db_rows, payload, fai
     assert response.json["failure_name"] == failure_name
     assert response.json["failure"] == failure_name
     assert response.json["message"]
+    # As the README promises: a validation failure says, per field, what is wrong.
+    if failure_name in ("incomplete_params_failure", "invalid_params_failure"):
+        assert response.json["details"], response.json
     assert db_rows() == before

@@ -77,3 +77,23 @@ def test_account_endpoints_slow_down_guessing(limited_app, make_user, db_rows, p
     assert response.json["failure_name"] == "rate_limit_failure"
     assert "Retry-After" in response.headers
     assert db_rows() == before
+
+
+@pytest.mark.parametrize("api_first", [True, False])
+def test_one_submit_limit_counts_the_api_and_the_form_together(limited_app, db_rows, api_first):
+    client = limited_app.test_client()
+
+    def by_api(n):
+        return client.post("/api/paste/submit", json={"contents": f"api {n}"})
+
+    def by_form(n):
+        return client.post("/", data={"contents": f"form {n}"})
+
+    first, last = (by_api, by_form) if api_first else (by_form, by_api)
+    for n in range(2):
+        assert first(n).status_code in (200, 302)
+    before = db_rows()
+    refused = last(2)
+    assert refused.status_code == 429
+    assert "rate_limit_failure" in refused.text
+    assert db_rows() == before

@@ -13,10 +13,13 @@ from tests.live import ROOT, free_port
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 
 
-def run_flask(*args, **env):
+KEY = "k" * 32
+
+
+def run_flask(*args, app="wsgi", **env):
     base = {k: v for k, v in os.environ.items() if not k.startswith("PASTECMS_")}
     return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        [sys.executable, "-m", "flask", "--app", app, *args],
         cwd=ROOT,
         env={**base, "PASTECMS_CONFIG": "Config", **env},
         capture_output=True,
@@ -29,26 +32,38 @@ def run_flask(*args, **env):
     ("env", "says"),
     [
         ({}, "PASTECMS_SECRET_KEY is not set"),
+        ({"PASTECMS_SECRET_KEY": "short"}, "PASTECMS_SECRET_KEY is too short (5 characters"),
         (
             {
-                "PASTECMS_SECRET_KEY": "x",
+                "PASTECMS_SECRET_KEY": KEY,
                 "PASTECMS_DATABASE_URI": "postgresql+pg8000://pastecms@127.0.0.1/pastecms",
             },
             "whose driver (pg8000) is not installed: pip install pg8000",
         ),
         (
-            {"PASTECMS_SECRET_KEY": "x", "PASTECMS_DATABASE_URI": "nosuchdb://x"},
+            {"PASTECMS_SECRET_KEY": KEY, "PASTECMS_DATABASE_URI": "nosuchdb://x"},
             "PASTECMS_DATABASE_URI names an unknown database (nosuchdb)",
         ),
     ],
 )
-def test_a_refused_start_is_one_line_without_a_traceback(env, says):
-    result = run_flask("db", "upgrade", **env)
+@pytest.mark.parametrize("app", ["wsgi", "pastecms:create_app"])
+def test_a_refused_start_is_one_line_without_a_traceback(env, says, app):
+    result = run_flask("db", "upgrade", app=app, **env)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert says in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert "No such command" not in result.stderr
+
+
+def test_a_long_enough_secret_key_starts(tmp_path):
+    result = run_flask(
+        "db",
+        "current",
+        PASTECMS_SECRET_KEY=KEY,
+        PASTECMS_DATABASE_URI=f"sqlite:///{tmp_path / 'started.db'}",
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_a_missing_postgresql_driver_names_the_extra_to_install(monkeypatch):
@@ -119,4 +134,29 @@ def test_gunicorn_refuses_to_start_workers_that_would_count_limits_apart(tmp_pat
     )
     assert result.returncode == 3  # gunicorn's "worker failed to boot": the master halts
     assert "pastecms: 2 workers would each count rate limits in their own memory" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.live
+def test_gunicorn_refuses_to_start_without_a_secret_key_in_one_line(tmp_path):
+    # Each worker loads the app (no preload): the master must halt, not respawn forever.
+    base = {k: v for k, v in os.environ.items() if not k.startswith("PASTECMS_")}
+    env = {
+        **base,
+        "PASTECMS_CONFIG": "ProdConfig",
+        "PASTECMS_DATABASE_URI": f"sqlite:///{tmp_path / 'refused.db'}",
+        "PASTECMS_BIND": f"127.0.0.1:{free_port()}",
+        "PASTECMS_WORKERS": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF), "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 3  # a worker failed to boot: the master halts
+    assert "pastecms: PASTECMS_SECRET_KEY is not set" in result.stderr
+    assert result.stderr.count("PASTECMS_SECRET_KEY is not set") == 1
     assert "Traceback" not in result.stderr

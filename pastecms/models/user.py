@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import Index, String, func
+from sqlalchemy import Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pastecms.extensions import db
@@ -18,6 +18,10 @@ class User(db.Model):
     is_admin: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
     signup_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Stored in the signed session cookie at sign-in; a cookie naming another generation
+    # signs nobody in. Logout, a password change, deactivation and a new API key bump it,
+    # so every session of the user ends, cookies saved before included.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     __table_args__ = (
         # Usernames are unique whatever their case; lookups use the same expression.

@@ -22,6 +22,10 @@ SESSION = "session"
 
 MAX_API_KEY_LENGTH = 256
 
+# The keys of a signed-in session cookie (see `session_values`).
+SESSION_USER_ID = "user_id"
+SESSION_GENERATION = "generation"
+
 
 @dataclass(frozen=True)
 class Credentials:
@@ -33,6 +37,8 @@ class Credentials:
     api_key: str | None = None
     #: The user id a signed session cookie holds.
     session_user_id: int | None = None
+    #: The user's session generation the cookie was signed in under.
+    session_generation: int | None = None
     #: Whether only a script or a page of this site could have sent the request: a safe
     #: method, a JSON body (a cross-site form cannot send one without CORS consent, which
     #: no API face gives), or a form carrying its CSRF token (the web face checks it).
@@ -83,8 +89,10 @@ def resolve(credentials: Credentials) -> Caller:
     Precedence: an API key sent as a parameter, then the bearer (a JWT access token or
     an API key), then the session; none of them is anonymous. A credential that is given
     but not valid (unknown, disabled, its user deactivated) is an `AuthFailure`, never a
-    silent fall back to the next one or to anonymous. A stale session is anonymous, and
-    so is a session on a request another site could have made: the cookie is ignored.
+    silent fall back to the next one or to anonymous. A stale session is anonymous (its
+    user deactivated, or its generation ended by a logout, a password change or a new API
+    key), and so is a session on a request another site could have made: the cookie is
+    ignored.
     """
     address = credentials.address
     if credentials.api_key is not None:
@@ -97,9 +105,24 @@ def resolve(credentials: Credentials) -> Caller:
         return Caller(user_for_api_key(credentials.bearer), API_KEY, address)
     if credentials.session_user_id is not None and credentials.same_site:
         user = _active_user(credentials.session_user_id)
-        if user is not None:
+        if user is not None and credentials.session_generation == user.session_generation:
             return Caller(user, SESSION, address)
     return Caller(address=address)
+
+
+def session_values(user: User) -> dict:
+    """What a session cookie holds to sign `user` in: their id and current session
+    generation. The cookie is signed, so neither can be forged; `end_sessions` retires
+    every cookie holding an older generation."""
+    return {SESSION_USER_ID: user.id, SESSION_GENERATION: user.session_generation}
+
+
+def end_sessions(user: User) -> None:
+    """End every cookie session of `user`, on every device: the next request with a
+    cookie signed in before is anonymous. Counted in SQL, so two racing calls both
+    count; the attribute reloads on its next read."""
+    user.session_generation = User.session_generation + 1
+    db.session.flush()
 
 
 def _user_for_claims(claims: dict) -> User:

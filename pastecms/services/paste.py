@@ -192,7 +192,7 @@ def submit(
         raise PayloadTooLargeFailure(f"The paste is larger than {config['MAX_PASTE_SIZE']} bytes.")
     now = utcnow()
     if expiry_time is not None and expiry_time <= now:
-        raise InvalidParamsFailure("expiry_time is in the past.")
+        _invalid("expiry_time", "Must be in the future.")
     attachments = attachments or []
     _check_attachments(attachments)
     _check_new_password(password)
@@ -269,6 +269,12 @@ def _check_new_password(password: str | None) -> None:
         raise InvalidParamsFailure(message, details={"password": message})
 
 
+def _invalid(field: str, problem: str):
+    """Refuse a parameter the schema let through, as the schema refuses one: the message
+    names it, and `details` maps it to the problem."""
+    raise InvalidParamsFailure(f"{field}: {problem}", details={field: problem})
+
+
 def _check_attachments(attachments: list[dict]) -> None:
     if not attachments:
         return
@@ -276,12 +282,10 @@ def _check_attachments(attachments: list[dict]) -> None:
     if not config["ENABLE_PASTE_ATTACHMENTS"]:
         raise PasteAttachmentsDisabledFailure()
     if len(attachments) > config["MAX_ATTACHMENT_COUNT"]:
-        raise InvalidParamsFailure(
-            f"A paste takes at most {config['MAX_ATTACHMENT_COUNT']} attachments."
-        )
+        _invalid("attachments", f"A paste takes at most {config['MAX_ATTACHMENT_COUNT']}.")
     names = [item["file_name"] for item in attachments]
     if len(set(names)) != len(names):
-        raise InvalidParamsFailure("Attachment names must be unique within a paste.")
+        _invalid("attachments", "Names must be unique within a paste.")
     for item in attachments:
         if len(item["data"]) > config["MAX_ATTACHMENT_SIZE"]:
             raise PasteAttachmentTooLargeFailure(
@@ -456,7 +460,7 @@ def _page(which: str, page_num: int, num_per_page: int | None, **params) -> list
     config = current_app.config
     per_page = min(num_per_page or 20, config["MAX_PAGE_SIZE"])
     if page_num > config["MAX_PAGE_NUM"]:
-        raise InvalidParamsFailure(f"page_num is at most {config['MAX_PAGE_NUM']}.")
+        _invalid("page_num", f"Must be at most {config['MAX_PAGE_NUM']}.")
     params.update(now=utcnow(), limit=per_page, offset=page_num * per_page)
     ids = paste_ids()
     rows = _run_hot(which, params)
@@ -511,12 +515,17 @@ def is_owner(paste: PasteRecord, caller: Caller) -> bool:
 def set_password(public_id, caller: Caller, password: str | None) -> PasteRecord:
     """Set, or with an empty or null password remove, the password of the caller's paste.
 
-    Raises `AuthFailure` (anonymous), `NonexistentPasteFailure`, `ForbiddenFailure` and
-    `InvalidParamsFailure` (a password shorter than MIN_PASTE_PASSWORD_LENGTH).
+    Only the owner may: an admin moderates (deactivates) but never sets or removes a
+    password, since removing one publishes the contents in `details` and the lists.
+
+    Raises `AuthFailure` (anonymous), `NonexistentPasteFailure`, `ForbiddenFailure` (not
+    the owner, admins included) and `InvalidParamsFailure` (a password shorter than
+    MIN_PASTE_PASSWORD_LENGTH).
     """
-    auth.require(caller)
+    user = auth.require(caller)
     paste = _get_live(public_id)
-    _require_owner(paste, caller)
+    if paste.user_id != user.id:
+        raise ForbiddenFailure("Only the paste's owner may set or remove its password.")
     _check_new_password(password)
     _update(paste, password_hash=secret.hash_password(password) if password else None)
     return paste

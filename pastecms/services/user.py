@@ -81,7 +81,8 @@ def update_profile(
     """Change the caller's name, email or password (the last needs the current one).
 
     An empty string clears name or email; a missing or null field is left alone. A new
-    password revokes the user's refresh tokens. Raises `AuthFailure` and
+    password revokes the user's refresh tokens and ends their cookie sessions (the caller
+    may sign its own back in: `auth.session_values`). Raises `AuthFailure` and
     `InvalidEmailFailure`.
     """
     user = auth.require(caller)
@@ -93,6 +94,7 @@ def update_profile(
             raise AuthFailure("current_password is missing or wrong.")
         user.password_hash = secret.hash_password(new_password)
         refresh_token.revoke_all_for(user)
+        auth.end_sessions(user)
     if name is not None:
         user.name = name or None
     if email is not None:
@@ -101,10 +103,11 @@ def update_profile(
 
 
 def deactivate(caller: User | None) -> User:
-    """Deactivate the caller, their pastes, API keys and refresh tokens; `AuthFailure` if
-    anonymous."""
+    """Deactivate the caller, their pastes, API keys, refresh tokens and cookie sessions;
+    `AuthFailure` if anonymous."""
     user = auth.require(caller)
     user.is_active = False
+    auth.end_sessions(user)
     paste_service.deactivate_all_for(user)
     refresh_token.revoke_all_for(user)
     db.session.execute(
@@ -116,14 +119,24 @@ def deactivate(caller: User | None) -> User:
     return user
 
 
+def log_out(caller) -> User:
+    """End every cookie session of the caller's user, this one and any saved copy of
+    it; `AuthFailure` if anonymous."""
+    user = auth.require(caller)
+    auth.end_sessions(user)
+    return user
+
+
 def regenerate_api_key(caller: User | None) -> str:
     """Replace the caller's API keys with a new one and return it (shown only now).
 
-    The user's refresh tokens are revoked too: a new key is what a user asks for who fears
-    their credentials have leaked, so their JWT logins end with the old key.
+    The user's refresh tokens are revoked and their cookie sessions ended too: a new key
+    is what a user asks for who fears their credentials have leaked, so their other
+    logins end with the old key.
     """
     user = auth.require(caller)
     refresh_token.revoke_all_for(user)
+    auth.end_sessions(user)
     db.session.execute(
         update(ApiKey)
         .where(ApiKey.user_id == user.id)

@@ -13,7 +13,7 @@ from pastecms.errors import (
     RateLimitFailure,
     UnauthenticatedPastesDisabledFailure,
 )
-from pastecms.ratelimit import RateLimit
+from pastecms.ratelimit import SUBMIT_LIMIT
 from pastecms.schemas.paste import (
     PageIn,
     PasteDeactivateIn,
@@ -32,9 +32,6 @@ from pastecms.views.envelopes import modern_paste
 from pastecms.views.links import with_url, with_urls
 
 bp = modern_paste.blueprint("paste_api", __name__, url_prefix="/api/paste")
-
-#: One limit per client address over every way of creating a paste.
-SUBMIT_LIMIT = RateLimit("RATELIMIT_SUBMIT", scope="paste_submit")
 
 
 @bp.post("/submit")

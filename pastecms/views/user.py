@@ -26,6 +26,7 @@ from pastecms.schemas.user import (
     UserOut,
     UserUpdateIn,
 )
+from pastecms.services import auth
 from pastecms.services import user as user_service
 from pastecms.views.envelopes import modern_paste
 
@@ -36,8 +37,14 @@ ACCOUNT_LIMIT = RateLimit("RATELIMIT_ACCOUNT")
 
 def _sign_in(user, remember: bool = False) -> None:
     session.clear()
-    session["user_id"] = user.id
+    session.update(auth.session_values(user))
     session.permanent = remember
+
+
+def _stay_signed_in(caller) -> None:
+    """After a change that ended the user's sessions, keep the caller's own."""
+    if caller.via == auth.SESSION:
+        session.update(auth.session_values(caller.user))
 
 
 @bp.post("/user/create")
@@ -72,13 +79,15 @@ def create(data, caller):
 )
 def update(data, caller):
     """Change the caller's name, email or password."""
-    return user_service.update_profile(
+    user = user_service.update_profile(
         caller,
         name=data["name"],
         email=data["email"],
         current_password=data["current_password"],
         new_password=data["new_password"],
     )
+    _stay_signed_in(caller)
+    return user
 
 
 @bp.post("/user/deactivate")
@@ -92,8 +101,10 @@ def deactivate(data, caller):
 @bp.post("/user/api_key/regenerate")
 @endpoint(modern_paste, dump=ApiKeyOut, caller=REQUIRED, failures=())
 def regenerate_api_key(data, caller):
-    """Replace the caller's API key; the new key is shown once."""
-    return {"api_key": user_service.regenerate_api_key(caller)}
+    """Replace the caller's API key (ending their other sessions); shown once."""
+    api_key = user_service.regenerate_api_key(caller)
+    _stay_signed_in(caller)
+    return {"api_key": api_key}
 
 
 @bp.post("/user/check_username_availability")
@@ -129,9 +140,9 @@ def login(data, caller):
 @bp.post("/authentication/logout")
 @endpoint(modern_paste, dump=UsernameRefOut, caller=REQUIRED, failures=())
 def logout(data, caller):
-    """End the cookie session."""
+    """End the user's cookie sessions: this one, and every cookie saved from it."""
     session.clear()
-    return caller.user
+    return user_service.log_out(caller)
 
 
 @bp.post("/authentication/status")
