@@ -43,6 +43,7 @@ from pastecms.models import (
     Tag,
     utcnow,
 )
+from pastecms.services import webhook
 
 DRAFT = "draft"
 PUBLISHED = "published"
@@ -148,6 +149,8 @@ def _hot() -> dict:
             _CATEGORIES.c.id, _CATEGORIES.c.article_count, _CATEGORIES.c.published_count
         ).where(_CATEGORIES.c.slug == bindparam("value")),
         "totals": select(ArticleTotal.__table__.c.status, ArticleTotal.__table__.c.count),
+        # A published article's sort_time is its publication: the status index's last.
+        "latest": select(func.max(_ARTICLES.c.sort_time)).where(_ARTICLES.c.status == PUBLISHED),
     }
 
 
@@ -297,6 +300,14 @@ def _counted(counted, status: str | None) -> int:
     return sum(totals.values())
 
 
+def published_summary() -> tuple[int, datetime | None]:
+    """(how many articles are published, when the latest was published or None): the
+    count from the counters, the time off the status index."""
+    totals = dict(_run(_hot()["totals"], {}).all())
+    latest = _run(_hot()["latest"], {}).scalar()
+    return totals.get(PUBLISHED, 0), latest
+
+
 def load_tags(articles: list) -> None:
     """Give each article its `tag_names`, in their order, with one query for them all."""
     by_id = {}
@@ -388,6 +399,7 @@ def create(
     db.session.flush()
     tag_ids = _link_tags(article, tags or [])
     _recount(None, _Counted(status, category_id, tag_ids))
+    _announce(article, "saved")
     return article
 
 
@@ -452,6 +464,7 @@ def update(
         _sync_links(article)
         load_tags([article])
     _recount(before, _Counted(article.status, article.category_id, tag_ids))
+    _announce(article, "saved")
     return article
 
 
@@ -485,6 +498,7 @@ def delete_article(article_hash: str) -> None:
     _recount(before, None)
     db.session.delete(article)
     db.session.flush()
+    _announce(article, "deleted")
 
 
 def _saved(article: Article, before: "_Counted") -> Article:
@@ -492,7 +506,12 @@ def _saved(article: Article, before: "_Counted") -> Article:
     _sync_links(article)
     _recount(before, _Counted(article.status, article.category_id, before.tag_ids))
     load_tags([article])
+    _announce(article, "saved")
     return article
+
+
+def _announce(article: Article, action: str) -> None:
+    webhook.content_changed("article", action, article.slug or article.hash)
 
 
 def _stamp_published(article: Article, when: datetime) -> None:
