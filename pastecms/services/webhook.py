@@ -69,15 +69,16 @@ def content_changed(kind: str, action: str, key: str) -> None:
     info = db.session.info
     pending = info.get(_PENDING)
     if pending is None:
+        # Looked up once per transaction (an import changes many articles in one).
         url = db.session.scalar(select(Setting.value).where(Setting.key == SETTING))
-        if not url:
-            return
         pending = info[_PENDING] = {
             "url": url,
             "timeout": current_app.config["WEBHOOK_TIMEOUT"],
             "changes": [],
             "count": 0,
         }
+    if not pending["url"]:
+        return
     pending["count"] += 1
     if len(pending["changes"]) < MAX_CHANGES:
         pending["changes"].append({"type": kind, "action": action, "key": key})
@@ -86,7 +87,7 @@ def content_changed(kind: str, action: str, key: str) -> None:
 @event.listens_for(db.session, "after_commit")
 def _announce(session) -> None:
     pending = session.info.pop(_PENDING, None)
-    if pending is None:
+    if pending is None or not pending["changes"]:
         return
     body = json.dumps(
         {"event": "content_changed", "count": pending["count"], "changes": pending["changes"]}
