@@ -1,7 +1,9 @@
 """Site settings: a fixed set of known keys, each a string.
 
-The CMS face reads and writes them, and so will the Qexo face's `fix` endpoint: both go
-through `get_all` and `update`, so a key nobody knows is never stored.
+The CMS face reads and writes them through `get_all` and `update`, so a key nobody knows
+is never stored; `repair` puts missing or invalid ones back to their defaults.
+The table also keeps a key of the server's own (the webhook's URL), which `get_all`
+never shows.
 """
 
 import re
