@@ -87,6 +87,17 @@ def test_saving_a_post_again_updates_it(app, admin_pub):
     assert len(admin_pub.ok(admin_pub.get("get_posts"))["posts"]) == 1
 
 
+def test_a_saved_post_takes_a_moved_date_and_its_description(app, admin_pub):
+    admin_pub.ok(admin_pub.post("save", {"file": "source/_posts/d.md", "content": POST}))
+    moved = POST.replace("2024-01-07 10:30:00", "2025-03-01T09:00:00+01:00").replace(
+        "---\nHello", "description: Short\n---\nHello"
+    )
+    admin_pub.ok(admin_pub.post("save", {"file": "source/_posts/d.md", "content": moved}))
+    found = article(app, "d")
+    assert found.published_at == datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+    assert found.description == "Short"
+
+
 def test_a_post_without_front_matter_is_titled_by_its_name(app, admin_pub):
     admin_pub.ok(admin_pub.post("save", {"file": "source/_posts/test.md", "content": "Hello"}))
     found = article(app, "test")

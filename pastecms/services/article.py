@@ -417,12 +417,14 @@ def update(
     slide_duration=UNSET,
     slug=UNSET,
     kind=UNSET,
+    published_at=UNSET,
 ) -> Article:
     """Change the fields given (the others stay as they are) and return the article.
 
-    `tags` replaces the whole set. To published: `published_at` is set only when empty;
-    to draft: it is kept. Raises `NonexistentArticleFailure`, `InvalidParamsFailure`
-    (bad status or kind, unknown category or header image) and `ConflictFailure` (slug).
+    `tags` replaces the whole set. To published: `published_at` is set only when empty
+    (or to the `published_at` given: a file's date moved); to draft: it is kept. Raises
+    `NonexistentArticleFailure`, `InvalidParamsFailure` (bad status or kind, unknown
+    category or header image) and `ConflictFailure` (slug).
     """
     article = _get(article_hash)
     before = _counted_state(article)
@@ -452,8 +454,10 @@ def update(
             setattr(article, name, value)
     if status is not UNSET:
         article.status = status
-        if status == PUBLISHED and article.published_at is None:
-            _stamp_published(article, now())
+    if published_at is not UNSET and published_at is not None:
+        _stamp_published(article, published_at)
+    elif status == PUBLISHED and article.published_at is None:
+        _stamp_published(article, now())
     article.updated_at = now()
     db.session.flush()
     if tags is not UNSET:

@@ -35,6 +35,7 @@ MAX_TITLE = 255
 MAX_TAG = 64
 MAX_TAGS = 50
 MAX_CATEGORY = 100
+MAX_DESCRIPTION = 2000
 
 _POST = re.compile(r"source/_posts/([^/]+)\.md\Z")
 _PAGE = re.compile(r"source/([^/_][^/]*)/index\.md\Z")
@@ -140,6 +141,7 @@ def _save_article(kind: str, slug: str, text: str) -> None:
         transfer.import_article(
             fields["title"],
             fields["content"],
+            description=fields["description"],
             status=fields["status"],
             tags=fields["tags"],
             category=fields["category"],
@@ -155,15 +157,18 @@ def _save_article(kind: str, slug: str, text: str) -> None:
         found.hash,
         title=fields["title"],
         content=fields["content"],
+        description=fields["description"],
         status=fields["status"],
         tags=fields["tags"],
+        published_at=fields["published_at"],
         category_id=taxonomy.category_for_name(category).id if category else None,
     )
 
 
 def _front_matter(text: str, slug: str) -> dict:
-    """The article a Hexo file describes: title (the slug when none), Markdown, status
-    (published unless `published: false`), tags, first category, publication date."""
+    """The article a Hexo file describes: title (the slug when none), description,
+    Markdown, status (published unless `published: false`), tags, first category,
+    publication date."""
     try:
         post = frontmatter.loads(text)
         meta = dict(post.metadata)
@@ -181,11 +186,15 @@ def _front_matter(text: str, slug: str) -> dict:
         category = category[0] if category else None
     if category is not None:
         category = _scalar("categories", category, MAX_CATEGORY)
+    description = meta.get("description")
+    if description is not None:
+        description = _scalar("description", description, MAX_DESCRIPTION)
     published = meta.get("published", True)
     if not isinstance(published, bool):
         _refuse("content", "published: must be true or false.")
     return {
         "title": title,
+        "description": description,
         "content": post.content,
         "status": article_service.PUBLISHED if published else article_service.DRAFT,
         "tags": [tag for tag in tags if tag.strip()],
