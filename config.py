@@ -116,6 +116,9 @@ class Config:
     CUSTOM_FIELDS_MEMORY_MIB = 256
     CUSTOM_FIELDS_TIMEOUT = 5  # wall clock, seconds
     CUSTOM_FIELDS_MAX_OUTPUT = 64 * KIB  # characters printed
+    # The content webhook (/pub/create_webhook stores its URL): each change of content is
+    # POSTed to it from a background thread, waiting at most this many seconds.
+    WEBHOOK_TIMEOUT = 5
 
     # JWT lifetimes, in seconds (access tokens: HTTP 440 once expired; refresh tokens
     # renew them and can be revoked).

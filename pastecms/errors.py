@@ -104,6 +104,11 @@ class NonexistentImageFailure(Failure):
     message = "Image not found"
 
 
+class NonexistentFileFailure(Failure):
+    failure_name, status = "nonexistent_file_failure", 404
+    message = "There is no file at this path."
+
+
 class NonexistentApiKeyFailure(Failure):
     failure_name, status = "nonexistent_api_key_failure", 404
     message = "You have no API key yet: generate one."

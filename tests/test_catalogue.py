@@ -217,6 +217,7 @@ TRIGGERS = {
         "/pub/like_talk/", data={"id": "0" * 32}
     ),
     "nonexistent_friend_failure": lambda ctx: _admin_pub(ctx).post("del_friend", {"time": "1.0"}),
+    "nonexistent_file_failure": lambda ctx: _admin_pub(ctx).post("delete", {"file": "_config.yml"}),
     "nonexistent_custom_field_failure": lambda ctx: _admin_pub(ctx).post(
         "del_custom", {"name": "nothing"}
     ),

@@ -259,6 +259,23 @@ def _seed_content(client):
     client.put("/v1/settings", json={"site_name": "Seeded"}, headers=headers)
 
 
+def _seed_site_files(client):
+    """Qexo's content API: a post and a page saved as Hexo files, a stored config file and
+    a webhook (to a port nothing listens on: its calls fail, logged)."""
+    from pastecms.services import user as user_service
+    from tests.qexo import Pub
+
+    with client.application.app_context():
+        token = user_service.create("file-admin", "correct horse", is_admin=True).api_key
+        db.session.commit()
+    admin = Pub(client, token)
+    admin.ok(admin.post("create_webhook", {"uri": "http://127.0.0.1:9/hook"}))
+    post = "---\ntitle: Seeded post\ntags: [a]\ncategories: [Notes]\n---\nBody"
+    admin.ok(admin.post("save", {"file": "source/_posts/seeded.md", "content": post}))
+    admin.ok(admin.post("save", {"file": "source/about/index.md", "content": "About"}))
+    admin.ok(admin.post("save", {"file": "_config.yml", "content": "title: Seeded"}))
+
+
 def _seed_paste_pages(client):
     """A paste with its highlighted HTML kept, and one submitted with an Idempotency-Key."""
     paste = client.post("/api/paste/submit", json={"contents": "x = 1", "language": "python"})
@@ -270,7 +287,14 @@ def _seed_paste_pages(client):
 
 #: Each face seeds rows of its own here, so that a hostile request that changed one
 #: would show.
-SEEDERS = [_seed_pastes, _seed_paste_pages, _seed_refresh_tokens, _seed_site, _seed_content]
+SEEDERS = [
+    _seed_pastes,
+    _seed_paste_pages,
+    _seed_refresh_tokens,
+    _seed_site,
+    _seed_content,
+    _seed_site_files,
+]
 
 
 @pytest.fixture

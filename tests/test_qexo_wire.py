@@ -37,6 +37,15 @@ SEED_ENDPOINTS = {
     "set_custom": ["POST"],
     "new_custom": ["POST"],
     "del_custom": ["POST"],
+    "status": ["GET"],
+    "save": ["POST"],
+    "delete": ["POST"],
+    "create_webhook": ["POST"],
+    "get_posts": ["GET"],
+    "get_pages": ["GET"],
+    "get_configs": ["GET"],
+    "get_images": ["GET"],
+    "fix": ["POST"],
 }
 
 

@@ -106,3 +106,16 @@ class SiteVisitor(db.Model):
 
     site: Mapped[str] = mapped_column(String(1024), primary_key=True)
     client: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class SiteFile(db.Model):
+    """A file of the site that is neither a post nor a page (a theme's `_config.yml`, a
+    script): kept as text under its path, as a static-site generator lays it out."""
+
+    __tablename__ = "site_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(512), unique=True)
+    content: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger)  # of the content in UTF-8, in bytes
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -478,3 +478,138 @@ class StatisticOut(Schema):
     site_pv = fields.Integer()
     page_pv = fields.Integer()
     site_uv = fields.Integer()
+
+
+# -- blog status and the content API -----------------------------------------------------
+
+MAX_FILE_PATH = 512
+MAX_FILE_CONTENT = 2 * 1024 * 1024  # characters, front matter and all
+
+
+def _wall_time(value) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if value is not None else ""
+
+
+class StatusDataOut(Schema):
+    posts = fields.Function(
+        lambda status: str(status["posts"]),
+        metadata={"type": "string", "description": "How many articles are published."},
+    )
+    last = fields.Function(
+        lambda status: _wall_time(status["last"]),
+        metadata={
+            "type": "string",
+            "description": "When the latest was published (UTC, YYYY-mm-dd HH:MM:SS); "
+            "empty when none is.",
+        },
+    )
+
+
+class StatusOut(Schema):
+    data = fields.Nested(StatusDataOut)
+
+
+class FilePathIn(QexoIn):
+    file = Text(
+        required=True,
+        max_length=MAX_FILE_PATH,
+        metadata={
+            "description": "`source/_posts/<slug>.md` (a post), `source/<name>/index.md` "
+            "(a page) or any other relative path (a stored file)."
+        },
+    )
+    commitchange = Text(
+        max_length=1024,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Qexo's commit message: accepted and ignored."},
+    )
+
+
+class FileSaveIn(FilePathIn):
+    content = Text(
+        required=True,
+        blank=True,
+        max_length=MAX_FILE_CONTENT,
+        metadata={"description": "The whole file; a post's or page's with Hexo front matter."},
+    )
+
+
+class WebhookIn(QexoIn):
+    uri = Text(
+        required=True,
+        max_length=2048,
+        metadata={"description": "The http(s) URL to POST content changes to."},
+    )
+
+
+FileDeletedOut = Schema.from_dict(
+    {"msg": _message("Deleted successfully and deployed!")}, name="FileDeletedOut"
+)
+
+
+class WebhookOut(Schema):
+    msg = _message("Webhook created successfully!")
+    token = fields.String(metadata={"description": "Added to the URL of each call."})
+    webhook_url = fields.String(metadata={"description": "The URL each change is POSTed to."})
+
+
+class FixedOut(Schema):
+    msg = fields.Function(
+        lambda fixed: (
+            f"Attempted to auto-fix {fixed['fixed']} fields, please check and "
+            "modify the configuration later"
+        ),
+        metadata={"type": "string"},
+    )
+
+
+class FileOut(RowOut):
+    name = fields.String()
+    path = fields.String()
+    fullname = fields.String()
+    size = fields.Integer(metadata={"description": "Bytes, in UTF-8."})
+    date = fields.Function(
+        lambda listed: _wall_time(listed.updated_at),
+        metadata={"type": "string", "description": "Last change, UTC, YYYY-mm-dd HH:MM:SS."},
+    )
+
+
+class PostListOut(Schema):
+    posts = fields.List(fields.Nested(FileOut))
+
+
+class PageListOut(Schema):
+    pages = fields.List(fields.Nested(FileOut))
+
+
+class ConfigListOut(Schema):
+    configs = fields.List(fields.Nested(FileOut))
+
+
+def _human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+class ImageFileOut(RowOut):
+    name = fields.Function(
+        lambda image: image.original_filename or image.filename, metadata={"type": "string"}
+    )
+    size = fields.Function(
+        lambda image: _human_size(image.size_bytes),
+        metadata={"type": "string", "description": 'e.g. "125.6 KB".'},
+    )
+    url = fields.String()
+    date = fields.Function(lambda image: _wall_time(image.created_at), metadata={"type": "string"})
+    time = fields.Function(
+        lambda image: str(int(image.created_at.timestamp())),
+        metadata={"type": "string", "description": "Epoch seconds of the upload."},
+    )
+
+
+class ImageFileListOut(Schema):
+    images = fields.List(fields.Nested(ImageFileOut))

@@ -44,6 +44,7 @@ from pastecms.models import (
     User,
     utcnow,
 )
+from pastecms.services import webhook
 
 DRAFT = "draft"
 PUBLISHED = "published"
@@ -154,6 +155,8 @@ def _hot() -> dict:
         "authors": select(_USERS.c.id, func.coalesce(_USERS.c.name, _USERS.c.username)).where(
             _USERS.c.id.in_(bindparam("ids", expanding=True))
         ),
+        # A published article's sort_time is its publication: the status index's last.
+        "latest": select(func.max(_ARTICLES.c.sort_time)).where(_ARTICLES.c.status == PUBLISHED),
     }
 
 
@@ -301,6 +304,14 @@ def _counted(counted, status: str | None) -> int:
     if status:
         return totals.get(status, 0)
     return sum(totals.values())
+
+
+def published_summary() -> tuple[int, datetime | None]:
+    """(how many articles are published, when the latest was published or None): the
+    count from the counters, the time off the status index."""
+    totals = dict(_run(_hot()["totals"], {}).all())
+    latest = _run(_hot()["latest"], {}).scalar()
+    return totals.get(PUBLISHED, 0), latest
 
 
 def load_tags(articles: list) -> None:
@@ -531,6 +542,7 @@ def create(
     db.session.flush()
     tag_ids = _link_tags(article, tags or [])
     _recount(None, _Counted(status, category_id, tag_ids))
+    _announce(article, "saved")
     return article
 
 
@@ -548,12 +560,14 @@ def update(
     slide_duration=UNSET,
     slug=UNSET,
     kind=UNSET,
+    published_at=UNSET,
 ) -> Article:
     """Change the fields given (the others stay as they are) and return the article.
 
-    `tags` replaces the whole set. To published: `published_at` is set only when empty;
-    to draft: it is kept. Raises `NonexistentArticleFailure`, `InvalidParamsFailure`
-    (bad status or kind, unknown category or header image) and `ConflictFailure` (slug).
+    `tags` replaces the whole set. To published: `published_at` is set only when empty
+    (or to the `published_at` given: a file's date moved); to draft: it is kept. Raises
+    `NonexistentArticleFailure`, `InvalidParamsFailure` (bad status or kind, unknown
+    category or header image) and `ConflictFailure` (slug).
     """
     article = _get(article_hash)
     before = _counted_state(article)
@@ -583,8 +597,10 @@ def update(
             setattr(article, name, value)
     if status is not UNSET:
         article.status = status
-        if status == PUBLISHED and article.published_at is None:
-            _stamp_published(article, now())
+    if published_at is not UNSET and published_at is not None:
+        _stamp_published(article, published_at)
+    elif status == PUBLISHED and article.published_at is None:
+        _stamp_published(article, now())
     article.updated_at = now()
     db.session.flush()
     if tags is not UNSET:
@@ -595,6 +611,7 @@ def update(
         _sync_links(article)
         load_tags([article])
     _recount(before, _Counted(article.status, article.category_id, tag_ids))
+    _announce(article, "saved")
     return article
 
 
@@ -628,6 +645,7 @@ def delete_article(article_hash: str) -> None:
     _recount(before, None)
     db.session.delete(article)
     db.session.flush()
+    _announce(article, "deleted")
 
 
 def _saved(article: Article, before: "_Counted") -> Article:
@@ -635,7 +653,12 @@ def _saved(article: Article, before: "_Counted") -> Article:
     _sync_links(article)
     _recount(before, _Counted(article.status, article.category_id, before.tag_ids))
     load_tags([article])
+    _announce(article, "saved")
     return article
+
+
+def _announce(article: Article, action: str) -> None:
+    webhook.content_changed("article", action, article.slug or article.hash)
 
 
 def _stamp_published(article: Article, when: datetime) -> None:

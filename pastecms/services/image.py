@@ -3,7 +3,7 @@ publicly. Their type is read from their first bytes, never from the name or the 
 the client gives."""
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import undefer
 
 from pastecms.errors import InvalidParamsFailure, NonexistentImageFailure
@@ -79,6 +79,21 @@ def image_page(page: int = 1, per_page: int = 50) -> Page:
     return paginate(
         select(Image).order_by(Image.created_at.desc(), Image.id.desc()), page, per_page
     )
+
+
+def search(text: str | None = None) -> list[Image]:
+    """Every image (without its data), newest first; with `text`, those whose file name
+    contains it (case-insensitive)."""
+    query = select(Image).order_by(Image.created_at.desc(), Image.id.desc())
+    if text:
+        lowered = text.lower()
+        query = query.where(
+            or_(
+                func.lower(Image.original_filename).contains(lowered, autoescape=True),
+                func.lower(Image.filename).contains(lowered, autoescape=True),
+            )
+        )
+    return list(db.session.scalars(query))
 
 
 def get(image_id: str, *, with_data: bool = False) -> Image:

@@ -72,6 +72,8 @@ def import_article(
     published_at: datetime | None = None,
     created_at: datetime | None = None,
     updated_at: datetime | None = None,
+    slug: str | None = None,
+    kind: str = "post",
 ) -> Article:
     """Create the article a Markdown file describes; its category (by name or slug) is
     created when missing. Raises what `article.create` raises (`ConflictFailure` for a
@@ -89,4 +91,6 @@ def import_article(
         published_at=published_at,
         created_at=created_at,
         updated_at=updated_at,
+        slug=slug,
+        kind=kind,
     )
