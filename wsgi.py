@@ -4,13 +4,6 @@ The config class comes from PASTECMS_CONFIG (`ProdConfig` by default, `DevConfig
 local debug server); every PASTECMS_* variable then overrides single settings.
 """
 
-import os
+from pastecms import app_from_environment
 
-import config
-from pastecms import ConfigurationError, create_app
-
-try:
-    app = create_app(getattr(config, os.environ.get("PASTECMS_CONFIG", "ProdConfig")))
-except ConfigurationError as error:
-    # A refused start is one clear line, not a traceback.
-    raise SystemExit(f"pastecms: {error}") from None
+app = app_from_environment()

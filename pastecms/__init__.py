@@ -66,11 +66,30 @@ def create_app(config_class=None, overrides: dict | None = None) -> Flask:
     return app
 
 
+def app_from_environment() -> Flask:
+    """The app as servers and commands build it: the config class named by
+    PASTECMS_CONFIG (`ProdConfig` by default, `DevConfig` for a local debug server), then
+    every PASTECMS_* variable. A refused start exits with its one line, no traceback."""
+    from pastecms import config
+
+    name = os.environ.get("PASTECMS_CONFIG", "ProdConfig")
+    config_class = getattr(config, name, None)
+    if not isinstance(config_class, type) or not issubclass(config_class, config.Config):
+        raise SystemExit(
+            f"pastecms: PASTECMS_CONFIG={name!r} is not a configuration "
+            "(ProdConfig, DevConfig, Config or TestConfig)."
+        )
+    try:
+        return create_app(config_class)
+    except ConfigurationError as error:
+        raise SystemExit(f"pastecms: {error}") from None
+
+
 def register_config(app: Flask, config_class, overrides) -> None:
     from pastecms import database
 
     if config_class is None:
-        from config import ProdConfig as config_class
+        from pastecms.config import ProdConfig as config_class
     app.config.from_object(config_class)
     app.config.from_prefixed_env("PASTECMS")
     app.config.update(overrides or {})
@@ -143,7 +162,9 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(
         app,
         db,
-        directory=os.path.join(app.root_path, os.pardir, "migrations"),
+        # In the package (a link to migrations/), so that an installed wheel can upgrade
+        # its own database.
+        directory=os.path.join(app.root_path, "migrations"),
         render_as_batch=True,
     )
     csrf.init_app(app)

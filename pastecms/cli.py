@@ -1,9 +1,13 @@
-"""Flask commands: `flask --app wsgi users create`, `flask --app wsgi pastes purge`,
-`flask --app wsgi tokens purge`."""
+"""Commands: `pastecms users create`, `pastecms pastes purge`, `pastecms tokens purge`,
+`pastecms db upgrade`, `pastecms serve` (the same as `flask --app wsgi ...` in a source
+checkout; `pastecms` needs only the installed package)."""
+
+import os
+import sys
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, FlaskGroup
 from marshmallow import ValidationError
 
 from pastecms.errors import Failure
@@ -78,3 +82,37 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(pastes)
     app.cli.add_command(tokens)
+
+
+@click.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
+@click.argument("gunicorn_args", nargs=-1, type=click.UNPROCESSED)
+def serve(gunicorn_args):
+    """Serve with gunicorn and the shipped settings (pastecms/gunicorn_conf.py); any
+    argument is passed on to gunicorn, e.g. `pastecms serve --bind 127.0.0.1:8000`."""
+    # gunicorn builds the app itself, so this process only hands over. The settings are
+    # named by their file, so that a reload (HUP) reads them afresh.
+    settings = os.path.join(os.path.dirname(__file__), "gunicorn_conf.py")
+    command = [sys.executable, "-m", "gunicorn", "--config", settings]
+    os.execv(sys.executable, [*command, *gunicorn_args, "pastecms:app_from_environment()"])
+
+
+def _installed_app() -> Flask:
+    from pastecms import app_from_environment
+
+    return app_from_environment()
+
+
+#: The `pastecms` console command: Flask's CLI (`db`, `users`, `pastes`, `tokens`,
+#: `routes`, `shell`) on the app the environment configures, plus `serve`.
+main = FlaskGroup(
+    name="pastecms",
+    create_app=_installed_app,
+    add_version_option=False,
+    load_dotenv=False,
+    set_debug_flag=False,
+    help="pastecms: serve it, upgrade its database, manage users and purge old data.",
+)
+main.add_command(serve)

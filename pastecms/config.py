@@ -1,0 +1,163 @@
+"""Configuration classes.
+
+`create_app()` loads one of these, then every `PASTECMS_<KEY>` environment variable
+(Flask's `from_prefixed_env`, which parses JSON values, so `PASTECMS_MAX_PASTE_SIZE=2048`
+is an integer and `PASTECMS_REQUIRE_LOGIN_TO_PASTE=true` a boolean).
+"""
+
+import os
+
+KIB = 1024
+MIB = 1024 * KIB
+
+
+class Config:
+    # Secrets. None means "refuse to start" outside debug and tests; `make run` writes one
+    # into the instance folder on first start.
+    SECRET_KEY = None
+    # Key for the paste id cipher; derived from SECRET_KEY when unset. Changing either
+    # changes every public paste id.
+    PASTE_ID_KEY = None
+
+    # Database: None means an SQLite file in the instance folder.
+    DATABASE_URI = None
+    # Pool sized for one sync gunicorn worker serving one request at a time.
+    DATABASE_POOL_SIZE = 5
+
+    # Paste ids are encrypted (URL-safe, not enumerable); False exposes plain integers.
+    ENCRYPT_PASTE_IDS = True
+
+    # Features.
+    REQUIRE_LOGIN_TO_PASTE = False
+    ENABLE_USER_REGISTRATION = True
+    ENABLE_PASTE_ATTACHMENTS = True
+
+    # Limits (bytes unless noted).
+    MAX_CONTENT_LENGTH = 16 * MIB  # whole request body; nginx's client_max_body_size matches
+    MAX_PASTE_SIZE = 1 * MIB  # paste contents, UTF-8 encoded
+    MAX_ATTACHMENT_SIZE = 2 * MIB  # one attachment, decoded
+    MAX_ATTACHMENT_COUNT = 5
+    MAX_PAGE_SIZE = 100  # num_per_page above this is clamped
+    MAX_PAGE_NUM = 10_000  # deeper pages are refused: OFFSET scans are not free
+    MAX_IMAGE_SIZE = 10 * MIB  # one CMS image upload
+
+    # Origins whose pages may call the CMS face (/v1) from a browser (CORS); none by
+    # default. A JSON list, or one comma-separated string.
+    CMS_CORS_ORIGINS: list[str] = []
+
+    # How long a paste submission's Idempotency-Key is remembered (seconds): a retry with
+    # the key within it gets the first paste back rather than a second one.
+    IDEMPOTENCY_KEY_LIFETIME = 24 * 60 * 60
+
+    # Highlighting on the web page: pastes larger than this (characters) are shown as
+    # plain text, and so is any whose highlighting takes more than this many seconds of
+    # CPU (some lexers are quadratic on some inputs). The HTML is made once per paste.
+    # Ordinary code highlights at about 1 MB a second, so the largest takes a tenth of
+    # the budget; a pathological paste costs the whole budget, once.
+    HIGHLIGHT_MAX_SIZE = 128 * KIB
+    HIGHLIGHT_TIME_LIMIT = 0.25
+
+    # Passwords.
+    BCRYPT_ROUNDS = 12
+    # New paste passwords (submit, set_password, the form); none at all is still allowed.
+    # Guesses are limited (RATELIMIT_FAILED_ATTEMPTS), but a short password falls to the
+    # first few all the same.
+    MIN_PASTE_PASSWORD_LENGTH = 8
+
+    # Rate limits (Flask-Limiter). In-memory by default; production shares counters
+    # through Redis: PASTECMS_RATELIMIT_STORAGE_URI=redis://host:6379/0.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    # With `memory://`, each server worker counts alone. True: a server starting more
+    # than one worker that way refuses to start; False: it warns and starts.
+    RATELIMIT_REQUIRE_SHARED_STORAGE = False
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_SUBMIT = "60 per minute"
+    RATELIMIT_ACCOUNT = "10 per minute"  # login, registration
+    # Failed attempts at a secret (paste passwords, logins), per target and per client
+    # address alike (pastecms.services.attempts).
+    # Each wrong guess costs a bcrypt comparison (a quarter of a second of CPU at cost 12):
+    # a burst of ten at once would hold every worker; three at a time never does.
+    RATELIMIT_FAILED_ATTEMPTS = "3 per 10 seconds;10 per minute;100 per day"
+    # Byte quotas: new paste data (contents and attachments) a client may store, in the
+    # limits' notation with bytes as the amount. Anonymous pastes count per client
+    # address; a user's per account and per address. Over one: 429 with Retry-After (or
+    # 413 for a paste larger than a whole window allows).
+    QUOTA_ANONYMOUS = f"{16 * MIB} per hour;{64 * MIB} per day"
+    QUOTA_USER = f"{128 * MIB} per hour;{512 * MIB} per day"
+    # The Qexo face: friend applications and talk likes, per client address.
+    RATELIMIT_FRIEND_APPLICATIONS = "5 per hour"
+    RATELIMIT_TALK_LIKES = "60 per minute"
+    # The CMS face (/v1) per client address, as the CMS it copies sets them: reads
+    # (GET, HEAD, OPTIONS) and writes counted apart, each over every /v1 route.
+    RATELIMIT_CMS_READ = "300 per minute"
+    RATELIMIT_CMS_WRITE = "60 per minute"
+    # When the limit storage is unreachable: count in memory and log a warning (False),
+    # or refuse limited requests with a named 503 (True).
+    RATELIMIT_FAIL_CLOSED = False
+
+    # The Qexo face (/pub). Hosts whose pages /pub/statistic counts (the Referer's host,
+    # exactly, port aside): a list, or one comma-separated string; empty, statistics off.
+    STATISTIC_DOMAINS: list | str = []
+    # Whether /pub/ask_friend takes applications from visitors (stored hidden).
+    FRIEND_APPLICATIONS = False
+    # What an application must pass: "none", "recaptcha_v2" or "recaptcha_v3" (with a
+    # score of at least CAPTCHA_MIN_SCORE), checked against CAPTCHA_VERIFY_URL with
+    # CAPTCHA_SECRET, waiting at most CAPTCHA_TIMEOUT seconds.
+    CAPTCHA = "none"
+    CAPTCHA_SECRET = None
+    CAPTCHA_VERIFY_URL = "https://www.google.com/recaptcha/api/siteverify"
+    CAPTCHA_MIN_SCORE = 0.5
+    CAPTCHA_TIMEOUT = 5
+    # Running a custom field's stored code (/pub/get_custom): off unless an admin turns
+    # it on. It runs in its own process, under RestrictedPython, within these limits.
+    CUSTOM_FIELDS_EXECUTE = False
+    CUSTOM_FIELDS_CPU_SECONDS = 2
+    CUSTOM_FIELDS_MEMORY_MIB = 256
+    CUSTOM_FIELDS_TIMEOUT = 5  # wall clock, seconds
+    CUSTOM_FIELDS_MAX_OUTPUT = 64 * KIB  # characters printed
+    # The content webhook (/pub/create_webhook stores its URL): each change of content is
+    # POSTed to it from a background thread, waiting at most this many seconds.
+    WEBHOOK_TIMEOUT = 5
+
+    # JWT lifetimes, in seconds (access tokens: HTTP 440 once expired; refresh tokens
+    # renew them and can be revoked).
+    JWT_ACCESS_EXPIRES = 30 * 60
+    JWT_REFRESH_EXPIRES = 3 * 60 * 60
+    # `rememberme` at login asks for a long-lived refresh token; honoured only when the
+    # operator allows it (a stolen long-lived token is a long-lived login).
+    JWT_REMEMBER_ME = False
+    JWT_REMEMBER_EXPIRES = 30 * 24 * 60 * 60
+
+    # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    PROXY_HOPS = 0
+
+    # Cookies for the web form and session login.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    WTF_CSRF_TIME_LIMIT = None  # the form stays valid while the session lives
+    # The web face's blueprint checks the forms it serves; nothing else takes forms.
+    WTF_CSRF_CHECK_DEFAULT = False
+
+
+class DevConfig(Config):
+    DEBUG = True
+    SECRET_KEY = "dev-only-not-secret"
+
+
+class ProdConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    RATELIMIT_REQUIRE_SHARED_STORAGE = True
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    BCRYPT_ROUNDS = 4
+    # The same suite runs on SQLite and on PostgreSQL + Redis: CI selects them with
+    # these variables (see README, "Tests"). They are read here rather than through
+    # PASTECMS_DATABASE_URI so that a developer's production URL never meets the suite.
+    DATABASE_URI = os.environ.get("PASTECMS_TEST_DATABASE_URI")
+    RATELIMIT_STORAGE_URI = os.environ.get("PASTECMS_TEST_RATELIMIT_STORAGE_URI", "memory://")
+    WTF_CSRF_ENABLED = False

@@ -1,0 +1,115 @@
+"""gunicorn settings for pastecms: `pastecms serve`, or from a source checkout
+`gunicorn -c deploy/gunicorn.conf.py wsgi:app` (which imports these).
+
+Sync workers behind nginx: nginx buffers slow clients and request bodies, so a worker
+only ever talks to nginx over loopback and never waits on a client. Every setting below
+can be overridden from the environment (the systemd unit's EnvironmentFile) or on the
+command line, which gunicorn applies after this file.
+"""
+
+import os
+import sys
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the CPUs this process may run on
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _int_env(*names: str, default: int) -> int:
+    for name in names:
+        value = os.environ.get(name, "").strip()
+        if value:
+            return int(value)
+    return default
+
+
+bind = os.environ.get("PASTECMS_BIND", "127.0.0.1:8000")
+
+# The app is CPU-bound Python over a local SQLite file or a nearby PostgreSQL: one worker
+# per CPU keeps every core busy, and one more covers the moments a worker waits on the
+# database or a lock. More only costs memory (about 60 MiB a worker) and write contention.
+# WEB_CONCURRENCY is gunicorn's own convention; naming `workers` here would shadow it.
+workers = _int_env("PASTECMS_WORKERS", "WEB_CONCURRENCY", default=_cpu_count() + 1)
+# gunicorn's sync worker, answering its own refusals of oversized request lines and
+# headers (below) in JSON, as every other failure on the API is.
+worker_class = "pastecms.gunicorn_worker.SyncWorker"
+
+# A request that takes longer than this is stuck: the worker is killed and replaced, and
+# nginx (proxy_read_timeout 35s, a little longer) answers the client with a JSON 502.
+timeout = _int_env("PASTECMS_WORKER_TIMEOUT", default=30)
+graceful_timeout = 30  # on restart, let requests in flight finish
+keepalive = 2  # sync workers close after each response anyway; this bounds the wait
+
+# Bounded request lines and headers; bodies are bounded by nginx and MAX_CONTENT_LENGTH.
+# Behind the shipped nginx, which reads at most 8 KiB a line (large_client_header_buffers),
+# only the number of headers can exceed these.
+limit_request_line = 8190
+limit_request_fields = 100
+
+# X-Forwarded-* are handled by the app's ProxyFix, which trusts exactly
+# PASTECMS_PROXY_HOPS proxies; gunicorn trusting them too would be a second, different rule.
+forwarded_allow_ips = ""
+
+# Logs go to stdout/stderr, which systemd hands to the journal. The access log carries the
+# request id the app put in the response header: nginx's $request_id when behind nginx
+# (which nginx also logs), or one the app drew itself, so one grep finds a request in the
+# nginx log, this log and the app's error log. %(M)s is the duration in milliseconds.
+accesslog = os.environ.get("PASTECMS_ACCESS_LOG", "-")
+errorlog = os.environ.get("PASTECMS_ERROR_LOG", "-")
+loglevel = os.environ.get("PASTECMS_LOG_LEVEL", "info")
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s "%(f)s" "%(a)s"'
+
+proc_name = "pastecms"
+# Each worker imports the app itself, from the files on disk, so that a reload (HUP:
+# `systemctl reload pastecms`) starts workers on the code just installed while the old
+# ones finish their requests; the listening socket stays open throughout, so no request
+# is refused. A preloaded app (preload_app = True) would be imported once by the master
+# and every new worker forked from that old copy: a reload would serve the old code until
+# a full restart. The cost: each worker imports the app (a second or so at start) and
+# shares fewer memory pages with the others.
+preload_app = False
+
+# The app's own modules, which a new worker must import afresh (`post_fork`).
+_APP_MODULES = ("pastecms", "wsgi", "config")
+
+
+def post_worker_init(worker):
+    # Only the server knows how many workers share the app's rate limits: with memory://
+    # storage each counts alone, so every limit would allow that many times what it says.
+    # Refuse to start then under the production config (one line, no traceback), or warn.
+    app = worker.wsgi
+    if not hasattr(app, "config"):
+        return
+    from gunicorn.arbiter import Arbiter
+
+    from pastecms import ConfigurationError, ratelimit
+
+    try:
+        ratelimit.check_workers(app, worker.cfg.workers)
+    except ConfigurationError as error:
+        worker.log.critical("pastecms: %s", error)
+        sys.exit(Arbiter.WORKER_BOOT_ERROR)  # the master halts rather than respawn it
+
+
+def post_fork(server, worker):
+    if not server.cfg.preload_app:
+        # The master imported the `pastecms` package to load the worker class (above):
+        # forget it, and any other app module, so that this worker imports the code on
+        # disk now, not the master's copy from its start. (The dependencies the master
+        # imported stay as they were: after an upgrade that changed one, restart.)
+        for name in list(sys.modules):
+            if name.partition(".")[0] in _APP_MODULES:
+                del sys.modules[name]
+        return
+    # Nothing should have opened a database connection in the master, but if something
+    # ever does, a connection shared across a fork corrupts both ends: drop the pool's
+    # inherited connections (without closing the master's) so each worker opens its own.
+    app = getattr(server.app, "callable", None)  # set in the master only by preload_app
+    if app is not None and "sqlalchemy" in getattr(app, "extensions", {}):
+        from pastecms.extensions import db
+
+        with app.app_context():
+            db.engine.dispose(close=False)
