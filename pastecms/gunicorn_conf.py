@@ -81,8 +81,8 @@ def post_worker_init(worker):
     # storage each counts alone, so every limit would allow that many times what it says.
     # Refuse to start then under the production config (one line, no traceback), or warn.
     app = worker.wsgi
-    if not hasattr(app, "config"):
-        return
+    if not hasattr(app, "extensions"):
+        return  # not a Flask app
     from gunicorn.arbiter import Arbiter
 
     from pastecms import ConfigurationError, ratelimit

@@ -75,6 +75,8 @@ def check_workers(app: Flask, workers: int) -> None:
     """
     from pastecms import ConfigurationError
 
+    if _EXTENSION_KEY not in app.extensions:
+        return  # not a pastecms app (the benchmark's ceiling, say): no limits to share
     storage = app.config["RATELIMIT_STORAGE_URI"]
     if workers <= 1 or not app.config["RATELIMIT_ENABLED"] or not storage.startswith("memory:"):
         return

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from flask import Flask
 
 from config import ProdConfig, TestConfig
 from pastecms import ConfigurationError, create_app, ratelimit
@@ -107,6 +108,12 @@ def test_outside_production_several_workers_in_memory_only_warn(make_app, caplog
     app = make_app(RATELIMIT_REQUIRE_SHARED_STORAGE=False, RATELIMIT_STORAGE_URI="memory://")
     ratelimit.check_workers(app, 2)
     assert "2 workers would each count rate limits in their own memory" in caplog.text
+
+
+def test_the_shipped_server_settings_serve_other_flask_apps_too():
+    # The benchmark serves its ceiling, a bare Flask app, with the same gunicorn settings:
+    # it has no limits to share, so nothing to refuse.
+    ratelimit.check_workers(Flask("not_pastecms"), 3)
 
 
 def test_production_config_requires_shared_limit_storage():
