@@ -43,9 +43,10 @@ def database_uri(tmp_path_factory):
     return uri
 
 
-@pytest.fixture
-def make_app(database_uri):
-    """Build apps with config overrides; every one is cleaned up after the test."""
+@contextlib.contextmanager
+def _app_maker(database_uri):
+    """Build apps with config overrides; when the block ends, each is cleaned up (its
+    sessions, limit counters and connections) and the tables are emptied."""
     built = []
 
     def make(**overrides):
@@ -65,10 +66,25 @@ def make_app(database_uri):
                 _close_limit_storage(built_app)
     if built:
         with built[0].app_context():
-            _empty_tables()
+            empty_tables()
     for built_app in built:
         with built_app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(database_uri):
+    """Build apps with config overrides; every one is cleaned up after the test."""
+    with _app_maker(database_uri) as make:
+        yield make
+
+
+@pytest.fixture(scope="module")
+def make_module_app(database_uri):
+    """Build apps that every test of a module shares (data seeded once for all of them);
+    cleaned up, and the tables emptied, when the module ends."""
+    with _app_maker(database_uri) as make:
+        yield make
 
 
 def _close_limit_storage(app) -> None:
@@ -80,7 +96,8 @@ def _close_limit_storage(app) -> None:
         storage.storage.close()
 
 
-def _empty_tables() -> None:
+def empty_tables() -> None:
+    """Delete every row of every table (within an app context)."""
     tables = list(reversed(db.metadata.sorted_tables))
     with db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":

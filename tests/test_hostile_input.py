@@ -23,11 +23,12 @@ from marshmallow import fields
 from werkzeug.exceptions import HTTPException
 
 from config import TestConfig
-from pastecms import create_app
+from pastecms import create_app, ratelimit
 from pastecms.api import OPTIONAL, envelope_for
 from pastecms.errors import CATALOGUE
 from pastecms.extensions import db
 from pastecms.schemas.fields import Integer, PasteId, Text, UnixTime
+from tests.conftest import empty_tables
 
 # -- the routes, from the URL map of an app built for collection only -------------------
 
@@ -300,18 +301,46 @@ SEEDERS = [
 ]
 
 
-@pytest.fixture
-def hostile_app(make_app):
-    # Own in-memory limits: the PostgreSQL run shares Redis with other suites.
-    return make_app(RATELIMIT_STORAGE_URI="memory://")
+class Seeded:
+    """The app every hostile request goes to, its rows as seeded, and an admin's access
+    token (taken while seeding, so that signing in changes no row during a test)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.seed()
+
+    def seed(self) -> None:
+        client = self.app.test_client()
+        for seed in SEEDERS:
+            seed(client)
+        login = client.post(
+            "/api/auth/auth", json={"username": "editor", "password": "correct horse"}
+        )
+        self.admin_token = login.json["data"]["access_token"]
+        self.rows = snapshot(self.app)
+
+    def restore(self) -> None:
+        """As seeded again, if a test (a success, or another fixture) changed any row."""
+        if snapshot(self.app) != self.rows:
+            with self.app.app_context():
+                empty_tables()
+            self.seed()
+
+
+@pytest.fixture(scope="module")
+def seeded_once(make_module_app):
+    # Seeding takes longer than most hostile requests: once for the module, restored
+    # only when a test changed a row. Own in-memory limits: the PostgreSQL run shares
+    # Redis with other suites.
+    return Seeded(make_module_app(RATELIMIT_STORAGE_URI="memory://"))
 
 
 @pytest.fixture
-def seeded(hostile_app):
-    client = hostile_app.test_client()
-    for seed in SEEDERS:
-        seed(client)
-    return hostile_app
+def seeded(seeded_once):
+    """The seeded app, as seeded, with no limit or failed attempt counted yet."""
+    seeded_once.restore()
+    ratelimit.limiter(seeded_once.app).reset()
+    return seeded_once.app
 
 
 def snapshot(app) -> dict:
@@ -465,11 +494,10 @@ ONE_FIELD_VALUES = [
 ]
 
 
-def _signed_in(seeded):
+def _signed_in(seeded_once):
     """A client of the seeded app with an admin's access token on every request."""
-    client = seeded.test_client()
-    login = client.post("/api/auth/auth", json={"username": "editor", "password": "correct horse"})
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {login.json['data']['access_token']}"
+    client = seeded_once.app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {seeded_once.admin_token}"
     return client
 
 
@@ -502,9 +530,9 @@ def _check_signed_in(client, seeded, path, endpoint, method, response, routed=Tr
 
 @pytest.mark.parametrize(("path", "endpoint", "method", "location", "case"), SIGNED_IN_TABLE)
 def test_hostile_input_with_a_valid_token_is_a_named_failure_and_changes_nothing(
-    seeded, path, endpoint, method, location, case
+    seeded, seeded_once, path, endpoint, method, location, case
 ):
-    client = _signed_in(seeded)
+    client = _signed_in(seeded_once)
     before = snapshot(seeded)
     response = send(
         client, path, method, location, case, _fields_besides_credentials(seeded, endpoint)
@@ -518,11 +546,11 @@ def test_hostile_input_with_a_valid_token_is_a_named_failure_and_changes_nothing
     [route for route in ROUTES if route[1] in NEEDS_CALLER and route[2] == "GET"],
 )
 def test_each_field_alone_with_a_valid_token_is_never_a_crash(
-    seeded, path, endpoint, method, location
+    seeded, seeded_once, path, endpoint, method, location
 ):
     """Every hostile value in each field by itself (the others valid or absent), so that
     it reaches the service rather than stopping at the first bad field."""
-    client = _signed_in(seeded)
+    client = _signed_in(seeded_once)
     before = snapshot(seeded)
     names = [*_PATH_ARG.findall(path), *_fields_besides_credentials(seeded, endpoint)]
     names.append("field.unknown")
