@@ -152,12 +152,12 @@ units_changed=0
 for unit in pastecms.service pastecms-purge.service pastecms-purge.timer; do
   sed -e "s#/srv/pastecms#$APP#g" -e "s#/etc/pastecms/env#$ENV_FILE#g" \
     -e "s#/var/lib/pastecms#$STATE#g" "$APP/deploy/$unit" | write_if_changed "$UNITS/$unit" 0644
-  [ "$changed" = 1 ] && units_changed=1
+  if [ "$changed" = 1 ]; then units_changed=1; fi
 done
 if [ "$SYSTEMD" = 1 ]; then
   systemctl daemon-reload
   systemctl enable --now pastecms pastecms-purge.timer
-  [ "$units_changed" = 1 ] && systemctl restart pastecms
+  if [ "$units_changed" = 1 ]; then systemctl restart pastecms; fi
 fi
 
 # 6. nginx: the site, with this install's upstream, static root and server name.
