@@ -61,16 +61,18 @@ def gunicorn(
     config_file: Path | None = None,
     workers: int | None = 1,
     root: Path = ROOT,
+    python: Path | str = sys.executable,
 ):
     """Serve `wsgi:app` with gunicorn on a free loopback port; yields the base URL.
 
     `env` is added to this process's environment (PASTECMS_* settings). Command-line
     options override the config file's bind and worker count (`workers=None` leaves the
     count to the config file). `root` is the checkout served (another one, to compare it
-    with this one).
+    with this one), `python` the interpreter of the virtualenv that serves it (an installed
+    one, as its systemd unit would).
     """
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn"]
+    command = [str(python), "-m", "gunicorn"]
     if config_file is not None:
         command += ["--config", str(config_file)]
     command += ["--bind", f"127.0.0.1:{port}"]

@@ -56,12 +56,12 @@ def deploy_section() -> str:
 
 
 def step_block(step: int) -> str:
-    """The ```sh block of a Deploy step, unindented."""
+    """The ```console block of a Deploy step (for a root shell on the host, not CI), unindented."""
     section = deploy_section()
     start = section.index(f"\n{step}. **")
     end = section.find(f"\n{step + 1}. **")
     text = section[start : end if end != -1 else len(section)]
-    block = re.search(r"```sh\n(.*?)\n\s*```", text, re.S).group(1)
+    block = re.search(r"```console\n(.*?)\n\s*```", text, re.S).group(1)
     return "\n".join(line[3:] if line.startswith("   ") else line for line in block.split("\n"))
 
 
@@ -145,3 +145,23 @@ def test_every_deploy_block_is_valid_shell():
     for step in (1, 3, 4, 8):
         result = subprocess.run(["sh", "-n", "-c", step_block(step)], capture_output=True)
         assert result.returncode == 0, (step, result.stderr)
+
+
+def test_install_sh_does_the_documented_steps():
+    """The README tells operators to run deploy/install.sh; the script runs the steps
+    written there (tests/test_live_install.py runs it)."""
+    assert "/srv/pastecms/deploy/install.sh --server-name paste.example.org" in deploy_section()
+    script = (ROOT / "deploy" / "install.sh").read_text()
+    for documented in (
+        "adduser --system --group --home",
+        "install -d -o pastecms -g pastecms -m 0750",
+        "python3 -m venv",
+        "[postgres,redis]",
+        "secrets.token_urlsafe(48)",
+        "set -a; . ",
+        "flask --app wsgi db upgrade",
+        "systemctl enable --now pastecms pastecms-purge.timer",
+        "nginx -t && systemctl reload nginx",
+    ):
+        assert documented in script, documented
+        assert documented in README, documented
