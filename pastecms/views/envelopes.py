@@ -482,7 +482,14 @@ class WebPage(Envelope):
         self.context = context or dict
 
     def message_of(self, failure: Failure) -> str:
-        return self.messages.get(failure.failure_name, failure.message)
+        human = self.messages.get(failure.failure_name)
+        if human is None:
+            return failure.message
+        if failure.message == type(failure).message:
+            return human
+        # Raised with particulars (what a quota has left, which limit was hit), which the
+        # person needs as well.
+        return f"{human} {failure.message}"
 
     def success(self, body, status: int) -> Response:
         return self.render(body.template, body.status, **body.context)
