@@ -287,7 +287,9 @@ def test_account_asks_a_visitor_to_sign_in(client):
     response = client.get("/account")
     assert response.status_code == 303
     assert "/login?next=/account" in response.headers["Location"]
-    assert client.post("/account/api_key").status_code == 303
+    posted = client.post("/account/api_key")
+    assert posted.status_code == 303
+    assert posted.headers["Location"].endswith("/login?next=/account")
 
 
 def test_a_new_api_key_is_shown_once_and_replaces_the_old(client, make_user):

@@ -1,5 +1,7 @@
 """The web face's account pages: register, sign in and out, my pastes, the account."""
 
+import functools
+
 from flask import current_app, flash, redirect, request, url_for
 
 from pastecms.api import endpoint
@@ -70,13 +72,24 @@ def check_csrf_token():
 
 
 @bp.app_context_processor
-def signed_in() -> dict:
+def header_user() -> dict:
     """Who the pages' header names as signed in (None: the sign-in links)."""
     return {"signed_in_user": signed_in_user}
 
 
-def _to_sign_in():
-    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")), code=303)
+def signed_in(view):
+    """A page for a signed-in user: a visitor is sent to sign in first, then back to the
+    page (a form's post: to the account page, since a redirect cannot post again)."""
+
+    @functools.wraps(view)
+    def wrapper(data, caller):
+        if not caller.is_authenticated:
+            get = request.method == "GET"
+            back = request.full_path.rstrip("?") if get else url_for("accounts.account")
+            return redirect(url_for("accounts.login", next=back), code=303)
+        return view(data, caller)
+
+    return wrapper
 
 
 @bp.get("/register")
@@ -127,29 +140,26 @@ def logout(data, caller):
 
 @bp.get("/my")
 @endpoint(web_page, load=PageIn, location="query")
+@signed_in
 def my_pastes(data, caller):
     """The signed-in user's live pastes, newest first, a page at a time."""
-    if not caller.is_authenticated:
-        return _to_sign_in()
     pastes = paste_service.for_user(caller, data["page"], MY_PAGE_SIZE)
     return Page("my.html", pastes=pastes, page=data["page"], per_page=MY_PAGE_SIZE)
 
 
 @bp.get("/account")
 @endpoint(web_page)
+@signed_in
 def account(data, caller):
     """The account: a new API key, a new password, and the user's JWT logins."""
-    if not caller.is_authenticated:
-        return _to_sign_in()
     return Page("account.html", user=caller.user, logins=refresh_token.list_for(caller.user))
 
 
 @bp.post("/account/api_key")
 @endpoint(web_page, headers=NO_STORE)
+@signed_in
 def regenerate_api_key(data, caller):
     """A new API key, shown on this answer only; the old one stops working."""
-    if not caller.is_authenticated:
-        return _to_sign_in()
     api_key = user_service.regenerate_api_key(caller)
     stay_signed_in(caller)
     return Page("api_key.html", api_key=api_key)
@@ -157,18 +167,16 @@ def regenerate_api_key(data, caller):
 
 @bp.get("/account/password")
 @endpoint(web_page)
+@signed_in
 def password_page(data, caller):
-    if not caller.is_authenticated:
-        return _to_sign_in()
     return Page("password.html", failure=None)
 
 
 @bp.post("/account/password")
 @endpoint(password_form, load=PasswordFormIn)
+@signed_in
 def change_password(data, caller):
     """A new password: the user's other sessions end and their JWT logins are revoked."""
-    if not caller.is_authenticated:
-        return _to_sign_in()
     user_service.update_profile(
         caller, current_password=data["current_password"], new_password=data["new_password"]
     )
@@ -179,10 +187,9 @@ def change_password(data, caller):
 
 @bp.post("/account/logins/<guid>/revoke")
 @endpoint(web_page, path=LoginPathIn)
+@signed_in
 def revoke_login(data, caller):
     """End one of the user's JWT logins (its refresh token)."""
-    if not caller.is_authenticated:
-        return _to_sign_in()
     if refresh_token.revoke_one(caller.user, data["guid"]):
         flash("The login has been revoked.", "account")
     else:

@@ -2,14 +2,11 @@
 pages): what the session holds, and who it holds."""
 
 from flask import session
-from sqlalchemy.exc import SQLAlchemyError
 
-from pastecms.extensions import db
-from pastecms.models import User
 from pastecms.services import auth
 
 
-def sign_in(user: User, remember: bool = False) -> None:
+def sign_in(user, remember: bool = False) -> None:
     """Start a fresh session for `user` (nothing of the one before survives it)."""
     session.clear()
     session.update(auth.session_values(user))
@@ -26,18 +23,10 @@ def sign_out() -> None:
     session.clear()
 
 
-def signed_in_user() -> User | None:
-    """The user the session cookie signs in, for showing who is signed in (a page's
-    header); None when anonymous, stale, or the database cannot say."""
+def signed_in_user():
+    """The user the session cookie signs in, for a page's header; None otherwise."""
     if not session or auth.SESSION_USER_ID not in session:
         return None
-    user_id = session.get(auth.SESSION_USER_ID)
-    generation = session.get(auth.SESSION_GENERATION)
-    if type(user_id) is not int or type(generation) is not int:
-        return None
-    credentials = auth.Credentials(session_user_id=user_id, session_generation=generation)
-    try:
-        return auth.resolve(credentials).user
-    except SQLAlchemyError:
-        db.session.rollback()
-        return None
+    return auth.session_user(
+        session.get(auth.SESSION_USER_ID), session.get(auth.SESSION_GENERATION)
+    )
