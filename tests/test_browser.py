@@ -213,3 +213,60 @@ def test_no_page_logs_a_console_error_or_breaks_its_content_security_policy(visi
     for path in ("/", url, "/archive", "/archive?sort=top", "/api/docs", url + "/raw"):
         alice.page.goto(path)
     assert alice.errors == []
+
+
+def test_an_account_from_register_to_sign_out(visitor):
+    """Register, sign out and in again, post, find the paste under My pastes, delete it
+    from there, and sign out: header links and forms only, as a person clicks them."""
+    alice = visitor()
+    page = alice.page
+    page.goto("/")
+    page.get_by_role("navigation", name="Account").get_by_role("link", name="Register").click()
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_label("Email").fill("alice@example.org")
+    page.get_by_role("button", name="Register").click()
+    assert page.locator("h1").inner_text() == "My pastes"
+    account = page.get_by_role("navigation", name="Account")
+    assert "alice" in account.inner_text()
+
+    account.get_by_role("button", name="Sign out").click()
+    account = page.get_by_role("navigation", name="Account")
+    assert "alice" not in account.inner_text()
+    account.get_by_role("link", name="Sign in").click()
+    page.get_by_label("Username or email").fill("alice@example.org")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.locator("h1").inner_text() == "My pastes"
+
+    url = alice.post("mine to keep, then not\n", title="my first paste")
+    page.get_by_role("navigation", name="Account").get_by_role("link", name="My pastes").click()
+    mine = page.locator("main")
+    mine.get_by_role("link", name="my first paste").click()
+    assert page.url == url
+    page.go_back()
+    page.locator("main").get_by_role("link", name="Delete").click()
+    page.get_by_role("button", name="Delete the paste").click()
+    page.get_by_role("navigation", name="Account").get_by_role("link", name="My pastes").click()
+    assert "my first paste" not in page.locator("main").inner_text()
+    assert page.goto(url).status == 404
+
+    page.get_by_role("navigation", name="Account").get_by_role("button", name="Sign out").click()
+    assert "Sign in" in page.get_by_role("navigation", name="Account").inner_text()
+    assert page.goto("/my").url.endswith("/login?next=/my")
+    assert alice.errors == []
+
+
+def test_the_account_pages_log_no_console_error(visitor):
+    alice = visitor()
+    page = alice.page
+    page.goto("/register")
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Register").click()
+    for path in ("/my", "/account", "/account/password", "/"):
+        page.goto(path)
+    page.goto("/account")
+    page.get_by_role("button", name="Regenerate the API key").click()
+    assert len(page.locator("code.api-key").inner_text()) > 40
+    assert alice.errors == []

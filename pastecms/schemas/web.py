@@ -14,6 +14,7 @@ from pastecms.schemas.paste import (
     language_field,
     mime_type_field,
 )
+from pastecms.schemas.user import USERNAME
 
 #: Form choice -> lifetime; the form shows them in this order.
 EXPIRY_CHOICES = {
@@ -192,3 +193,55 @@ class ShellUploadIn(InputSchema):
         data["title"] = data["title"] or data["file_name"]
         data["max_views"] = 1 if data.pop("burn") else None
         return data
+
+
+# -- accounts on the web ----------------------------------------------------------------
+
+
+class RegisterFormIn(InputSchema):
+    class Meta:
+        unknown = EXCLUDE
+
+    username = Text(required=True, max_length=64, validate=USERNAME)
+    password = Text(required=True, max_length=1024, validate=validate.Length(min=8))
+    email = Text(max_length=254, load_default=None)
+
+
+class LoginFormIn(InputSchema):
+    """A username, or the account's email address, and its password."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    login = Text(required=True, max_length=254)
+    password = Text(required=True, max_length=1024)
+    remember_me = fields.Boolean(load_default=False)
+    next = LocalPath(load_default="/my")
+
+
+class NextIn(InputSchema):
+    class Meta:
+        unknown = EXCLUDE
+
+    next = LocalPath(load_default="/my")
+
+
+class PasswordFormIn(InputSchema):
+    class Meta:
+        unknown = EXCLUDE
+
+    current_password = Text(required=True, max_length=1024)
+    new_password = Text(required=True, max_length=1024, validate=validate.Length(min=8))
+
+
+class PageIn(InputSchema):
+    class Meta:
+        unknown = EXCLUDE
+
+    page = Integer(load_default=0, maximum=2**31)
+
+
+class LoginPathIn(InputSchema):
+    """One of the user's JWT logins, by its refresh token's guid."""
+
+    guid = Text(required=True, max_length=64)

@@ -10,6 +10,7 @@ import functools
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from pastecms.errors import AuthFailure, ForbiddenFailure
 from pastecms.extensions import db
@@ -115,6 +116,20 @@ def session_values(user: User) -> dict:
     generation. The cookie is signed, so neither can be forged; `end_sessions` retires
     every cookie holding an older generation."""
     return {SESSION_USER_ID: user.id, SESSION_GENERATION: user.session_generation}
+
+
+def session_user(user_id, generation) -> User | None:
+    """The user a session cookie holding these values signs in, to name on a page (who
+    is signed in); None when anonymous, stale, or the database cannot say (an error page
+    for a database that is down still renders)."""
+    if type(user_id) is not int or type(generation) is not int:
+        return None
+    credentials = Credentials(session_user_id=user_id, session_generation=generation)
+    try:
+        return resolve(credentials).user
+    except SQLAlchemyError:
+        db.session.rollback()
+        return None
 
 
 def end_sessions(user: User) -> None:

@@ -32,6 +32,15 @@ def by_username(username: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
 
 
+def by_email(email: str) -> User | None:
+    """The one user with this email address (in any case); None when none has it, or
+    when more than one does (an address is not unique, so it names no one then)."""
+    found = db.session.scalars(
+        select(User).where(func.lower(User.email) == email.lower()).limit(2)
+    ).all()
+    return found[0] if len(found) == 1 else None
+
+
 def is_username_available(username: str) -> bool:
     return by_username(username) is None
 
@@ -155,15 +164,21 @@ def _issue_api_key(user: User) -> str:
     return key
 
 
-def authenticate(username: str, password: str, *, address: str | None = None) -> User:
-    """The active user with these credentials.
+def authenticate(
+    username: str, password: str, *, address: str | None = None, allow_email: bool = False
+) -> User:
+    """The active user with these credentials; with `allow_email`, `username` may be the
+    user's email address instead (a username never holds an "@").
 
     Raises `NonexistentUserFailure` (as the reference API does: availability is public
     anyway), `AuthFailure` (wrong password) and `RateLimitFailure`, before any password
     is compared, when the account, or the client at `address`, has failed too often
     lately.
     """
-    user = by_username(username)
+    if allow_email and "@" in username:
+        user = by_email(username)
+    else:
+        user = by_username(username)
     # Per account when there is one, per name otherwise ("user:" and "name:" targets
     # never collide), as the JWT login counts them: guesses at one account share one
     # allowance whichever login they go through.

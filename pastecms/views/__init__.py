@@ -1,6 +1,7 @@
 """The faces' views. Each module's blueprint registers its face's envelope with the app."""
 
 from pastecms.views import (
+    accounts,
     articles,
     auth,
     cms_site,
@@ -36,5 +37,6 @@ BLUEPRINTS = (
     cms_site.health_bp,
     health.bp,
     web.bp,
+    accounts.bp,
     docs.bp,
 )

@@ -1,7 +1,5 @@
 """/api/user/* and /api/authentication/*: accounts and session login (seed 003's server)."""
 
-from flask import session
-
 from pastecms.api import REQUIRED, endpoint
 from pastecms.errors import (
     AuthFailure,
@@ -26,25 +24,13 @@ from pastecms.schemas.user import (
     UserOut,
     UserUpdateIn,
 )
-from pastecms.services import auth
 from pastecms.services import user as user_service
 from pastecms.views.envelopes import modern_paste
+from pastecms.views.signin import sign_in, sign_out, stay_signed_in
 
 bp = modern_paste.blueprint("user_api", __name__, url_prefix="/api")
 
 ACCOUNT_LIMIT = RateLimit("RATELIMIT_ACCOUNT")
-
-
-def _sign_in(user, remember: bool = False) -> None:
-    session.clear()
-    session.update(auth.session_values(user))
-    session.permanent = remember
-
-
-def _stay_signed_in(caller) -> None:
-    """After a change that ended the user's sessions, keep the caller's own."""
-    if caller.via == auth.SESSION:
-        session.update(auth.session_values(caller.user))
 
 
 @bp.post("/user/create")
@@ -65,7 +51,7 @@ def create(data, caller):
     user = user_service.create(
         data["username"], data["password"], name=data["name"], email=data["email"]
     )
-    _sign_in(user)
+    sign_in(user)
     return user
 
 
@@ -86,7 +72,7 @@ def update(data, caller):
         current_password=data["current_password"],
         new_password=data["new_password"],
     )
-    _stay_signed_in(caller)
+    stay_signed_in(caller)
     return user
 
 
@@ -94,7 +80,7 @@ def update(data, caller):
 @endpoint(modern_paste, dump=UsernameRefOut, caller=REQUIRED, failures=())
 def deactivate(data, caller):
     """Deactivate the caller's account, pastes and API keys, and sign out."""
-    session.clear()
+    sign_out()
     return user_service.deactivate(caller)
 
 
@@ -103,7 +89,7 @@ def deactivate(data, caller):
 def regenerate_api_key(data, caller):
     """Replace the caller's API key (ending their other sessions); shown once."""
     api_key = user_service.regenerate_api_key(caller)
-    _stay_signed_in(caller)
+    stay_signed_in(caller)
     return {"api_key": api_key}
 
 
@@ -133,7 +119,7 @@ def validate_email_address(data, caller):
 def login(data, caller):
     """Start a cookie session for the web form and cookie-based clients."""
     user = user_service.authenticate(data["username"], data["password"], address=caller.address)
-    _sign_in(user, data["remember_me"])
+    sign_in(user, data["remember_me"])
     return user
 
 
@@ -141,7 +127,7 @@ def login(data, caller):
 @endpoint(modern_paste, dump=UsernameRefOut, caller=REQUIRED, failures=())
 def logout(data, caller):
     """End the user's cookie sessions: this one, and every cookie saved from it."""
-    session.clear()
+    sign_out()
     return user_service.log_out(caller)
 
 
