@@ -7,6 +7,7 @@ suite runs on SQLite and on PostgreSQL + Redis.
 
 import contextlib
 import os
+from datetime import timedelta
 
 import pytest
 from flask_migrate import upgrade
@@ -19,7 +20,8 @@ from sqlalchemy.pool import NullPool
 from config import TestConfig
 from pastecms import create_app, ratelimit
 from pastecms.extensions import db
-from pastecms.models import Paste
+from pastecms.models import Paste, utcnow
+from pastecms.services import refresh_token, tokens
 from pastecms.services import user as user_service
 from tests.live import empty_database
 
@@ -291,3 +293,25 @@ def pastes_are_writable(database_uri):
 
     yield probe
     engine.dispose()
+
+
+class Clock:
+    """A clock the token services read instead of the real one, moved by the test."""
+
+    def __init__(self):
+        self.now = utcnow()
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def token_clock(monkeypatch):
+    """Tokens issued, verified, renewed and purged by a clock the test moves (no sleeps)."""
+    found = Clock()
+    monkeypatch.setattr(tokens, "utcnow", found)
+    monkeypatch.setattr(refresh_token, "utcnow", found)
+    return found

@@ -7,9 +7,7 @@ import pytest
 from sqlalchemy import event
 
 from pastecms.extensions import db
-from pastecms.models import utcnow
 from pastecms.services import article as article_service
-from pastecms.services import tokens
 from pastecms.services import user as user_service
 
 LOGIN = "/api/auth/auth"
@@ -18,24 +16,6 @@ GET = "/api/content/get/"
 LIST = "/api/content/list/article"
 PASSWORD = "correct horse"
 DAY = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self):
-        self.now = utcnow()
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    found = Clock()
-    monkeypatch.setattr(tokens, "utcnow", found)
-    return found
 
 
 @pytest.fixture
@@ -212,10 +192,12 @@ def test_a_token_that_does_not_verify_is_401(client, people, path):
 
 
 @pytest.mark.parametrize("suffix", ["get/{id}", "list/article"])
-def test_an_expired_token_is_440_and_a_renewed_one_works(app, client, people, write, clock, suffix):
+def test_an_expired_token_is_440_and_a_renewed_one_works(
+    app, client, people, write, token_clock, suffix
+):
     made = write()
     login = client.post(LOGIN, json={"username": "alice", "password": PASSWORD}).json["data"]
-    clock.advance(app.config["JWT_ACCESS_EXPIRES"] + 1)
+    token_clock.advance(app.config["JWT_ACCESS_EXPIRES"] + 1)
     path = "/api/content/" + suffix.format(id=made["id"])
 
     expired = client.get(path, headers={"Authorization": f"Bearer {login['access_token']}"})

@@ -1,5 +1,5 @@
 """JWT login (seed 004): /api/auth/auth, renewing access tokens, revoking refresh tokens,
-and the face's envelope. The clock is moved, never waited for (`clock`)."""
+and the face's envelope. The clock is moved, never waited for (`token_clock`)."""
 
 import time
 import uuid
@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, select
 
 from pastecms.extensions import db
-from pastecms.models import RefreshToken, utcnow
+from pastecms.models import RefreshToken
 from pastecms.services import refresh_token, secret, tokens
 from pastecms.services import user as user_service
 
@@ -20,27 +20,6 @@ RENEW = "/api/auth/token/access/renew"
 REVOKE = "/api/auth/token/revoke"
 STATUS = "/api/authentication/status"
 PASSWORD = "correct horse"
-
-
-class Clock:
-    """A clock the token services read instead of the real one."""
-
-    def __init__(self):
-        self.now = utcnow()
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    found = Clock()
-    monkeypatch.setattr(tokens, "utcnow", found)
-    monkeypatch.setattr(refresh_token, "utcnow", found)
-    return found
 
 
 @pytest.fixture
@@ -99,7 +78,7 @@ def assert_failure(response, failure_name, status, code="10001"):
 # -- logging in ---------------------------------------------------------------------------
 
 
-def test_login_answers_an_access_and_a_refresh_token(app, client, users, clock):
+def test_login_answers_an_access_and_a_refresh_token(app, client, users, token_clock):
     response = log_in(client)
 
     assert response.status_code == 200
@@ -276,7 +255,7 @@ def test_logins_are_limited_per_client_address(make_app, users):
     ],
 )
 def test_rememberme_gives_a_long_refresh_token_only_when_allowed(
-    make_app, make_user, clock, allowed, rememberme, lifetime_setting
+    make_app, make_user, token_clock, allowed, rememberme, lifetime_setting
 ):
     app = make_app(JWT_REMEMBER_ME=allowed)
     make_user("alice")
@@ -293,9 +272,9 @@ def test_rememberme_gives_a_long_refresh_token_only_when_allowed(
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_renew_answers_the_new_access_token_itself(client, users, clock, method):
+def test_renew_answers_the_new_access_token_itself(client, users, token_clock, method):
     refresh = pair(client)["refresh_token"]
-    clock.advance(60)
+    token_clock.advance(60)
 
     response = renew(client, refresh, method)
 
@@ -303,13 +282,13 @@ def test_renew_answers_the_new_access_token_itself(client, users, clock, method)
     assert response.json["error"] is False
     token = response.json["data"]
     assert isinstance(token, str)
-    assert claims_of(token)["iat"] == int(clock.now.timestamp())
+    assert claims_of(token)["iat"] == int(token_clock.now.timestamp())
     assert whoami(client, token) == "alice"
 
 
-def test_a_client_renews_on_440_and_retries(app, client, users, clock):
+def test_a_client_renews_on_440_and_retries(app, client, users, token_clock):
     tokens_ = pair(client)
-    clock.advance(app.config["JWT_ACCESS_EXPIRES"] + 1)
+    token_clock.advance(app.config["JWT_ACCESS_EXPIRES"] + 1)
 
     expired = client.post("/api/paste/user", json={}, headers=bearer(tokens_["access_token"]))
     assert expired.status_code == 440
@@ -320,9 +299,9 @@ def test_a_client_renews_on_440_and_retries(app, client, users, clock):
     assert retried.status_code == 200 and retried.json["pastes"] == []
 
 
-def test_an_expired_access_token_is_440_on_this_face_too(app, client, users, clock):
+def test_an_expired_access_token_is_440_on_this_face_too(app, client, users, token_clock):
     tokens_ = pair(client)
-    clock.advance(app.config["JWT_ACCESS_EXPIRES"] + 1)
+    token_clock.advance(app.config["JWT_ACCESS_EXPIRES"] + 1)
     # Even where the request is otherwise fine: the 440 comes before anything else.
     response = client.get(
         RENEW,
@@ -332,9 +311,9 @@ def test_an_expired_access_token_is_440_on_this_face_too(app, client, users, clo
     assert_failure(response, "token_expired_failure", 440)
 
 
-def test_an_expired_refresh_token_is_401_not_440(app, client, users, clock, db_rows):
+def test_an_expired_refresh_token_is_401_not_440(app, client, users, token_clock, db_rows):
     refresh = pair(client)["refresh_token"]
-    clock.advance(app.config["JWT_REFRESH_EXPIRES"])
+    token_clock.advance(app.config["JWT_REFRESH_EXPIRES"])
     before = db_rows()
     # 440 would tell the client to renew, which is what it is doing: it must log in.
     assert_failure(renew(client, refresh), "auth_failure", 401)
@@ -342,9 +321,9 @@ def test_an_expired_refresh_token_is_401_not_440(app, client, users, clock, db_r
     assert db_rows() == before
 
 
-def test_a_refresh_token_renews_until_a_second_before_it_expires(app, client, users, clock):
+def test_a_refresh_token_renews_until_a_second_before_it_expires(app, client, users, token_clock):
     refresh = pair(client)["refresh_token"]
-    clock.advance(app.config["JWT_REFRESH_EXPIRES"] - 1)
+    token_clock.advance(app.config["JWT_REFRESH_EXPIRES"] - 1)
     assert renew(client, refresh).status_code == 200
 
 
@@ -470,15 +449,15 @@ def test_a_deactivated_users_refresh_token_renews_nothing_even_if_its_row_surviv
 # -- the service's list and revoke-one (for the web face, issue 16) ------------------------
 
 
-def test_list_for_shows_a_users_live_tokens_newest_first(app, client, users, clock):
+def test_list_for_shows_a_users_live_tokens_newest_first(app, client, users, token_clock):
     first = claims_of(pair(client)["refresh_token"])["guid"]
-    clock.advance(10)
+    token_clock.advance(10)
     second = claims_of(pair(client)["refresh_token"])["guid"]
     pair(client, "bob")
     with app.app_context():
         alice = user_service.by_username("alice")
         assert [row.guid for row in refresh_token.list_for(alice)] == [second, first]
-    clock.advance(app.config["JWT_REFRESH_EXPIRES"] - 5)
+    token_clock.advance(app.config["JWT_REFRESH_EXPIRES"] - 5)
     with app.app_context():
         alice = user_service.by_username("alice")
         assert [row.guid for row in refresh_token.list_for(alice)] == [second]
@@ -499,13 +478,13 @@ def test_revoke_one_touches_only_the_users_own_token(app, client, users):
 # -- purging ------------------------------------------------------------------------------
 
 
-def test_tokens_purge_deletes_only_expired_refresh_tokens(make_app, make_user, clock):
+def test_tokens_purge_deletes_only_expired_refresh_tokens(make_app, make_user, token_clock):
     app = make_app(JWT_REMEMBER_ME=True)
     make_user("alice")
     client = app.test_client()
     pair(client)
     remembered = pair(client, rememberme=True)["refresh_token"]
-    clock.advance(app.config["JWT_REFRESH_EXPIRES"])
+    token_clock.advance(app.config["JWT_REFRESH_EXPIRES"])
 
     result = app.test_cli_runner().invoke(args=["tokens", "purge"])
 

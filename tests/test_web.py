@@ -646,7 +646,7 @@ def test_archive_is_paginated(client, api):
         api.submit(f"c{n}", title=f"paste {n:02}")
     first = client.get("/archive").text
     assert len(re.findall(r">paste \d\d</a>", first)) == 20
-    assert 'rel="next" href="/archive?sort=recent&amp;page=1"' in first
+    assert 'rel="next" href="/archive?page=1&amp;sort=recent"' in first
     assert 'rel="prev"' not in first
     second = client.get("/archive?page=1").text
     assert re.findall(r">(paste \d\d)</a>", second) == [f"paste {n:02}" for n in range(4, -1, -1)]
