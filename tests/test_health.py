@@ -15,6 +15,13 @@ def test_health_is_ok_with_the_database(client):
     assert response.json == {"status": "ok", "database": True}
 
 
+def test_a_wrong_verb_on_health_is_an_error_not_an_outage(client):
+    answer = client.post("/healthz")
+    assert answer.status_code == 405
+    assert answer.json["status"] == "error"  # a monitor must not read an outage into it
+    assert answer.json["failure_name"] == "method_not_allowed_failure"
+
+
 @pytest.mark.parametrize(
     "unreachable",
     [

@@ -179,19 +179,22 @@ class Operations(Envelope):
         return self.json_response(body, status)
 
     def failure(self, failure: Failure) -> Response:
+        status = self.status_of(failure)
         body = {
-            "status": "unavailable",
+            # A monitor reads `status`: "unavailable" only when the service is (503), not
+            # for a request it got wrong (a POST, say).
+            "status": "unavailable" if status == 503 else "error",
             **failure.details,
             "failure_name": failure.failure_name,
             "message": failure.message,
         }
-        return self.json_response(body, self.status_of(failure), failure.headers)
+        return self.json_response(body, status, failure.headers)
 
     def describe_failure(self, names: list[str]) -> dict:
         return {
             "type": "object",
             "properties": {
-                "status": {"type": "string", "enum": ["unavailable"]},
+                "status": {"type": "string", "enum": ["unavailable", "error"]},
                 "database": {"type": "boolean"},
                 "failure_name": {"type": "string", "enum": names},
                 "message": {"type": "string"},
