@@ -13,7 +13,7 @@ import pytest
 from flask_migrate import upgrade
 from limits.errors import StorageError
 from limits.storage import RedisStorage
-from sqlalchemy import create_engine, text, update
+from sqlalchemy import create_engine, event, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
@@ -315,3 +315,20 @@ def token_clock(monkeypatch):
     monkeypatch.setattr(tokens, "utcnow", found)
     monkeypatch.setattr(refresh_token, "utcnow", found)
     return found
+
+
+@contextlib.contextmanager
+def statements(app):
+    """Collect the SQL statements (with their parameters) `app` runs inside the block."""
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -2,29 +2,10 @@
 index in list order (no sort of the matching rows), and a page's tags and categories
 load in a fixed number of queries, however many articles it shows."""
 
-import contextlib
-
 import pytest
-from sqlalchemy import event
 
 from pastecms.extensions import db
-
-
-@contextlib.contextmanager
-def statements(app):
-    """Collect the SQL statements (with their parameters) run inside the block."""
-    seen = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+from tests.conftest import statements
 
 
 def page_queries(seen):

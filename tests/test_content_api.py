@@ -4,11 +4,11 @@ behind an access token, over the site's articles. The clock is moved, never wait
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from pastecms.extensions import db
 from pastecms.services import article as article_service
 from pastecms.services import user as user_service
+from tests.conftest import statements
 
 LOGIN = "/api/auth/auth"
 RENEW = "/api/auth/token/access/renew"
@@ -341,22 +341,15 @@ def test_an_unknown_content_type_is_404_in_the_envelope(alice, kind):
 
 
 def test_the_list_costs_the_same_queries_for_many_articles(app, alice, people, write):
-    def statements() -> int:
-        seen = []
-        with app.app_context():
-            engine = db.engine
-        listener = lambda *args: seen.append(args[2])  # noqa: E731 - the statement
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
+    def list_statements() -> int:
+        with statements(app) as seen:
             response = alice.get(LIST, limit=50, **{"field.title": "contain:a"})
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
         assert response.status_code == 200
         return len(seen)
 
     for n in range(3):
         write(f"a{n}", author=people["bob"][0], day=n, tags=["t"])
-    few = statements()
+    few = list_statements()
     for n in range(3, 30):
         write(f"a{n}", author=people["alice"][0], day=n, tags=["t"])
-    assert statements() == few
+    assert list_statements() == few

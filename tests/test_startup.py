@@ -29,6 +29,27 @@ def run_flask(*args, app="wsgi", **env):
     )
 
 
+def run_gunicorn(tmp_path, **settings) -> subprocess.CompletedProcess:
+    """gunicorn with the shipped settings and the production config, on a free port and
+    a database of its own, until it exits (a refused start ends it)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("PASTECMS_")}
+    env = {
+        **base,
+        "PASTECMS_CONFIG": "ProdConfig",
+        "PASTECMS_DATABASE_URI": f"sqlite:///{tmp_path / 'refused.db'}",
+        "PASTECMS_BIND": f"127.0.0.1:{free_port()}",
+        **settings,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF), "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 @pytest.mark.parametrize(
     ("env", "says"),
     [
@@ -122,23 +143,7 @@ def test_production_config_requires_shared_limit_storage():
 
 @pytest.mark.live
 def test_gunicorn_refuses_to_start_workers_that_would_count_limits_apart(tmp_path):
-    base = {k: v for k, v in os.environ.items() if not k.startswith("PASTECMS_")}
-    env = {
-        **base,
-        "PASTECMS_CONFIG": "ProdConfig",
-        "PASTECMS_SECRET_KEY": "x" * 32,
-        "PASTECMS_DATABASE_URI": f"sqlite:///{tmp_path / 'refused.db'}",
-        "PASTECMS_BIND": f"127.0.0.1:{free_port()}",
-        "PASTECMS_WORKERS": "2",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF), "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_gunicorn(tmp_path, PASTECMS_SECRET_KEY="x" * 32, PASTECMS_WORKERS="2")
     assert result.returncode == 3  # gunicorn's "worker failed to boot": the master halts
     assert "pastecms: 2 workers would each count rate limits in their own memory" in result.stderr
     assert "Traceback" not in result.stderr
@@ -147,22 +152,7 @@ def test_gunicorn_refuses_to_start_workers_that_would_count_limits_apart(tmp_pat
 @pytest.mark.live
 def test_gunicorn_refuses_to_start_without_a_secret_key_in_one_line(tmp_path):
     # Each worker loads the app (no preload): the master must halt, not respawn forever.
-    base = {k: v for k, v in os.environ.items() if not k.startswith("PASTECMS_")}
-    env = {
-        **base,
-        "PASTECMS_CONFIG": "ProdConfig",
-        "PASTECMS_DATABASE_URI": f"sqlite:///{tmp_path / 'refused.db'}",
-        "PASTECMS_BIND": f"127.0.0.1:{free_port()}",
-        "PASTECMS_WORKERS": "1",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF), "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_gunicorn(tmp_path, PASTECMS_WORKERS="1")
     assert result.returncode == 3  # a worker failed to boot: the master halts
     assert "pastecms: PASTECMS_SECRET_KEY is not set" in result.stderr
     assert result.stderr.count("PASTECMS_SECRET_KEY is not set") == 1

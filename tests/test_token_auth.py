@@ -8,12 +8,13 @@ from datetime import timedelta
 
 import jwt
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from pastecms.extensions import db
 from pastecms.models import RefreshToken
 from pastecms.services import refresh_token, secret, tokens
 from pastecms.services import user as user_service
+from tests.conftest import statements
 
 LOGIN = "/api/auth/auth"
 RENEW = "/api/auth/token/access/renew"
@@ -531,17 +532,10 @@ def test_a_jwt_costs_no_more_queries_than_an_api_key(app, client, users):
     for _ in range(3):
         client.post("/api/paste/submit", json={"contents": "x"}, headers=bearer(access))
 
-    def statements(headers) -> int:
-        seen = []
-        with app.app_context():
-            engine = db.engine
-        listener = lambda *args: seen.append(args[2])  # noqa: E731 - the statement
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
+    def statements_for(headers) -> int:
+        with statements(app) as seen:
             response = client.post("/api/paste/user", json={}, headers=headers)
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
         assert response.status_code == 200 and len(response.json["pastes"]) == 3
         return len(seen)
 
-    assert statements(bearer(access)) <= statements(bearer(users["alice"]))
+    assert statements_for(bearer(access)) <= statements_for(bearer(users["alice"]))
