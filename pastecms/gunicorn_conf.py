@@ -76,6 +76,25 @@ preload_app = False
 _APP_MODULES = ("pastecms", "wsgi", "config")
 
 
+def on_starting(server):
+    _forget_refusal()
+
+
+def on_exit(server):
+    _forget_refusal()
+
+
+def _forget_refusal():
+    # The marker by which one worker of this master reports a refused start
+    # (pastecms.gunicorn_worker); a master of a former process with this pid left it.
+    from pastecms.gunicorn_worker import refusal_marker
+
+    try:
+        os.remove(refusal_marker(os.getpid()))
+    except FileNotFoundError:
+        pass
+
+
 def post_worker_init(worker):
     # Only the server knows how many workers share the app's rate limits: with memory://
     # storage each counts alone, so every limit would allow that many times what it says.
@@ -83,15 +102,13 @@ def post_worker_init(worker):
     app = worker.wsgi
     if not hasattr(app, "extensions"):
         return  # not a Flask app
-    from gunicorn.arbiter import Arbiter
-
     from pastecms import ConfigurationError, ratelimit
 
     try:
         ratelimit.check_workers(app, worker.cfg.workers)
     except ConfigurationError as error:
-        worker.log.critical("pastecms: %s", error)
-        sys.exit(Arbiter.WORKER_BOOT_ERROR)  # the master halts rather than respawn it
+        # The master halts rather than respawn it (pastecms.gunicorn_worker).
+        worker.refuse_to_start(f"pastecms: {error}")
 
 
 def post_fork(server, worker):

@@ -10,7 +10,10 @@ Selected by `worker_class` in deploy/gunicorn.conf.py.
 """
 
 import json
+import os
 import sys
+import tempfile
+import time
 
 from gunicorn.arbiter import Arbiter
 from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
@@ -54,9 +57,31 @@ class SyncWorker(GunicornSyncWorker):
         try:
             super().load_wsgi()
         except SystemExit as refused:
-            if isinstance(refused.code, str):
-                self.log.critical("%s", refused.code)
+            self.refuse_to_start(refused.code if isinstance(refused.code, str) else None)
+
+    def refuse_to_start(self, message: str | None) -> None:
+        """End this worker because the app refuses to start, saying why once.
+
+        The first worker to refuse exits as failed to boot, and the master halts. Should
+        a second one exit so before the master is done, gunicorn halts a second time,
+        with a traceback; so every other worker waits for the master to stop it.
+        """
+        if self._first_to_refuse():
+            if message:
+                self.log.critical("%s", message)
             sys.exit(Arbiter.WORKER_BOOT_ERROR)
+        while self.alive:  # until the master's SIGTERM
+            time.sleep(0.05)
+        sys.exit(0)
+
+    def _first_to_refuse(self) -> bool:
+        try:
+            os.close(os.open(refusal_marker(self.ppid), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return False
+        except OSError:
+            pass  # no marker to be had: refuse as every worker would
+        return True
 
     def handle_error(self, req, client, addr, exc):
         for kind, (status, reason, message) in _REFUSALS.items():
@@ -69,3 +94,9 @@ class SyncWorker(GunicornSyncWorker):
                     self.log.debug("Failed to send the refusal.")
                 return
         super().handle_error(req, client, addr, exc)
+
+
+def refusal_marker(master_pid: int) -> str:
+    """The file the first worker of a master to refuse its start creates. The master
+    removes it when it starts and when it exits (pastecms/gunicorn_conf.py)."""
+    return os.path.join(tempfile.gettempdir(), f"pastecms-refused-{master_pid}")
