@@ -152,7 +152,7 @@ def _check_driver(uri: str) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from pastecms import database, ratelimit
+    from pastecms import answers, database, ratelimit
     from pastecms.extensions import csrf, db, migrate
     from pastecms.services import ids, tokens
 
@@ -169,6 +169,7 @@ def register_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     ratelimit.init_app(app)
+    answers.init_app(app)
     ids.init_app(app)
     tokens.init_app(app)
 

@@ -22,7 +22,7 @@ from flask import Blueprint, Flask, Request, Response, current_app, request, ses
 from marshmallow import Schema
 from sqlalchemy.exc import IntegrityError
 
-from pastecms import database, inputs, ratelimit
+from pastecms import answers, database, inputs, ratelimit
 from pastecms.errors import (
     ConflictFailure,
     Failure,
@@ -185,6 +185,7 @@ def endpoint(
     caller: str = OPTIONAL,
     failures: tuple[type[Failure], ...] = (),
     limits: tuple[RateLimit, ...] = (),
+    cache_by: Callable[[], object] | None = None,
 ) -> Callable:
     """Decorate a view `view(data, caller)`; see the module docstring.
 
@@ -196,7 +197,9 @@ def endpoint(
     OpenAPI description adds those every endpoint can answer). `limits` adds rate limits
     to the face's own. `headers` are added to a success (a Cache-Control, say). A view
     that returns a `Response` (a file, a redirect) has it sent as it is, after the commit.
-    Schemas are instantiated once here, not per request.
+    `cache_by` keeps successes whole while the version it reads is unchanged
+    (`pastecms.answers`): only for reads whose answer is the same for every caller they
+    admit. Schemas are instantiated once here, not per request.
     """
     load = load or envelope.base_schema
     load_schema = load() if load else None
@@ -205,8 +208,11 @@ def endpoint(
     credential_param = envelope.credential_param
 
     def decorate(view: Callable) -> Callable:
+        name = f"{view.__module__}.{view.__qualname__}"
+
         @functools.wraps(view)
         def wrapper(**url_args):
+            lookup = None
             try:
                 credentials = auth.screen(_credentials(request, envelope))
                 data = _load(load_schema, location or envelope.input_location(request.method))
@@ -221,6 +227,11 @@ def endpoint(
                     auth.require(who)
                 elif caller == ADMIN:
                     auth.require_admin(who)
+                if cache_by is not None:
+                    lookup = answers.Lookup(name, cache_by, data)
+                    if lookup.found is not None:
+                        db.session.commit()
+                        return lookup.found.response()
                 result = view(data, who)
                 # Commit before dumping: a write holds SQLite's one write lock until the
                 # commit, and every other worker's write waits for it, so nothing may run
@@ -242,6 +253,8 @@ def endpoint(
             response = envelope.success(body, status)
             if headers:
                 response.headers.update(headers)
+            if lookup is not None:
+                lookup.keep(response)
             return response
 
         limited = ratelimit.limited(wrapper, (*envelope.limits, *limits))

@@ -57,6 +57,11 @@ class Config:
     HIGHLIGHT_MAX_SIZE = 128 * KIB
     HIGHLIGHT_TIME_LIMIT = 0.25
 
+    # Whole answers of the article reads (the CMS's list and article), kept per worker
+    # while no article, tag, category or image changes (`pastecms.answers`); at most this
+    # many bytes a worker, 0 for none.
+    ANSWER_CACHE_MAX_BYTES = 8 * MIB
+
     # Passwords.
     BCRYPT_ROUNDS = 12
     # New paste passwords (submit, set_password, the form); none at all is still allowed.

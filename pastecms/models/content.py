@@ -9,7 +9,7 @@ up to date in SQL (`Tag`, `Category`, `ArticleTotal`) rather than counted per re
 
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pastecms.extensions import db
@@ -152,6 +152,27 @@ class ArticleTotal(db.Model):
     count: Mapped[int] = mapped_column(default=0)
 
 
+#: The tables an article's answer is made from (its row, its tags and their names, its
+#: category, its header image): any change to one moves the content version.
+VERSIONED_TABLES = ("articles", "article_tags", "tags", "categories", "images")
+
+
+class ContentVersion(db.Model):
+    """A number that moves whenever a row of `VERSIONED_TABLES` changes, in the same
+    transaction: answers made from those tables stay good while it stays the same.
+
+    Moved by triggers in the database (migration 0009), not by the services, so that no
+    way of writing (a service, the CLI, an import, SQL by hand) can forget it. One row;
+    should it be missing, the next change writes it again, and until then nothing counts
+    as unchanged.
+    """
+
+    __tablename__ = "content_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
 class Setting(db.Model):
     """One site setting (`services.settings` knows which keys exist)."""
 
@@ -168,6 +189,7 @@ __all__ = [
     "ArticleTag",
     "ArticleTotal",
     "Category",
+    "ContentVersion",
     "Image",
     "Setting",
     "Tag",

@@ -39,6 +39,7 @@ from pastecms.models import (
     ArticleTag,
     ArticleTotal,
     Category,
+    ContentVersion,
     Image,
     Tag,
     User,
@@ -157,6 +158,7 @@ def _hot() -> dict:
         ),
         # A published article's sort_time is its publication: the status index's last.
         "latest": select(func.max(_ARTICLES.c.sort_time)).where(_ARTICLES.c.status == PUBLISHED),
+        "version": select(ContentVersion.__table__.c.version),
     }
 
 
@@ -304,6 +306,12 @@ def _counted(counted, status: str | None) -> int:
     if status:
         return totals.get(status, 0)
     return sum(totals.values())
+
+
+def version() -> int | None:
+    """The content version (`ContentVersion`): the same number as long as no article, tag,
+    category or image has changed; None when unknown."""
+    return _run(_hot()["version"], {}).scalar()
 
 
 def published_summary() -> tuple[int, datetime | None]:

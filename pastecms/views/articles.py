@@ -35,7 +35,13 @@ def _shown(articles):
 
 
 @bp.get("/articles")
-@endpoint(cms, load=ArticleListIn, dump=ArticleListOut, caller=REQUIRED)
+@endpoint(
+    cms,
+    load=ArticleListIn,
+    dump=ArticleListOut,
+    caller=REQUIRED,
+    cache_by=article_service.version,
+)
 def list_articles(data, caller):
     """A page of articles: published first (newest publication first), then drafts.
 
@@ -83,7 +89,7 @@ def create_article(data, caller):
 
 
 @bp.get("/articles/<hash>")
-@endpoint(cms, **BY_HASH, dump=ArticleOut, caller=REQUIRED)
+@endpoint(cms, **BY_HASH, dump=ArticleOut, caller=REQUIRED, cache_by=article_service.version)
 def get_article(data, caller):
     """One article by its hash; `nonexistent_article_failure` when there is none."""
     return _shown([article_service.get(data["hash"])])[0]
