@@ -53,7 +53,7 @@ def upgrade():
     op.execute(_upsert(dialect))
     if dialect == "postgresql":
         op.execute(
-            f"CREATE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ "
             f"BEGIN {_upsert(dialect)}; RETURN NULL; END $$"
         )
         for table in TABLES:
@@ -75,7 +75,7 @@ def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         for table in TABLES:
             op.execute(f"DROP TRIGGER {_trigger(table)} ON {table}")
-        op.execute(f"DROP FUNCTION {FUNCTION}()")
+        op.execute(f"DROP FUNCTION IF EXISTS {FUNCTION}()")
     else:
         for table in TABLES:
             for verb in VERBS:
