@@ -223,10 +223,8 @@ def endpoint(
                     if key is not None:
                         credentials = replace(credentials, api_key=key)
                 who = auth.resolve(credentials)
-                if caller == REQUIRED:
-                    auth.require(who)
-                elif caller == ADMIN:
-                    auth.require_admin(who)
+                if caller != OPTIONAL:
+                    auth.check(who, admin=caller == ADMIN)
                 if cache_by is not None:
                     lookup = answers.Lookup(name, cache_by, data)
                     if lookup.found is not None:

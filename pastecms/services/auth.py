@@ -53,23 +53,27 @@ class Credentials:
 
 @dataclass(frozen=True)
 class Caller:
-    """The user behind a request (None when anonymous) and how they proved it."""
+    """The user behind a request (none when anonymous) and how they proved it.
 
-    user: User | None = None
+    Resolving a caller reads only who they are (`user_id`, `is_admin`), with one small
+    query: most requests need no more. `user`, the `User` itself, is loaded on first use,
+    by the views and services that change or show the account.
+    """
+
+    user_id: int | None = None
     via: str | None = None
     address: str | None = None
+    is_admin: bool = False
 
     @property
     def is_authenticated(self) -> bool:
-        return self.user is not None
+        return self.user_id is not None
 
     @property
-    def is_admin(self) -> bool:
-        return self.user is not None and self.user.is_admin
-
-    @property
-    def user_id(self) -> int | None:
-        return self.user.id if self.user is not None else None
+    def user(self) -> User | None:
+        """The caller's `User`: one query on first use in a request, the session's
+        identity map after that."""
+        return db.session.get(User, self.user_id) if self.user_id is not None else None
 
 
 ANONYMOUS = Caller()
@@ -97,18 +101,22 @@ def resolve(credentials: Credentials) -> Caller:
     """
     address = credentials.address
     if credentials.api_key is not None:
-        return Caller(user_for_api_key(credentials.api_key), API_KEY, address)
+        return _caller(key_owner(credentials.api_key), API_KEY, address)
     if credentials.bearer is not None:
         if credentials.claims is None:
             credentials = screen(credentials)
         if credentials.claims is not None:
-            return Caller(_user_for_claims(credentials.claims), ACCESS_TOKEN, address)
-        return Caller(user_for_api_key(credentials.bearer), API_KEY, address)
+            return _caller(_claimed_user(credentials.claims), ACCESS_TOKEN, address)
+        return _caller(key_owner(credentials.bearer), API_KEY, address)
     if credentials.session_user_id is not None and credentials.same_site:
-        user = _active_user(credentials.session_user_id)
-        if user is not None and credentials.session_generation == user.session_generation:
-            return Caller(user, SESSION, address)
+        found = _active_user(credentials.session_user_id)
+        if found is not None and credentials.session_generation == found.session_generation:
+            return _caller(found, SESSION, address)
     return Caller(address=address)
+
+
+def _caller(found, via: str, address: str | None) -> Caller:
+    return Caller(found.id, via, address, found.is_admin)
 
 
 def session_values(user: User) -> dict:
@@ -140,43 +148,51 @@ def end_sessions(user: User) -> None:
     db.session.flush()
 
 
-def _user_for_claims(claims: dict) -> User:
-    user = _active_user(claims["user_id"])
-    if user is None:
+def _claimed_user(claims: dict):
+    found = _active_user(claims["user_id"])
+    if found is None:
         raise AuthFailure("The token is not valid.")
-    return user
+    return found
 
 
-def _active_user(user_id) -> User | None:
-    return db.session.execute(_active_user_by_id(), {"user_id": user_id}).scalar_one_or_none()
+#: Who a user is, as a request needs to know it: read in one small Core query.
+_IDENTITY = (User.id, User.is_admin, User.session_generation)
+
+
+def _active_user(user_id):
+    """The identity of an active user by id (`_IDENTITY`), or None."""
+    return db.session.connection().execute(_active_user_by_id(), {"user_id": user_id}).first()
 
 
 @functools.cache
 def _active_user_by_id():
-    """An active user by id, as a statement built once: a third cheaper than
-    `Session.get`, whose identity-map lookup finds nothing in a request's fresh session.
-    A JWT or a session costs no more than an API key so."""
-    return select(User).where(User.id == bindparam("user_id"), User.is_active.is_(True))
+    """Built once: building a statement costs more than SQLite takes to answer it. A JWT
+    or a session costs no more than an API key so."""
+    return select(*_IDENTITY).where(User.id == bindparam("user_id"), User.is_active.is_(True))
 
 
-def user_for_api_key(api_key) -> User:
-    """The owner of an enabled API key; `AuthFailure` otherwise."""
+def key_owner(api_key):
+    """The identity (`_IDENTITY`) of the owner of an enabled API key; `AuthFailure`
+    otherwise."""
     if not isinstance(api_key, str) or not api_key or len(api_key) > MAX_API_KEY_LENGTH:
         raise AuthFailure("The API key is not valid.")
-    found = db.session.execute(_key_owner(), {"key_hash": secret.hash_token(api_key)}).first()
+    found = (
+        db.session.connection()
+        .execute(_key_owner_by_hash(), {"key_hash": secret.hash_token(api_key)})
+        .first()
+    )
     # The lookup is by hash already; comparing again in constant time costs nothing and
     # keeps the check honest if the lookup ever changes.
     if found is None or not secret.token_matches(api_key, found.key_hash):
         raise AuthFailure("The API key is not valid.")
-    return found.User
+    return found
 
 
 @functools.cache
-def _key_owner():
-    """The user owning a key hash, with the key's hash and state. Built once: building
-    the statement took longer than running it, on every request with a key."""
+def _key_owner_by_hash():
+    """The identity of a key hash's owner, with the key's hash. Built once (as above)."""
     return (
-        select(User, ApiKey.key_hash)
+        select(*_IDENTITY, ApiKey.key_hash)
         .join(ApiKey, ApiKey.user_id == User.id)
         .where(
             ApiKey.key_hash == bindparam("key_hash"),
@@ -186,17 +202,23 @@ def _key_owner():
     )
 
 
+def check(caller: Caller, *, admin: bool = False) -> None:
+    """Refuse `caller` unless signed in (and an admin, with `admin`), without loading
+    their `User`: `AuthFailure` when anonymous, else `ForbiddenFailure`."""
+    if caller.user_id is None:
+        raise AuthFailure("This endpoint requires an API key or a login.")
+    if admin and not caller.is_admin:
+        raise ForbiddenFailure("Only an admin may do this.")
+
+
 def require(caller: Caller) -> User:
     """The caller's user, or `AuthFailure` when the request is anonymous."""
-    if caller.user is None:
-        raise AuthFailure("This endpoint requires an API key or a login.")
+    check(caller)
     return caller.user
 
 
 def require_admin(caller: Caller) -> User:
     """The caller's user when an admin; `AuthFailure` when anonymous, else
     `ForbiddenFailure`."""
-    user = require(caller)
-    if not user.is_admin:
-        raise ForbiddenFailure("Only an admin may do this.")
-    return user
+    check(caller, admin=True)
+    return caller.user

@@ -45,7 +45,7 @@ def key_hash(caller: Caller, key: str) -> str:
     if not isinstance(key, str) or not _VALID.fullmatch(key):
         message = f"{HEADER} must be 1 to 255 visible ASCII characters."
         raise InvalidParamsFailure(message, details={HEADER: message})
-    scope = f"user:{caller.user.id}" if caller.user is not None else f"address:{caller.address}"
+    scope = f"user:{caller.user_id}" if caller.is_authenticated else f"address:{caller.address}"
     return hashlib.sha256(f"{scope}\n{key}".encode()).hexdigest()
 
 

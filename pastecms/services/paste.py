@@ -509,7 +509,7 @@ def deactivatable(public_id, caller: Caller, deactivation_token: str | None = No
 
 def is_owner(paste: PasteRecord, caller: Caller) -> bool:
     """Whether the caller may manage the paste: its poster, or an admin."""
-    return caller.user is not None and _owns(paste, caller.user)
+    return caller.is_authenticated and _owns(paste, caller)
 
 
 def set_password(public_id, caller: Caller, password: str | None) -> PasteRecord:
@@ -538,12 +538,13 @@ def _update(paste: PasteRecord, **values) -> None:
         setattr(paste, key, value)
 
 
-def _owns(paste: PasteRecord, user: User) -> bool:
-    return paste.user_id == user.id or user.is_admin
+def _owns(paste: PasteRecord, caller: Caller) -> bool:
+    return paste.user_id == caller.user_id or caller.is_admin
 
 
 def _require_owner(paste: PasteRecord, caller: Caller) -> None:
-    if not _owns(paste, auth.require(caller)):
+    auth.check(caller)
+    if not _owns(paste, caller):
         raise ForbiddenFailure("You do not own this paste.")
 
 

@@ -23,12 +23,12 @@ from pastecms.services.auth import Caller
 def _counters(caller: Caller) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
     config = current_app.config
     address = caller.address or "-"
-    if caller.user is None:
+    if not caller.is_authenticated:
         keys = [ratelimit.counter("quota", "anonymous", "address", address)]
         setting = config["QUOTA_ANONYMOUS"]
     else:
         keys = [
-            ratelimit.counter("quota", "user", str(caller.user.id)),
+            ratelimit.counter("quota", "user", str(caller.user_id)),
             ratelimit.counter("quota", "users", "address", address),
         ]
         setting = config["QUOTA_USER"]
