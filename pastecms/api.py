@@ -3,8 +3,10 @@
 A request is handled in this order: its credentials are screened (a JWT bearer that has
 expired is refused before anything is read), its input is loaded with the view's In
 schema from where the face's clients send it (`pastecms.inputs`), the caller is resolved
-(`services.auth`), the view runs (one service call), the transaction commits, and the
-result is dumped with the Out schema and wrapped by the face's envelope. A `Failure`
+and checked (`services.auth`), a kept answer is sent if the view keeps them and one is
+current (`pastecms.answers`), else the view runs (one service call), the transaction
+commits, and the result is dumped with the Out schema and wrapped by the face's envelope
+(and kept, for a view that keeps them). A `Failure`
 anywhere rolls back and is rendered by the same envelope; a view never builds an error
 response or catches a failure itself.
 
