@@ -153,20 +153,11 @@ def _check_driver(uri: str) -> None:
 
 def register_extensions(app: Flask) -> None:
     from pastecms import answers, database, ratelimit
-    from pastecms.extensions import csrf, db, migrate
+    from pastecms.extensions import csrf, db
     from pastecms.services import ids, tokens
 
     db.init_app(app)
     database.init_app(app)
-    # Batch mode lets later migrations alter tables on SQLite too.
-    migrate.init_app(
-        app,
-        db,
-        # In the package (a link to migrations/), so that an installed wheel can upgrade
-        # its own database.
-        directory=os.path.join(app.root_path, "migrations"),
-        render_as_batch=True,
-    )
     csrf.init_app(app)
     ratelimit.init_app(app)
     answers.init_app(app)

@@ -7,11 +7,11 @@ import sys
 
 import click
 from flask import Flask
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, ScriptInfo
 from marshmallow import ValidationError
 
 from pastecms.errors import Failure
-from pastecms.extensions import db
+from pastecms.extensions import bind_migrations, db
 from pastecms.inputs import params_failure
 from pastecms.schemas.user import UserCreateIn
 from pastecms.services import paste as paste_service
@@ -78,7 +78,21 @@ def purge_tokens():
     click.echo(f"Purged {count} expired refresh token{'' if count == 1 else 's'}.")
 
 
+class MigrationCommands(click.Command):
+    """`db`: stands in for Flask-Migrate's command group, and hands each invocation to it
+    (see `extensions.bind_migrations`)."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        bind_migrations(parent.ensure_object(ScriptInfo).load_app())
+        from flask_migrate.cli import db as commands
+
+        return commands.make_context(info_name, args, parent=parent, **extra)
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(
+        MigrationCommands("db", help="Create or upgrade the schema (Flask-Migrate).")
+    )
     app.cli.add_command(users)
     app.cli.add_command(pastes)
     app.cli.add_command(tokens)

@@ -1,6 +1,8 @@
 """Extensions, created unbound here and bound to an app in `create_app()`."""
 
-from flask_migrate import Migrate
+import os
+
+from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
@@ -23,6 +25,24 @@ class Base(DeclarativeBase):
 # Objects keep their values after a commit: `@endpoint` commits before it dumps the
 # view's result, and re-reading what was just written would cost a query per object.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
-migrate = Migrate()
 csrf = CSRFProtect()
 # Rate limits: one Flask-Limiter per app, made in `create_app()` (`pastecms.ratelimit`).
+
+
+def bind_migrations(app: Flask) -> None:
+    """Bind Flask-Migrate to `app`, once: for the `db` commands and the tests, which
+    migrate. Serving never does, so Flask-Migrate (with Alembic and Mako, 11 MiB) is
+    imported only here, never in a server's workers."""
+    if "migrate" in app.extensions:
+        return
+    from flask_migrate import Migrate
+
+    Migrate(
+        app,
+        db,
+        # In the package (a link to migrations/), so that an installed wheel can upgrade
+        # its own database.
+        directory=os.path.join(app.root_path, "migrations"),
+        # Batch mode lets later migrations alter tables on SQLite too.
+        render_as_batch=True,
+    )

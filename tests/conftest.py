@@ -19,7 +19,7 @@ from sqlalchemy.pool import NullPool
 
 from config import TestConfig
 from pastecms import create_app, ratelimit
-from pastecms.extensions import db
+from pastecms.extensions import bind_migrations, db
 from pastecms.models import Paste, utcnow
 from pastecms.services import refresh_token, tokens
 from pastecms.services import user as user_service
@@ -39,6 +39,7 @@ def database_uri(tmp_path_factory):
     uri = _test_database_uri(tmp_path_factory)
     empty_database(uri)
     app = create_app(TestConfig, {"DATABASE_URI": uri})
+    bind_migrations(app)
     with app.app_context():
         upgrade()
         db.engine.dispose()

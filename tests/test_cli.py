@@ -1,6 +1,9 @@
-"""Flask commands: `users create` and `pastes purge`."""
+"""Flask commands: `db`, `users create` and `pastes purge`."""
 
 import base64
+import os
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
@@ -16,6 +19,36 @@ STATUS = "/api/authentication/status"
 
 def api_key_from(output: str) -> str:
     return output.strip().splitlines()[-1]
+
+
+# db
+
+
+def test_db_commands_are_listed_and_run(runner):
+    listed = runner.invoke(args=["db", "--help"])
+    assert listed.exit_code == 0, listed.output
+    assert "upgrade" in listed.output and "downgrade" in listed.output
+    # The schema is at its head already: upgrading again succeeds and changes nothing.
+    upgraded = runner.invoke(args=["db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    unknown = runner.invoke(args=["db", "no-such-command"])
+    assert unknown.exit_code == 2 and "No such command" in unknown.output
+
+
+def test_a_served_app_never_loads_the_migration_tools():
+    # Alembic and Mako weigh 11 MiB in every gunicorn worker, which never migrates.
+    tools = "{'alembic', 'flask_migrate', 'mako'}"
+    program = f"import sys, wsgi; print(sorted({{m.split('.')[0] for m in sys.modules}} & {tools}))"
+    environment = {**os.environ, "PASTECMS_CONFIG": "Config", "PASTECMS_SECRET_KEY": "k" * 48}
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"
 
 
 # users create

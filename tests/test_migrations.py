@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from config import TestConfig
 from pastecms import create_app
-from pastecms.extensions import db
+from pastecms.extensions import bind_migrations, db
 from pastecms.models import User
 from tests.live import empty_database
 
@@ -64,6 +64,7 @@ def test_database_refuses_usernames_differing_only_in_case(app):
 
 
 def test_the_database_is_at_the_newest_revision(app):
+    bind_migrations(app)
     with app.app_context(), db.engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
         script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
@@ -94,6 +95,7 @@ def scratch_database_uri(tmp_path):
 
 def test_migrations_go_down_and_up_again(scratch_database_uri):
     app = create_app(TestConfig, {"DATABASE_URI": scratch_database_uri})
+    bind_migrations(app)
     with app.app_context():
         try:
             upgrade()
