@@ -3,12 +3,14 @@ changes (`pastecms.answers`, migration 0009's content version): a repeated read 
 key's lookup and one read of the version, and any change, however it is made, shows on
 the very next read, in every worker."""
 
+import gc
 import io
+import tracemalloc
 
 import pytest
 from sqlalchemy import text
 
-from pastecms import answers
+from pastecms import answers, encoding
 from pastecms.answers import AnswerCache, KeptAnswer
 from pastecms.extensions import db
 from tests.conftest import Cms, statements
@@ -203,6 +205,27 @@ def test_the_cache_holds_no_more_than_its_bytes(make_app, make_user):
     with statements(app) as seen:
         cms.get(f"/v1/articles/{hashes[0]}")
     assert reads_articles(seen)
+
+
+def test_the_kept_answers_take_the_memory_they_count(make_app, make_user):
+    limit = 64 * 1024
+    app = make_app(ANSWER_CACHE_MAX_BYTES=limit)
+    _, key = make_user("editor", is_admin=True)
+    cms = Cms(app.test_client(), key)
+    hashes = [cms.article(f"A{n}", content="x" * 1000)["hash"] for n in range(40)]
+    tracemalloc.start()
+    try:
+        for h in hashes:
+            cms.get(f"/v1/articles/{h}")
+        gc.collect()
+        snapshot = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    # What is still held of what the answers were made and kept with.
+    made_and_kept = [tracemalloc.Filter(True, module.__file__) for module in (answers, encoding)]
+    held = sum(stat.size for stat in snapshot.filter_traces(made_and_kept).statistics("filename"))
+    assert len(answers.cache(app)) >= 20  # the cache is full: ~2 KB an answer
+    assert held < 1.5 * limit
 
 
 def test_failures_are_never_kept(app, cms_reader, cms_admin):
