@@ -36,7 +36,7 @@ def test_db_commands_are_listed_and_run(runner):
 
 
 def test_a_served_app_never_loads_the_migration_tools():
-    # Alembic and Mako weigh 11 MiB in every gunicorn worker, which never migrates.
+    # Alembic and Mako would weigh on every gunicorn worker, which never migrates.
     tools = "{'alembic', 'flask_migrate', 'mako'}"
     program = f"import sys, wsgi; print(sorted({{m.split('.')[0] for m in sys.modules}} & {tools}))"
     environment = {**os.environ, "PASTECMS_CONFIG": "Config", "PASTECMS_SECRET_KEY": "k" * 48}
