@@ -1,7 +1,7 @@
 """gunicorn settings for pastecms: `pastecms serve`, or from a source checkout
 `gunicorn -c deploy/gunicorn.conf.py wsgi:app` (which imports these).
 
-Sync workers behind nginx: nginx buffers slow clients and request bodies, so a worker
+Threaded workers behind nginx: nginx buffers slow clients and request bodies, so a worker
 only ever talks to nginx over loopback and never waits on a client. Every setting below
 can be overridden from the environment (the systemd unit's EnvironmentFile) or on the
 command line, which gunicorn applies after this file.
@@ -33,15 +33,25 @@ bind = os.environ.get("PASTECMS_BIND", "127.0.0.1:8000")
 # database or a lock. More only costs memory (about 60 MiB a worker) and write contention.
 # WEB_CONCURRENCY is gunicorn's own convention; naming `workers` here would shadow it.
 workers = _int_env("PASTECMS_WORKERS", "WEB_CONCURRENCY", default=_cpu_count() + 1)
-# gunicorn's sync worker, answering its own refusals of oversized request lines and
+# Each worker answers this many requests at once, one a thread. A request that waits (on
+# bcrypt, which runs outside Python's lock, on a highlighting child process, on the
+# database's write lock) then holds one thread, not the whole worker: with one worker
+# (limits counted in memory) a password guesser or a pathological paste would otherwise
+# stall every other client behind it. Each thread may hold a database connection: keep
+# PASTECMS_DATABASE_POOL_SIZE (default 5) at least this.
+threads = _int_env("PASTECMS_THREADS", default=4)
+# gunicorn's threaded worker, answering its own refusals of oversized request lines and
 # headers (below) in JSON, as every other failure on the API is.
-worker_class = "pastecms.gunicorn_worker.SyncWorker"
+worker_class = "pastecms.gunicorn_worker.ThreadWorker"
 
-# A request that takes longer than this is stuck: the worker is killed and replaced, and
-# nginx (proxy_read_timeout 35s, a little longer) answers the client with a JSON 502.
+# A worker that stops reporting for this long is stuck and is killed and replaced; nginx
+# (proxy_read_timeout 35s, a little longer) answers its clients with a JSON 502. Requests
+# run in threads and every slow thing they do is bounded on its own (highlighting by its
+# CPU budget, bcrypt by its rounds, the database by its lock timeout); this catches a
+# worker whose main loop no longer runs.
 timeout = _int_env("PASTECMS_WORKER_TIMEOUT", default=30)
 graceful_timeout = 30  # on restart, let requests in flight finish
-keepalive = 2  # sync workers close after each response anyway; this bounds the wait
+keepalive = 2  # nginx opens a connection per request; this bounds an idle client's hold
 
 # Bounded request lines and headers; bodies are bounded by nginx and MAX_CONTENT_LENGTH.
 # Behind the shipped nginx, which reads at most 8 KiB a line (large_client_header_buffers),

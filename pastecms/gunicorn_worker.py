@@ -1,4 +1,5 @@
-"""gunicorn's sync worker, with its own refusals of oversized requests answered in JSON.
+"""gunicorn's threaded worker, with its own refusals of oversized requests answered in
+JSON, and a refused start that halts the server once.
 
 gunicorn refuses a request line longer than `limit_request_line` (414) and more or larger
 headers than `limit_request_fields` / `limit_request_field_size` allow (431) before the
@@ -6,7 +7,7 @@ app sees the request, with an HTML page of its own. A script on the API expects 
 every other failure it can meet is; this worker answers those two in the paste face's
 failure envelope (the path may be unread, so no face can be chosen by it), as nginx's own
 refusals on /api are (deploy/nginx/pastecms.conf). Every other error is gunicorn's.
-Selected by `worker_class` in deploy/gunicorn.conf.py.
+Selected by `worker_class` in pastecms/gunicorn_conf.py.
 """
 
 import json
@@ -17,7 +18,7 @@ import time
 
 from gunicorn.arbiter import Arbiter
 from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
-from gunicorn.workers.sync import SyncWorker as GunicornSyncWorker
+from gunicorn.workers.gthread import ThreadWorker as GunicornThreadWorker
 
 _REFUSALS = {
     LimitRequestLine: (414, "URI Too Long", "The request line is longer than this server accepts."),
@@ -48,7 +49,7 @@ def refusal(status: int, reason: str, message: str) -> bytes:
     return head.encode("latin-1") + body
 
 
-class SyncWorker(GunicornSyncWorker):
+class ThreadWorker(GunicornThreadWorker):
     def load_wsgi(self):
         # Each worker loads the app (deploy/gunicorn.conf.py: preload_app is off). When
         # the app refuses to start (wsgi.py exits with one line saying why), the master

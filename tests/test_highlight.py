@@ -2,6 +2,8 @@
 paste and shared by every worker, and runs while no write (no SQLite write lock) is held.
 """
 
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,7 +12,7 @@ from sqlalchemy import update
 
 from pastecms.extensions import db
 from pastecms.models import Highlight
-from pastecms.services import highlight
+from pastecms.services import highlight, pygmentize
 
 # Quadratic for Pygments' Java lexer: tens of seconds of CPU at 32 KiB; here small enough
 # that a broken budget costs the suite seconds, not minutes.
@@ -111,7 +113,8 @@ def test_purge_removes_the_html_of_purged_pastes(app, client, api, runner, db_ro
     assert db_rows()["paste_highlights"] == []
 
 
-# Off the main thread (a threaded development server), a child process does the work.
+# Off the main thread (gunicorn's threaded workers, the development server), a child
+# process does the work.
 
 
 def _in_a_thread(function, *args):
@@ -130,6 +133,42 @@ def test_off_the_main_thread_a_child_process_highlights_the_same(app):
 
 def test_off_the_main_thread_the_budget_holds_too():
     assert _in_a_thread(highlight.within_budget, PATHOLOGICAL, "java", 0.05) is None
+
+
+def test_a_child_that_cannot_finish_gives_no_verdict_rather_than_plain_text(monkeypatch):
+    # A child the machine kept from finishing in time says nothing about the paste.
+    monkeypatch.setattr(pygmentize, "_CHILD_STARTUP_S", -4.99)
+    with pytest.raises(pygmentize.NoVerdict):
+        _in_a_thread(highlight.within_budget, PYTHON, "python", 5.0)
+
+
+def test_a_paste_whose_highlighting_failed_is_highlighted_at_a_later_view(client, api, monkeypatch):
+    real = highlight.within_budget
+    failures = [pygmentize.NoVerdict("the child could not start")]
+
+    def fails_once(contents, language, seconds):
+        if failures:
+            raise failures.pop()
+        return real(contents, language, seconds)
+
+    monkeypatch.setattr(highlight, "within_budget", fails_once)
+    paste = api.submit(PYTHON, language="python")
+    assert '<span class="k">def</span>' not in page_of(client, paste)
+    assert '<span class="k">def</span>' in page_of(client, paste)
+
+
+def test_the_highlighting_child_starts_without_the_app(tmp_path):
+    # It starts on a paste's first view: Python and Pygments only, not Flask and the rest.
+    finished = subprocess.run(
+        [sys.executable, "-I", "-X", "importtime", pygmentize.__file__, "python", "5"],
+        input=PYTHON.encode(),
+        capture_output=True,
+        check=True,
+    )
+    assert b'<span class="k">def</span>' in finished.stdout
+    loaded = {line.rsplit("|", 1)[-1].strip() for line in finished.stderr.decode().splitlines()}
+    assert "pygments" in loaded
+    assert not {"flask", "sqlalchemy", "pastecms"} & loaded
 
 
 def test_no_budget_means_no_highlighting():

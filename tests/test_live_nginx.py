@@ -21,6 +21,7 @@ import random
 import re
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -306,6 +307,26 @@ def test_gunicorn_itself_refuses_oversized_requests_in_json(live_env, tmp_path):
             answer = send_raw(port, request.encode())
             assert answer[0] == status
             assert _failure_name(answer) == "invalid_params_failure"
+
+
+def test_one_worker_answers_others_while_it_checks_a_password(live_env, tmp_path):
+    """A wrong guess costs a bcrypt check; with one worker (limits counted in memory)
+    every other client used to wait behind it. Each request now holds a thread only."""
+    env = live_env(BCRYPT_ROUNDS=15, RATELIMIT_ENABLED="false")  # a check takes seconds
+    with gunicorn(env, tmp_path / "gunicorn.log", config_file=GUNICORN_CONF, workers=1) as url:
+        client = Client(int(url.rsplit(":", 1)[1]))
+        status, _, raw = client.post_json(
+            "/api/paste/submit", {"contents": "secret", "password": "correct horse battery"}
+        )
+        assert status == 200
+        guess = {"paste_id": _json(raw)["paste_id_repr"], "password": "wrong guess"}
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            guessing = pool.submit(client.post_json, "/api/paste/details", guess)
+            time.sleep(0.3)  # the guess reaches the worker first
+            assert client.request("GET", "/healthz")[0] == 200
+            answered_while_guessing = not guessing.done()
+            assert guessing.result()[0] == 401
+        assert answered_while_guessing
 
 
 def test_the_tls_example_sends_strict_transport_security():

@@ -5,20 +5,10 @@ else escaped plain text; made on the first view and kept in the database
 Of viewers arriving together at a new paste, one makes its HTML and the others get plain
 text that once (`_claim`).
 
-Pygments lexers are regular expressions tried in a loop, and several are quadratic on some
-inputs (java, make, systemd... take tens of seconds on 32 KiB of "a "). A check between
-tokens would not bound that, as one long match runs inside the regex engine. A timer
-outside the loop does: on the main thread (gunicorn's sync workers, the CLI, the tests) a
-CPU-time interval timer, whose signal the regex engine honours mid-match; on any other
-thread (a threaded development server), a child process killed at the deadline.
+The budget, and why it takes a timer or a child process: `services.pygmentize`.
 """
 
-import functools
 import logging
-import signal
-import subprocess
-import sys
-import threading
 import zlib
 from dataclasses import dataclass
 
@@ -27,8 +17,6 @@ from flask import current_app
 from limits import parse
 from limits.errors import StorageError
 from markupsafe import Markup, escape
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.lexers.special import TextLexer
 from pygments.util import ClassNotFound
@@ -37,16 +25,14 @@ from sqlalchemy import select
 from pastecms import database, ratelimit
 from pastecms.extensions import db
 from pastecms.models import Highlight
+from pastecms.services.pygmentize import NoVerdict, within_budget
 
 # Bump when the HTML made here changes shape: stored HTML made otherwise is made again.
 _FORMAT = 1
 #: What stored HTML must have been made by to be used as it is.
 MADE_BY = f"pygments {pygments.__version__}, format {_FORMAT}"
-_FORMATTER = HtmlFormatter(linenos="table", cssclass="highlight", wrapcode=True)
 #: One request at a time makes a paste's HTML, for this long at most (`_claim`).
 CLAIM_FOR = parse("1 per 10 seconds")
-# A child process needs this long to start (Python and Pygments) on top of its budget.
-_CHILD_STARTUP_S = 5.0
 _HIGHLIGHTS = Highlight.__table__
 
 log = logging.getLogger("pastecms")
@@ -83,9 +69,15 @@ def render(paste) -> Rendering:
             return Rendering(paste.id, plain(paste.contents))
         return Rendering(paste.id, Markup(zlib.decompress(row.html).decode("utf-8")))
     if not _claim(paste.id):
-        # Another worker is making it: plain text this once, and nothing stored.
+        # Another request is making it: plain text this once, and nothing stored.
         return Rendering(paste.id, plain(paste.contents))
-    html = within_budget(paste.contents, paste.language, config["HIGHLIGHT_TIME_LIMIT"])
+    try:
+        html = within_budget(paste.contents, paste.language, config["HIGHLIGHT_TIME_LIMIT"])
+    except NoVerdict as error:
+        # Plain text this once, nothing kept: a later view tries again.
+        log.warning("highlighting paste %s failed, shown as plain text: %s", paste.id, error)
+        _release(paste.id)
+        return Rendering(paste.id, plain(paste.contents))
     if html is None:
         return Rendering(paste.id, plain(paste.contents), None, is_new=True)
     packed = zlib.compress(html.encode("utf-8"), 6)
@@ -145,89 +137,3 @@ def _lexer(language: str):
     except ClassNotFound:
         return None
     return None if isinstance(lexer, TextLexer) else lexer
-
-
-def _highlighted(contents: str, language: str) -> str:
-    return highlight(contents, get_lexer_by_name(language), _FORMATTER)
-
-
-def within_budget(contents: str, language: str, seconds: float) -> str | None:
-    """`contents` highlighted as `language`, or None when that takes more than `seconds`
-    of CPU time (or fails)."""
-    if seconds <= 0:  # no budget at all (a zero timer would be no timer)
-        return None
-    work = functools.partial(_highlighted, contents, language)
-    if threading.current_thread() is threading.main_thread():
-        return _on_a_timer(work, seconds)
-    return _in_a_child(contents, language, seconds)
-
-
-class _OverBudget(Exception):
-    pass
-
-
-def _interrupt(signum, frame):
-    raise _OverBudget()
-
-
-def _settle() -> None:
-    """Nothing; but calling it lets a signal already delivered run its handler here,
-    inside the `try`, rather than after it."""
-
-
-def _on_a_timer(work, seconds: float):
-    """`work()`, or None when it takes more than `seconds` of this process's CPU time.
-
-    Only on the main thread: Python runs signal handlers there. SIGPROF's timer counts CPU
-    time, not wall time, so a busy machine does not make a paste fall back to plain text.
-    """
-    previous = signal.signal(signal.SIGPROF, _interrupt)
-    try:
-        signal.setitimer(signal.ITIMER_PROF, seconds)
-        try:
-            return work()
-        finally:
-            signal.setitimer(signal.ITIMER_PROF, 0)
-            _settle()
-    except _OverBudget:
-        return None
-    except Exception:  # a lexer's bug must not cost the page: plain text will do
-        log.exception("highlighting failed; showing plain text")
-        return None
-    finally:
-        signal.signal(signal.SIGPROF, previous)
-
-
-def _in_a_child(contents: str, language: str, seconds: float) -> str | None:
-    """`within_budget` for threads other than the main one: a child process that runs it
-    on its own main thread, and is killed if it outlives its budget anyway."""
-    command = [sys.executable, "-m", __name__, language, repr(seconds)]
-    try:
-        finished = subprocess.run(
-            command,
-            input=contents.encode("utf-8"),
-            capture_output=True,
-            timeout=seconds + _CHILD_STARTUP_S,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if finished.returncode != 0:
-        return None
-    return finished.stdout.decode("utf-8")
-
-
-def _child_main(argv: list[str]) -> int:
-    language, seconds = argv[1], float(argv[2])
-    html = _on_a_timer(
-        functools.partial(_highlighted, sys.stdin.buffer.read().decode("utf-8"), language),
-        seconds,
-    )
-    if html is None:
-        return 1
-    sys.stdout.buffer.write(html.encode("utf-8"))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_child_main(sys.argv))

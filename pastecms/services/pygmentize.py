@@ -1,0 +1,133 @@
+"""Pygments within a CPU budget, in this process or in a child process.
+
+Pygments lexers are regular expressions tried in a loop, and several are quadratic on some
+inputs (java, make, systemd... take tens of seconds on 32 KiB of "a "). A check between
+tokens would not bound that, as one long match runs inside the regex engine. A timer
+outside the loop does: on the main thread (the CLI, the tests) a CPU-time interval timer,
+whose signal the regex engine honours mid-match; on any other thread (the threaded
+gunicorn workers, the development server), a child process that does the same on its own
+main thread, and is killed if it outlives its budget anyway.
+
+This file imports nothing of pastecms: the child runs it as a script (`python -I thisfile
+LANGUAGE SECONDS`, contents on stdin), so that starting one costs Python and Pygments
+only, not the app's imports.
+"""
+
+import functools
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+
+_FORMATTER = HtmlFormatter(linenos="table", cssclass="highlight", wrapcode=True)
+# A child needs this long to start (Python and Pygments) on top of its budget; it is
+# killed after both, should its own timer have failed to stop it.
+_CHILD_STARTUP_S = 5.0
+_CHILD_NICENESS = 10
+# The child's exit status for "over budget": any other failure exits 1 (a traceback) or
+# by a signal, and means no verdict.
+_OVER_BUDGET_EXIT = 3
+
+log = logging.getLogger("pastecms")
+
+
+def highlighted(contents: str, language: str) -> str:
+    """`contents` as HTML, highlighted by the lexer named `language` (no budget)."""
+    return highlight(contents, get_lexer_by_name(language), _FORMATTER)
+
+
+class NoVerdict(Exception):
+    """The child process could not say whether highlighting fits the budget: it could not
+    start, the machine kept it from finishing in time, or it crashed. Unlike None (over
+    budget), this says nothing about the paste, so nothing should be kept of it."""
+
+
+def within_budget(contents: str, language: str, seconds: float) -> str | None:
+    """`contents` highlighted as `language`, or None when that takes more than `seconds`
+    of CPU time (or the lexer fails). Off the main thread, raises `NoVerdict` when the
+    child process that does the work fails."""
+    if seconds <= 0:  # no budget at all (a zero timer would be no timer)
+        return None
+    if threading.current_thread() is threading.main_thread():
+        return _on_a_timer(functools.partial(highlighted, contents, language), seconds)
+    return _in_a_child(contents, language, seconds)
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def _interrupt(signum, frame):
+    raise _OverBudget()
+
+
+def _settle() -> None:
+    """Nothing; but calling it lets a signal already delivered run its handler here,
+    inside the `try`, rather than after it."""
+
+
+def _on_a_timer(work, seconds: float):
+    """`work()`, or None when it takes more than `seconds` of this process's CPU time.
+
+    Only on the main thread: Python runs signal handlers there. SIGPROF's timer counts CPU
+    time, not wall time, so a busy machine does not make a paste fall back to plain text.
+    """
+    previous = signal.signal(signal.SIGPROF, _interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_PROF, seconds)
+        try:
+            return work()
+        finally:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            _settle()
+    except _OverBudget:
+        return None
+    except Exception:  # a lexer's bug must not cost the page: plain text will do
+        log.exception("highlighting failed; showing plain text")
+        return None
+    finally:
+        signal.signal(signal.SIGPROF, previous)
+
+
+def _in_a_child(contents: str, language: str, seconds: float) -> str | None:
+    # -I: the interpreter's own site-packages only; no PYTHON* variables, and not this
+    # file's folder on sys.path, where the app's modules would shadow ones Pygments needs.
+    command = [sys.executable, "-I", __file__, language, repr(seconds)]
+    try:
+        finished = subprocess.run(
+            command,
+            input=contents.encode("utf-8"),
+            capture_output=True,
+            timeout=seconds + _CHILD_STARTUP_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise NoVerdict(str(error)) from error
+    if finished.returncode == _OVER_BUDGET_EXIT:
+        return None
+    if finished.returncode != 0:
+        raise NoVerdict(finished.stderr.decode("utf-8", "replace")[-500:])
+    return finished.stdout.decode("utf-8")
+
+
+def _child_main(argv: list[str]) -> int:
+    language, seconds = argv[1], float(argv[2])
+    # Highlighting can wait; the requests of the worker that started this cannot: on a
+    # busy machine the kernel serves them first. (Its CPU-time budget is unaffected.)
+    os.nice(_CHILD_NICENESS)
+    contents = sys.stdin.buffer.read().decode("utf-8")
+    html = _on_a_timer(functools.partial(highlighted, contents, language), seconds)
+    if html is None:
+        return _OVER_BUDGET_EXIT
+    sys.stdout.buffer.write(html.encode("utf-8"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main(sys.argv))
