@@ -7,7 +7,7 @@
 
 gunicorn runs with deploy/gunicorn.conf.py and ProdConfig behind nginx running
 deploy/nginx/pastecms.conf (rendered as the live test renders it: tests/live.py), one
-sync worker when limits count in memory (ProdConfig refuses more), else as many as the
+worker when limits count in memory (ProdConfig refuses more), else as many as the
 config starts (CPUs + 1). The database is a temporary SQLite file, or the one --database
 names, which is EMPTIED first.
 
@@ -433,7 +433,7 @@ def main() -> int:
     limits = site_limits(site)
     say(f"database: {_describe(uri)}; limits in {args.storage}")
     count = workers or f"the config's {len(os.sched_getaffinity(0)) + 1}"
-    say(f"gunicorn: {count} sync workers, {args.root / 'deploy/gunicorn.conf.py'}, ProdConfig")
+    say(f"gunicorn: {count} workers, {args.root / 'deploy/gunicorn.conf.py'}, ProdConfig")
     if args.set:
         say("settings: " + ", ".join(args.set))
     say(f"nginx: {site}")

@@ -11,7 +11,7 @@ reads (issue 13) and the CMS reads (issue 14) under load.
     python bench/run.py --only talks,friends,statistic    # some figures only
 
 The app is served the way production serves it: gunicorn with deploy/gunicorn.conf.py and
-2 sync workers, ProdConfig, on an SQLite file in a temporary folder
+2 workers of 4 threads, ProdConfig, on an SQLite file in a temporary folder
 (PASTECMS_BENCH_DATABASE_URI selects another database, e.g. a PostgreSQL `bench`
 database, which is emptied first). Load comes from `wrk` in its own process over loopback.
 
@@ -209,7 +209,7 @@ def measure(wrk_path: str, server: "Server", script: Path) -> dict:
 
 
 class Server:
-    """gunicorn with the shipped config and 2 sync workers, serving `app`."""
+    """gunicorn with the shipped config and 2 workers, serving `app`."""
 
     def __init__(self, app: str, env: dict, log: Path):
         from tests.live import free_port  # the repository root is on sys.path (main)
@@ -372,7 +372,7 @@ def run_bench(wrk_path: str, directory: Path, only: set[str]) -> int:
     say("  PASTECMS_RATELIMIT_CMS_READ and PASTECMS_RATELIMIT_CMS_WRITE)")
     say(
         f"load: wrk -t{THREADS} -c{CONNECTIONS}, {WARMUP}s warm-up + {DURATION}s per figure; "
-        f"gunicorn {WORKERS} sync workers ({GUNICORN_CONF.relative_to(ROOT)})"
+        f"gunicorn {WORKERS} workers ({GUNICORN_CONF.relative_to(ROOT)})"
     )
     results, second, reference, memory = {}, {}, {}, {}
     with contextlib.ExitStack() as servers:
@@ -682,7 +682,7 @@ def prepared(directory: Path) -> tuple[str, dict]:
     say(f"database: {_describe(uri)}")
     say(
         f"load: wrk -t{THREADS} -c{CONNECTIONS}, {WARMUP}s warm-up + {DURATION}s per figure; "
-        f"gunicorn {WORKERS} sync workers"
+        f"gunicorn {WORKERS} workers"
     )
     return uri, env
 

@@ -128,8 +128,8 @@ if [ ! -e "$ENV_FILE" ]; then
         echo "PASTECMS_WORKERS=1"
       fi
       [ "$PORT" != 8000 ] && echo "PASTECMS_BIND=127.0.0.1:$PORT"
-      echo "# PASTECMS_DATABASE_POOL_SIZE=2   (a sync worker uses one connection at a time)"
       [ -n "$REDIS_URI" ] && echo "# PASTECMS_WORKERS=3              (gunicorn workers; default CPUs + 1)"
+      echo "# PASTECMS_THREADS=4              (requests a worker answers at once; default 4)"
       true
     } > "$ENV_FILE.new"
     mv "$ENV_FILE.new" "$ENV_FILE"

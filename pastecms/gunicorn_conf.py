@@ -46,12 +46,15 @@ worker_class = "pastecms.gunicorn_worker.ThreadWorker"
 
 # A worker that stops reporting for this long is stuck and is killed and replaced; nginx
 # (proxy_read_timeout 35s, a little longer) answers its clients with a JSON 502. Requests
-# run in threads and every slow thing they do is bounded on its own (highlighting by its
-# CPU budget, bcrypt by its rounds, the database by its lock timeout); this catches a
-# worker whose main loop no longer runs.
+# run in threads and the slow things they do are bounded on their own (highlighting by
+# its CPU budget, bcrypt by its rounds, SQLite's write lock by its busy timeout); this
+# catches a worker whose main loop no longer runs.
 timeout = _int_env("PASTECMS_WORKER_TIMEOUT", default=30)
 graceful_timeout = 30  # on restart, let requests in flight finish
-keepalive = 2  # nginx opens a connection per request; this bounds an idle client's hold
+# One request per connection, as nginx sends them: each new connection goes to whichever
+# worker accepts it first, so the load spreads over the workers; a kept-alive one would
+# tie its client to one worker however busy (wrk's 4 connections could share one of two).
+keepalive = 0
 
 # Bounded request lines and headers; bodies are bounded by nginx and MAX_CONTENT_LENGTH.
 # Behind the shipped nginx, which reads at most 8 KiB a line (large_client_header_buffers),
