@@ -11,7 +11,7 @@ reads (issue 13) and the CMS reads (issue 14) under load.
     python bench/run.py --only talks,friends,statistic    # some figures only
 
 The app is served the way production serves it: gunicorn with deploy/gunicorn.conf.py and
-2 workers of 4 threads, ProdConfig, on an SQLite file in a temporary folder
+2 sync workers, ProdConfig, on an SQLite file in a temporary folder
 (PASTECMS_BENCH_DATABASE_URI selects another database, e.g. a PostgreSQL `bench`
 database, which is emptied first). Load comes from `wrk` in its own process over loopback.
 

@@ -1,7 +1,7 @@
 """gunicorn settings for pastecms: `pastecms serve`, or from a source checkout
 `gunicorn -c deploy/gunicorn.conf.py wsgi:app` (which imports these).
 
-Threaded workers behind nginx: nginx buffers slow clients and request bodies, so a worker
+Workers behind nginx: nginx buffers slow clients and request bodies, so a worker
 only ever talks to nginx over loopback and never waits on a client. Every setting below
 can be overridden from the environment (the systemd unit's EnvironmentFile) or on the
 command line, which gunicorn applies after this file.
@@ -33,27 +33,32 @@ bind = os.environ.get("PASTECMS_BIND", "127.0.0.1:8000")
 # database or a lock. More only costs memory (about 60 MiB a worker) and write contention.
 # WEB_CONCURRENCY is gunicorn's own convention; naming `workers` here would shadow it.
 workers = _int_env("PASTECMS_WORKERS", "WEB_CONCURRENCY", default=_cpu_count() + 1)
-# Each worker answers this many requests at once, one a thread. A request that waits (on
-# bcrypt, which runs outside Python's lock, on a highlighting child process, on the
-# database's write lock) then holds one thread, not the whole worker: with one worker
-# (limits counted in memory) a password guesser or a pathological paste would otherwise
-# stall every other client behind it. Each thread may hold a database connection: keep
-# PASTECMS_DATABASE_POOL_SIZE (default 5) at least this.
-threads = _int_env("PASTECMS_THREADS", default=4)
-# gunicorn's threaded worker, answering its own refusals of oversized request lines and
-# headers (below) in JSON, as every other failure on the API is.
-worker_class = "pastecms.gunicorn_worker.ThreadWorker"
+# Requests each worker answers at once, one a thread. A request that waits (on bcrypt,
+# which runs outside Python's lock, on a highlighting child process, on SQLite's write
+# lock) then holds one thread, not the whole worker. That matters with one worker (limits
+# counted in memory), where a password guesser or a pathological paste would otherwise
+# stall every client behind it (`make hostile`: the well-behaved client's p99 went from
+# 36-65 to 8-11 times its quiet p99). Several workers already answer side by side, and
+# gunicorn's threaded worker costs CPU on every request (make bench's bare Flask app:
+# about 930 µs a request against 600 with sync workers), so they stay sync. Each thread
+# may hold a database connection: keep PASTECMS_DATABASE_POOL_SIZE (default 5) at least
+# this. Set the worker count with PASTECMS_WORKERS for this default to follow it: gunicorn's
+# --workers on the command line is applied after this file.
+threads = _int_env("PASTECMS_THREADS", default=4 if workers == 1 else 1)
+# gunicorn's workers, answering their own refusals of oversized request lines and headers
+# (below) in JSON, as every other failure on the API is.
+worker_class = "pastecms.gunicorn_worker." + ("ThreadWorker" if threads > 1 else "SyncWorker")
 
 # A worker that stops reporting for this long is stuck and is killed and replaced; nginx
-# (proxy_read_timeout 35s, a little longer) answers its clients with a JSON 502. Requests
-# run in threads and the slow things they do are bounded on their own (highlighting by
-# its CPU budget, bcrypt by its rounds, SQLite's write lock by its busy timeout); this
-# catches a worker whose main loop no longer runs.
+# (proxy_read_timeout 35s, a little longer) answers its clients with a JSON 502. A sync
+# worker reports between requests, so this bounds a request; a threaded one reports from
+# its main loop while requests run in threads, whose slow parts are bounded on their own
+# (highlighting by its CPU budget, bcrypt by its rounds, SQLite's lock by its busy timeout).
 timeout = _int_env("PASTECMS_WORKER_TIMEOUT", default=30)
 graceful_timeout = 30  # on restart, let requests in flight finish
-# One request per connection, as nginx sends them: each new connection goes to whichever
-# worker accepts it first, so the load spreads over the workers; a kept-alive one would
-# tie its client to one worker however busy (wrk's 4 connections could share one of two).
+# One request per connection, as nginx sends them and as sync workers answer them: a
+# threaded worker keeping a client's connection alive would tie that client to it however
+# busy it is, while each new connection goes to whichever worker accepts it first.
 keepalive = 0
 
 # Bounded request lines and headers; bodies are bounded by nginx and MAX_CONTENT_LENGTH.

@@ -1,5 +1,5 @@
-"""gunicorn's threaded worker, with its own refusals of oversized requests answered in
-JSON, and a refused start that halts the server once.
+"""gunicorn's sync and threaded workers, with their own refusals of oversized requests
+answered in JSON, and a refused start that halts the server once.
 
 gunicorn refuses a request line longer than `limit_request_line` (414) and more or larger
 headers than `limit_request_fields` / `limit_request_field_size` allow (431) before the
@@ -19,6 +19,7 @@ import time
 from gunicorn.arbiter import Arbiter
 from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
 from gunicorn.workers.gthread import ThreadWorker as GunicornThreadWorker
+from gunicorn.workers.sync import SyncWorker as GunicornSyncWorker
 
 _REFUSALS = {
     LimitRequestLine: (414, "URI Too Long", "The request line is longer than this server accepts."),
@@ -49,7 +50,9 @@ def refusal(status: int, reason: str, message: str) -> bytes:
     return head.encode("latin-1") + body
 
 
-class ThreadWorker(GunicornThreadWorker):
+class _PastecmsWorker:
+    """What both kinds of worker add to gunicorn's: mixed in before gunicorn's class."""
+
     def load_wsgi(self):
         # Each worker loads the app (deploy/gunicorn.conf.py: preload_app is off). When
         # the app refuses to start (wsgi.py exits with one line saying why), the master
@@ -95,6 +98,15 @@ class ThreadWorker(GunicornThreadWorker):
                     self.log.debug("Failed to send the refusal.")
                 return
         super().handle_error(req, client, addr, exc)
+
+
+class SyncWorker(_PastecmsWorker, GunicornSyncWorker):
+    """One request at a time: the leanest, when several workers answer side by side."""
+
+
+class ThreadWorker(_PastecmsWorker, GunicornThreadWorker):
+    """Requests in threads (gunicorn's `threads`): a request that waits holds a thread,
+    not the worker."""
 
 
 def refusal_marker(master_pid: int) -> str:

@@ -77,7 +77,9 @@ def gunicorn(
         command += ["--config", str(config_file)]
     command += ["--bind", f"127.0.0.1:{port}"]
     if workers is not None:
+        # Both: the shipped settings derive their thread count from PASTECMS_WORKERS.
         command += ["--workers", str(workers)]
+        env = {**env, "PASTECMS_WORKERS": str(workers)}
     command += ["wsgi:app"]
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
