@@ -2,8 +2,12 @@
 logins are limited per target and per client address, a client over its limit costs no
 bcrypt, and no write is held while bcrypt runs."""
 
+import os
+import sys
+import threading
 import uuid
 
+import bcrypt
 import pytest
 
 from pastecms.services import secret
@@ -144,3 +148,26 @@ def test_an_address_is_shut_after_its_failed_logins_whatever_the_account(guarded
         assert login(guesser, name, "guess").status_code in (401, 404)
     assert login(guesser, "alice", "correct horse").status_code == 429
     assert login(from_address(guarded, "192.0.2.2"), "alice", "correct horse").status_code == 200
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own priority is Linux's")
+def test_bcrypt_runs_at_a_lower_priority_than_the_requests(app, monkeypatch):
+    # On a busy machine the kernel then serves readers before a guesser's bcrypt checks.
+    priorities = []
+
+    def watched(real):
+        def run(*args):
+            priorities.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            return real(*args)
+
+        return run
+
+    monkeypatch.setattr(bcrypt, "checkpw", watched(bcrypt.checkpw))
+    monkeypatch.setattr(bcrypt, "hashpw", watched(bcrypt.hashpw))
+    with app.app_context():
+        hashed = secret.hash_password(PASSWORD)
+        assert secret.check_password(PASSWORD, hashed)
+        assert not secret.check_password("a wrong guess", hashed)
+    requests_priority = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert len(priorities) == 3
+    assert min(priorities) > requests_priority

@@ -160,7 +160,7 @@ def test_a_paste_whose_highlighting_failed_is_highlighted_at_a_later_view(client
 def test_the_highlighting_child_starts_without_the_app(tmp_path):
     # It starts on a paste's first view: Python and Pygments only, not Flask and the rest.
     finished = subprocess.run(
-        [sys.executable, "-I", "-X", "importtime", pygmentize.__file__, "python", "5"],
+        [sys.executable, "-P", "-X", "importtime", pygmentize.__file__, "python", "5"],
         input=PYTHON.encode(),
         capture_output=True,
         check=True,

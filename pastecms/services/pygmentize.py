@@ -8,11 +8,12 @@ whose signal the regex engine honours mid-match; on any other thread (the thread
 gunicorn workers, the development server), a child process that does the same on its own
 main thread, and is killed if it outlives its budget anyway.
 
-This file imports nothing of pastecms: the child runs it as a script (`python -I thisfile
+This file imports nothing of pastecms: the child runs it as a script (`python -P thisfile
 LANGUAGE SECONDS`, contents on stdin), so that starting one costs Python and Pygments
 only, not the app's imports.
 """
 
+import contextlib
 import functools
 import logging
 import os
@@ -96,9 +97,9 @@ def _on_a_timer(work, seconds: float):
 
 
 def _in_a_child(contents: str, language: str, seconds: float) -> str | None:
-    # -I: the interpreter's own site-packages only; no PYTHON* variables, and not this
-    # file's folder on sys.path, where the app's modules would shadow ones Pygments needs.
-    command = [sys.executable, "-I", __file__, language, repr(seconds)]
+    # -P: this file's folder is not put on sys.path, where the app's modules would shadow
+    # ones Pygments needs; the interpreter finds Pygments where this process found it.
+    command = [sys.executable, "-P", __file__, language, repr(seconds)]
     try:
         finished = subprocess.run(
             command,
@@ -120,7 +121,8 @@ def _child_main(argv: list[str]) -> int:
     language, seconds = argv[1], float(argv[2])
     # Highlighting can wait; the requests of the worker that started this cannot: on a
     # busy machine the kernel serves them first. (Its CPU-time budget is unaffected.)
-    os.nice(_CHILD_NICENESS)
+    with contextlib.suppress(OSError):  # a sandbox may forbid it; the work matters more
+        os.nice(_CHILD_NICENESS)
     contents = sys.stdin.buffer.read().decode("utf-8")
     html = _on_a_timer(functools.partial(highlighted, contents, language), seconds)
     if html is None:
