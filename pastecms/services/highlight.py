@@ -27,7 +27,8 @@ from pastecms.extensions import db
 from pastecms.models import Highlight
 from pastecms.services.pygmentize import NoVerdict, within_budget
 
-# Bump when the HTML made here changes shape: stored HTML made otherwise is made again.
+# Bump when the HTML `pygmentize` makes changes shape: stored HTML made otherwise is made
+# again.
 _FORMAT = 1
 #: What stored HTML must have been made by to be used as it is.
 MADE_BY = f"pygments {pygments.__version__}, format {_FORMAT}"

@@ -3,10 +3,10 @@
 Pygments lexers are regular expressions tried in a loop, and several are quadratic on some
 inputs (java, make, systemd... take tens of seconds on 32 KiB of "a "). A check between
 tokens would not bound that, as one long match runs inside the regex engine. A timer
-outside the loop does: on the main thread (the CLI, the tests) a CPU-time interval timer,
-whose signal the regex engine honours mid-match; on any other thread (the threaded
-gunicorn workers, the development server), a child process that does the same on its own
-main thread, and is killed if it outlives its budget anyway.
+outside the loop does: on the main thread (gunicorn's sync workers, the CLI, the tests) a
+CPU-time interval timer, whose signal the regex engine honours mid-match; on any other
+thread (gunicorn's threaded workers, the development server), a child process that does
+the same on its own main thread, and is killed if it outlives its budget anyway.
 
 This file imports nothing of pastecms: the child runs it as a script (`python -P thisfile
 LANGUAGE SECONDS`, contents on stdin), so that starting one costs Python and Pygments

@@ -46,9 +46,10 @@ def _in_bcrypt_thread(function, *args):
 
 
 def _forget_pool() -> None:
-    # A forked child (a gunicorn worker of a preloading master) has none of the threads.
-    global _pool
-    _pool = None
+    # A forked child (a gunicorn worker of a preloading master) has none of the threads,
+    # and a lock held by one of them at the fork would stay held.
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
 
 
 os.register_at_fork(after_in_child=_forget_pool)
