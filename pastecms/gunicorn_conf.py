@@ -38,7 +38,7 @@ workers = _int_env("PASTECMS_WORKERS", "WEB_CONCURRENCY", default=_cpu_count() +
 # lock) then holds one thread, not the whole worker. That matters with one worker (limits
 # counted in memory), where a password guesser or a pathological paste would otherwise
 # stall every client behind it (`make hostile`: the well-behaved client's p99 went from
-# 36-65 to 8-11 times its quiet p99). Several workers already answer side by side, and
+# 36-65 to 7-13 times its quiet p99). Several workers already answer side by side, and
 # gunicorn's threaded worker costs CPU on every request (make bench's bare Flask app:
 # about 930 µs a request against 600 with sync workers), so they stay sync. Each thread
 # may hold a database connection: keep PASTECMS_DATABASE_POOL_SIZE (default 5) at least
