@@ -157,7 +157,7 @@ def test_a_paste_whose_highlighting_failed_is_highlighted_at_a_later_view(client
     assert '<span class="k">def</span>' in page_of(client, paste)
 
 
-def test_the_highlighting_child_starts_without_the_app(tmp_path):
+def test_the_highlighting_child_starts_without_the_app():
     # It starts on a paste's first view: Python and Pygments only, not Flask and the rest.
     finished = subprocess.run(
         [sys.executable, "-P", "-X", "importtime", pygmentize.__file__, "python", "5"],

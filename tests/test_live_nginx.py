@@ -295,10 +295,13 @@ def _check_floods_are_refused_at_the_edge(port: int, app_log: Path) -> None:
     assert statuses[:20] == [200] * 20 and 429 in statuses
 
 
-def test_gunicorn_itself_refuses_oversized_requests_in_json(live_env, tmp_path):
+# One worker runs threaded, several run sync (pastecms/gunicorn_conf.py): both refuse so.
+@pytest.mark.parametrize("workers", [1, 2])
+def test_gunicorn_itself_refuses_oversized_requests_in_json(live_env, tmp_path, workers):
     """Without nginx in front (a misconfigured proxy, a local run), gunicorn's own limits
     answer JSON too."""
-    with gunicorn(live_env(), tmp_path / "gunicorn.log", config_file=GUNICORN_CONF) as url:
+    log = tmp_path / "gunicorn.log"
+    with gunicorn(live_env(), log, config_file=GUNICORN_CONF, workers=workers) as url:
         port = int(url.rsplit(":", 1)[1])
         long_line = f"GET /api/paste/recent?{'x' * 9000} HTTP/1.1\r\nHost: a\r\n\r\n"
         many = "".join(f"X-Header-{n}: {n}\r\n" for n in range(150))
@@ -307,6 +310,8 @@ def test_gunicorn_itself_refuses_oversized_requests_in_json(live_env, tmp_path):
             answer = send_raw(port, request.encode())
             assert answer[0] == status
             assert _failure_name(answer) == "invalid_params_failure"
+    kind = "ThreadWorker" if workers == 1 else "SyncWorker"
+    assert f"Using worker: pastecms.gunicorn_worker.{kind}" in log.read_text()
 
 
 def test_one_worker_answers_others_while_it_checks_a_password(live_env, tmp_path):
