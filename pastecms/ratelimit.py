@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits import RateLimitItem
+from limits.errors import StorageError
 
 _EXTENSION_KEY = "pastecms.limiter"
 # Set on `g` once a view's own limits are being checked.
@@ -62,6 +64,31 @@ def counter(*parts: str) -> tuple[str, ...]:
     apps sharing one storage under different prefixes never share a count."""
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX")
     return (prefix, *parts) if prefix else parts
+
+
+def claim(item: RateLimitItem, what: str, *parts: str) -> bool:
+    """Whether this request takes the claim named by `parts`, held by one request at a time
+    in the limiter's storage (shared by every worker and host): False while another holds
+    it. `release` gives it back; it lapses after `item`'s window should its holder never
+    get that far. Always taken with limits off, and with the storage down unless
+    RATELIMIT_FAIL_CLOSED (`storage_down`, naming `what`)."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return True
+    try:
+        return limiter().limiter.hit(item, *counter(*parts))
+    except StorageError as error:
+        storage_down(error, what)
+        return True
+
+
+def release(item: RateLimitItem, what: str, *parts: str) -> None:
+    """Give back a claim taken with `claim`."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return
+    try:
+        limiter().limiter.clear(item, *counter(*parts))
+    except StorageError as error:
+        storage_down(error, what)
 
 
 def check_workers(app: Flask, workers: int) -> None:

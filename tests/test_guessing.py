@@ -5,7 +5,10 @@ bcrypt, and no write is held while bcrypt runs."""
 import os
 import sys
 import threading
+import time
 import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import bcrypt
 import pytest
@@ -115,6 +118,64 @@ def test_no_write_is_held_while_bcrypt_runs(app, monkeypatch, pastes_are_writabl
     assert guess(app.test_client(), paste_id, "wrong").status_code == 401
     assert guess(app.test_client(), paste_id, PASSWORD).status_code == 200
     assert seen == [True, True]
+
+
+@pytest.fixture
+def slow_bcrypt(monkeypatch):
+    """bcrypt at production speed (about 0.2 s), so guesses sent together overlap; returns
+    the comparisons made."""
+    calls = []
+    real = secret.check_password
+
+    def slow(password, password_hash):
+        calls.append(password)
+        time.sleep(0.2)
+        return real(password, password_hash)
+
+    monkeypatch.setattr(secret, "check_password", slow)
+    return calls
+
+
+def together(count, send):
+    """`send(n)` for n in range(count), from as many threads released at once; the statuses."""
+    start = threading.Barrier(count)
+
+    def one(n):
+        start.wait(timeout=30)
+        return send(n).status_code
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return Counter(pool.map(one, range(count)))
+
+
+@pytest.mark.parametrize("guess", [guess_details, guess_form])
+def test_guesses_sent_together_are_limited_as_if_sent_in_turn(guarded, slow_bcrypt, guess):
+    # Checked before and counted after a comparison, guesses racing each other would all
+    # pass the limit's check before the first was counted.
+    paste_id = protected_paste(guarded)
+    statuses = together(
+        12, lambda n: guess(from_address(guarded, f"192.0.2.{n}"), paste_id, f"guess {n}")
+    )
+    assert len(slow_bcrypt) <= 3
+    assert statuses[401] == len(slow_bcrypt)
+    assert statuses[429] == 12 - len(slow_bcrypt)
+
+
+def test_logins_sent_together_are_limited_as_if_sent_in_turn(guarded, make_user, slow_bcrypt):
+    make_user("alice", password="correct horse")
+    statuses = together(
+        12, lambda n: login(from_address(guarded, f"192.0.2.{n}"), "alice", f"guess {n}")
+    )
+    assert len(slow_bcrypt) <= 3
+    assert statuses == Counter({401: len(slow_bcrypt), 429: 12 - len(slow_bcrypt)})
+
+
+def test_an_address_guessing_many_targets_at_once_is_limited(guarded, slow_bcrypt):
+    pastes = [protected_paste(guarded) for _ in range(8)]
+    guesser = from_address(guarded, "192.0.2.1")
+    statuses = together(8, lambda n: guess_details(guesser, pastes[n], "wrong"))
+    assert len(slow_bcrypt) <= 3
+    assert statuses[429] == 8 - len(slow_bcrypt)
 
 
 # logins

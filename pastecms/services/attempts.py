@@ -4,25 +4,56 @@ the same.
 
 Counted with the app's rate limiter, in its storage (Redis in production, so every worker
 and host shares the counts). Only failures count: a right password never uses up a
-limit. `check` runs before the costly comparison, so a client over its limit costs no
-bcrypt either.
+limit. A comparison runs inside `comparing`, which checks the limits first, so a client
+over its limit costs no bcrypt either, and which lets one comparison at a time run per
+target and per address: guesses sent together would otherwise all pass the check before
+the first of them was counted.
 """
 
+import contextlib
 import time
 
 from flask import current_app
-from limits import parse_many
+from limits import parse, parse_many
 from limits.errors import StorageError
 
 from pastecms import ratelimit
 from pastecms.errors import RateLimitFailure
 
+#: How long a comparison's claim on its target and address lasts, should its request
+#: never release it; a comparison takes a quarter of a second.
+COMPARING_FOR = parse("1 per 10 seconds")
+
+
+def _parts(kind: str, target: str, address: str | None) -> list[tuple[str, ...]]:
+    parts = [("attempts", kind, "target", str(target))]
+    if address:
+        parts.append(("attempts", kind, "address", address))
+    return parts
+
 
 def _keys(kind: str, target: str, address: str | None) -> list[tuple[str, ...]]:
-    keys = [ratelimit.counter("attempts", kind, "target", str(target))]
-    if address:
-        keys.append(ratelimit.counter("attempts", kind, "address", address))
-    return keys
+    return [ratelimit.counter(*parts) for parts in _parts(kind, target, address)]
+
+
+@contextlib.contextmanager
+def comparing(kind: str, target: str, address: str | None):
+    """Around one comparison of a secret at `target` by the client at `address` (which
+    calls `failed` when it fails): raises `RateLimitFailure` before it when either has
+    failed too often lately (`check`), or while another comparison at either is running.
+    """
+    with contextlib.ExitStack() as held:
+        for parts in _parts(kind, target, address):
+            claim = ("comparing", *parts)
+            if not ratelimit.claim(COMPARING_FOR, "password checks", *claim):
+                raise RateLimitFailure(
+                    "Another attempt at this secret is being checked; retry in a second.",
+                    headers={"Retry-After": "1"},
+                )
+            held.callback(ratelimit.release, COMPARING_FOR, "password checks", *claim)
+        # Checked once the claims are held, so that no failure is counted in between.
+        check(kind, target, address)
+        yield
 
 
 def _items():

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import pygments
 from flask import current_app
 from limits import parse
-from limits.errors import StorageError
 from markupsafe import Markup, escape
 from pygments.lexers import get_lexer_by_name
 from pygments.lexers.special import TextLexer
@@ -99,30 +98,15 @@ def store(rendering: Rendering) -> None:
 
 
 def _claim(paste_id: int) -> bool:
-    """Whether this request may make a paste's HTML now: one at a time per paste, claimed
-    in the rate limiter's storage (shared by every worker and host), so that viewers of a
-    new paste arriving together do not each spend the budget. Storing the HTML releases
-    the claim; it lapses after CLAIM_FOR in case its request never gets that far."""
-    if not current_app.config["RATELIMIT_ENABLED"]:
-        return True
-    try:
-        return ratelimit.limiter().limiter.hit(CLAIM_FOR, *_claim_key(paste_id))
-    except StorageError as error:
-        ratelimit.storage_down(error, "highlighting claims")
-        return True
+    """Whether this request may make a paste's HTML now: one at a time per paste, so that
+    viewers of a new paste arriving together do not each spend the budget. Storing the
+    HTML releases the claim; it lapses after CLAIM_FOR in case its request never gets
+    that far."""
+    return ratelimit.claim(CLAIM_FOR, "highlighting claims", "highlight", str(paste_id))
 
 
 def _release(paste_id: int) -> None:
-    if not current_app.config["RATELIMIT_ENABLED"]:
-        return
-    try:
-        ratelimit.limiter().limiter.clear(CLAIM_FOR, *_claim_key(paste_id))
-    except StorageError as error:
-        ratelimit.storage_down(error, "highlighting claims")
-
-
-def _claim_key(paste_id: int) -> tuple[str, ...]:
-    return ratelimit.counter("highlight", str(paste_id))
+    ratelimit.release(CLAIM_FOR, "highlighting claims", "highlight", str(paste_id))
 
 
 def plain(contents: str) -> Markup:

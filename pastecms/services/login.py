@@ -37,13 +37,13 @@ def log_in(
     # Counted per account when there is one, so its username and its email share one
     # allowance; per name otherwise ("name:" and "user:" targets never collide).
     target = f"user:{user.id}" if user is not None else f"name:{identifier.lower()}"
-    attempts.check(ATTEMPTS_KIND, target, address)
-    matches = secret.check_password(
-        password, user.password_hash if user is not None else _dummy_hash()
-    )
-    if user is None or not matches or not user.is_active:
-        attempts.failed(ATTEMPTS_KIND, target, address)
-        raise AuthFailure(WRONG)
+    with attempts.comparing(ATTEMPTS_KIND, target, address):
+        matches = secret.check_password(
+            password, user.password_hash if user is not None else _dummy_hash()
+        )
+        if user is None or not matches or not user.is_active:
+            attempts.failed(ATTEMPTS_KIND, target, address)
+            raise AuthFailure(WRONG)
     return refresh_token.issue_pair(user, remember=remember)
 
 

@@ -394,10 +394,10 @@ def _check_password(paste: PasteRecord, password: str | None, caller: Caller) ->
     if not password:
         raise AuthFailure("The paste is password-protected: the password is missing.")
     target = str(paste.id)
-    attempts.check(PASSWORD_ATTEMPTS, target, caller.address)
-    if not secret.check_password(password, paste.password_hash):
-        attempts.failed(PASSWORD_ATTEMPTS, target, caller.address)
-        raise AuthFailure("The paste is password-protected: the password is wrong.")
+    with attempts.comparing(PASSWORD_ATTEMPTS, target, caller.address):
+        if not secret.check_password(password, paste.password_hash):
+            attempts.failed(PASSWORD_ATTEMPTS, target, caller.address)
+            raise AuthFailure("The paste is password-protected: the password is wrong.")
 
 
 def _complete(pastes: list[PasteRecord]) -> None:

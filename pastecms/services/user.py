@@ -183,11 +183,11 @@ def authenticate(
     # never collide), as the JWT login counts them: guesses at one account share one
     # allowance whichever login they go through.
     target = f"user:{user.id}" if user is not None else f"name:{username.lower()}"
-    attempts.check(LOGIN_ATTEMPTS, target, address)
-    if user is None or not user.is_active:
-        attempts.failed(LOGIN_ATTEMPTS, target, address)
-        raise NonexistentUserFailure()
-    if not secret.check_password(password, user.password_hash):
-        attempts.failed(LOGIN_ATTEMPTS, target, address)
-        raise AuthFailure("The password is wrong.")
+    with attempts.comparing(LOGIN_ATTEMPTS, target, address):
+        if user is None or not user.is_active:
+            attempts.failed(LOGIN_ATTEMPTS, target, address)
+            raise NonexistentUserFailure()
+        if not secret.check_password(password, user.password_hash):
+            attempts.failed(LOGIN_ATTEMPTS, target, address)
+            raise AuthFailure("The password is wrong.")
     return user
