@@ -129,7 +129,7 @@ if [ ! -e "$ENV_FILE" ]; then
       fi
       [ "$PORT" != 8000 ] && echo "PASTECMS_BIND=127.0.0.1:$PORT"
       [ -n "$REDIS_URI" ] && echo "# PASTECMS_WORKERS=3              (gunicorn workers; default CPUs + 1)"
-      echo "# PASTECMS_THREADS=4              (requests a worker answers at once; default 4 with one worker, else 1)"
+      echo "# PASTECMS_THREADS=8              (requests a worker answers at once; default 8 with one worker, else 1)"
       true
     } > "$ENV_FILE.new"
     mv "$ENV_FILE.new" "$ENV_FILE"

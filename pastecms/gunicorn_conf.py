@@ -38,13 +38,16 @@ workers = _int_env("PASTECMS_WORKERS", "WEB_CONCURRENCY", default=_cpu_count() +
 # lock) then holds one thread, not the whole worker. That matters with one worker (limits
 # counted in memory), where a password guesser or a pathological paste would otherwise
 # stall every client behind it (`make hostile`: the well-behaved client's p99 went from
-# 36-65 to 7-13 times its quiet p99). Several workers already answer side by side, and
-# gunicorn's threaded worker costs CPU on every request (make bench's bare Flask app:
-# about 930 µs a request against 600 with sync workers), so they stay sync. Each thread
-# may hold a database connection: keep PASTECMS_DATABASE_POOL_SIZE (default 5) at least
-# this. Set the worker count with PASTECMS_WORKERS for this default to follow it: gunicorn's
-# --workers on the command line is applied after this file.
-threads = _int_env("PASTECMS_THREADS", default=4 if workers == 1 else 1)
+# 36-65 to 7-13 times its quiet p99 with 4 threads). 8 rather than 4: when an attack
+# starts, its first guesses and first views of new pastes wait side by side for a
+# quarter to half a second, and 4 threads were all taken (a read then waited 260-310 ms;
+# 50-70 ms with 8 or 16). Several workers already answer side by side, and gunicorn's
+# threaded worker costs CPU on every request (make bench's bare Flask app: about 930 µs a
+# request against 600 with sync workers), so they stay sync. Each thread may hold a
+# database connection: the pool holds PASTECMS_DATABASE_POOL_SIZE (default 5) and opens
+# up to 10 more on demand. Set the worker count with PASTECMS_WORKERS for this default
+# to follow it: gunicorn's --workers on the command line is applied after this file.
+threads = _int_env("PASTECMS_THREADS", default=8 if workers == 1 else 1)
 # gunicorn's workers, answering their own refusals of oversized request lines and headers
 # (below) in JSON, as every other failure on the API is.
 worker_class = "pastecms.gunicorn_worker." + ("ThreadWorker" if threads > 1 else "SyncWorker")
