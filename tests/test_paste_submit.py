@@ -148,6 +148,9 @@ BAD_SUBMITS = [
     ({"contents": ["a", "b"]}, "invalid_params_failure", 400),
     ({"contents": {"a": 1}}, "invalid_params_failure", 400),
     ({"contents": "nul \x00 inside"}, "invalid_params_failure", 400),
+    # Lone surrogates, amid text outside ASCII (a pair, as in an emoji, is one character).
+    ({"contents": "中文 \ud800 lone"}, "invalid_params_failure", 400),
+    ({"contents": "é" * 1000 + "\udc00"}, "invalid_params_failure", 400),
     ({"contents": "x", "title": 7}, "invalid_params_failure", 400),
     ({"contents": "x", "title": "t" * 257}, "invalid_params_failure", 400),
     ({"contents": "x", "language": "py thon"}, "invalid_params_failure", 400),

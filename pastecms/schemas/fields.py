@@ -7,7 +7,6 @@ surrogates, integers beyond 64 bits, NaN), so a hostile value is a named 400, ne
 import base64
 import binascii
 import math
-import re
 import threading
 from collections import OrderedDict
 from datetime import UTC, datetime
@@ -26,7 +25,23 @@ INT64_MAX = 2**63 - 1
 # Unix seconds for 9999-12-31, the last instant every supported database can store.
 MAX_UNIX_TIME = 253_402_300_799
 
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+def unstorable(value: str) -> bool:
+    """Whether `value` holds what no database column stores: NUL, or a lone surrogate.
+
+    Pastes run to a megabyte: a regular expression over one took 3 ms, while NUL is found
+    at memory speed and an ASCII string (which Python knows without looking) holds no
+    surrogate; other strings hold one exactly when they cannot be encoded as UTF-8.
+    """
+    if "\x00" in value:
+        return True
+    if value.isascii():
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 class InputSchema(Schema):
@@ -64,7 +79,7 @@ class Text(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
-        if _UNSTORABLE.search(value):
+        if unstorable(value):
             raise ValidationError("Must not contain NUL characters or lone surrogates.")
         if not self.blank and not value.strip():
             raise ValidationError(BLANK)

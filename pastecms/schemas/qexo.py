@@ -18,9 +18,8 @@ from marshmallow import (
     validate,
 )
 
-from pastecms.schemas.fields import BLANK, InputSchema, Integer, Remembered, Text
+from pastecms.schemas.fields import BLANK, InputSchema, Integer, Remembered, Text, unstorable
 
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # An address a visitor submits: http(s), a host, and nothing that could leave an HTML
 # attribute (the widgets put it into one).
 _HTTP_URL = re.compile(r"https?://[^\s/?#\"'<>\\\x60]+[^\s\"'<>\\\x60]*\Z", re.IGNORECASE)
@@ -78,7 +77,7 @@ def _check_storable(value, depth: int = 0) -> None:
     if depth > MAX_VALUES_DEPTH:
         raise ValidationError("Nested too deeply.")
     if isinstance(value, str):
-        if _UNSTORABLE.search(value):
+        if unstorable(value):
             raise ValidationError("Must not contain NUL characters or lone surrogates.")
     elif isinstance(value, dict):
         for key, item in value.items():
@@ -308,7 +307,7 @@ def _variable(name: str, value):
     if value is not None and not isinstance(value, str | int | float | bool):
         raise ValidationError("Must be a string or a number.", name)
     if isinstance(value, str):
-        if len(value) > MAX_VARIABLE_LENGTH or _UNSTORABLE.search(value):
+        if len(value) > MAX_VARIABLE_LENGTH or unstorable(value):
             raise ValidationError("Not a value the code can take.", name)
     elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
         raise ValidationError("Out of range.", name)
