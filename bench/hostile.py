@@ -8,7 +8,7 @@
 gunicorn runs with deploy/gunicorn.conf.py and ProdConfig behind nginx running
 deploy/nginx/pastecms.conf (rendered as the live test renders it: tests/live.py), one
 worker when limits count in memory (ProdConfig refuses more), else as many as the
-config starts (CPUs + 1). The database is a temporary SQLite file, or the one --database
+config starts (2 x CPUs + 1). The database is a temporary SQLite file, or the one --database
 names, which is EMPTIED first.
 
 A well-behaved client reads (details, recent, top, pages, raw) and submits small pastes
@@ -380,7 +380,7 @@ def main() -> int:
     parser.add_argument(
         "--workers",
         type=int,
-        help="gunicorn workers (default: 1 with limits in memory, else the config's CPUs + 1)",
+        help="gunicorn workers (default: 1 with limits in memory, else the config's 2 x CPUs + 1)",
     )
     parser.add_argument(
         "--set",
@@ -401,7 +401,7 @@ def main() -> int:
     if binary is None:
         sys.exit("nginx is missing (Debian: apt-get install nginx)")
     # ProdConfig refuses several workers counting limits in memory; with shared storage,
-    # the count is the shipped config's own (CPUs + 1), as in production.
+    # the count is the shipped config's own (2 x CPUs + 1), as in production.
     workers = args.workers or (1 if args.storage.startswith("memory:") else None)
     # A backstop: whatever hangs, the script ends, and its servers with it.
     signal.signal(signal.SIGALRM, lambda *_: sys.exit("hostile: took too long, stopped"))
@@ -432,7 +432,7 @@ def main() -> int:
     site = args.root / "deploy" / "nginx" / "pastecms.conf"
     limits = site_limits(site)
     say(f"database: {_describe(uri)}; limits in {args.storage}")
-    count = workers or f"the config's {len(os.sched_getaffinity(0)) + 1}"
+    count = workers or f"the config's {2 * len(os.sched_getaffinity(0)) + 1}"
     say(f"gunicorn: {count} workers, {args.root / 'deploy/gunicorn.conf.py'}, ProdConfig")
     if args.set:
         say("settings: " + ", ".join(args.set))

@@ -128,7 +128,7 @@ if [ ! -e "$ENV_FILE" ]; then
         echo "PASTECMS_WORKERS=1"
       fi
       [ "$PORT" != 8000 ] && echo "PASTECMS_BIND=127.0.0.1:$PORT"
-      [ -n "$REDIS_URI" ] && echo "# PASTECMS_WORKERS=3              (gunicorn workers; default CPUs + 1)"
+      [ -n "$REDIS_URI" ] && echo "# PASTECMS_WORKERS=5              (gunicorn workers; default 2 x CPUs + 1)"
       echo "# PASTECMS_THREADS=8              (requests a worker answers at once; default 8 with one worker, else 1)"
       true
     } > "$ENV_FILE.new"

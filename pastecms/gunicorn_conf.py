@@ -28,11 +28,17 @@ def _int_env(*names: str, default: int) -> int:
 
 bind = os.environ.get("PASTECMS_BIND", "127.0.0.1:8000")
 
-# The app is CPU-bound Python over a local SQLite file or a nearby PostgreSQL: one worker
-# per CPU keeps every core busy, and one more covers the moments a worker waits on the
-# database or a lock. More only costs memory (about 60 MiB a worker) and write contention.
+# A sync worker is held for the whole of each request it answers, slow ones included: a
+# password check (a quarter of a second of bcrypt), the first view of a paste (up to
+# HIGHLIGHT_TIME_LIMIT of highlighting), a large list. Two per CPU, and one more (gunicorn's
+# own advice), keep workers free for everyone else when several slow requests arrive
+# together: when an attack starts (`make hostile` on PostgreSQL, 2 CPUs), a well-behaved
+# client's reads waited 180-230 ms behind its first guesses and page views with 3
+# workers, 80-100 ms with 5. On CPU-bound reads 5 workers answered as many requests a
+# second as 3 (2,400-2,570 against 2,380-2,430). More costs memory (about 60-90 MiB a
+# worker) and, on SQLite, write contention.
 # WEB_CONCURRENCY is gunicorn's own convention; naming `workers` here would shadow it.
-workers = _int_env("PASTECMS_WORKERS", "WEB_CONCURRENCY", default=_cpu_count() + 1)
+workers = _int_env("PASTECMS_WORKERS", "WEB_CONCURRENCY", default=2 * _cpu_count() + 1)
 # Requests each worker answers at once, one a thread. A request that waits (on bcrypt,
 # which runs outside Python's lock, on a highlighting child process, on SQLite's write
 # lock) then holds one thread, not the whole worker. That matters with one worker (limits
