@@ -30,8 +30,9 @@ def log_in(
     """`{"access_token", "refresh_token"}` for the active account whose username (in any
     case) or email is `identifier`, when `password` is its password.
 
-    Raises `RateLimitFailure` when the account or `address` has failed too often lately
-    (before any password is compared), and `AuthFailure` for everything else.
+    Raises `RateLimitFailure` (before any password is compared) when the account or
+    `address` has failed too often lately, or while another password of either is being
+    checked (`attempts.comparing`), and `AuthFailure` for everything else.
     """
     user = _account(identifier)
     # Counted per account when there is one, so its username and its email share one

@@ -388,7 +388,7 @@ def _burn_if_used_up(paste: PasteRecord) -> None:
 def _check_password(paste: PasteRecord, password: str | None, caller: Caller) -> None:
     """Nothing when the paste is open or `password` is its password; else `AuthFailure`,
     or `RateLimitFailure` before any bcrypt work when this paste, or the caller's address,
-    has seen too many wrong passwords lately."""
+    has seen too many wrong passwords lately or has another being checked."""
     if not paste.is_password_protected:
         return
     if not password:

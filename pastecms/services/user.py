@@ -173,7 +173,7 @@ def authenticate(
     Raises `NonexistentUserFailure` (as the reference API does: availability is public
     anyway), `AuthFailure` (wrong password) and `RateLimitFailure`, before any password
     is compared, when the account, or the client at `address`, has failed too often
-    lately.
+    lately or has another password being checked (`attempts.comparing`).
     """
     if allow_email and "@" in username:
         user = by_email(username)
