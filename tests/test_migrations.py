@@ -93,6 +93,31 @@ def scratch_database_uri(tmp_path):
         admin.dispose()
 
 
+def test_sizes_of_pastes_stored_before_the_size_column_are_their_utf8_bytes(
+    scratch_database_uri,
+):
+    app = create_app(TestConfig, {"DATABASE_URI": scratch_database_uri})
+    bind_migrations(app)
+    with app.app_context():
+        try:
+            upgrade(revision="0009")
+            with db.engine.begin() as connection:
+                connection.execute(
+                    text(
+                        "INSERT INTO pastes (title, language, contents, deactivation_token_hash,"
+                        " post_time, views, is_active, attachment_count) VALUES "
+                        "('t', 'text', :contents, 'h', :now, 0, true, 0)"
+                    ),
+                    [{"contents": text_, "now": datetime.now(UTC)} for text_ in ("ab", "é€😀")],
+                )
+            upgrade(revision="0010")
+            with db.engine.connect() as connection:
+                sizes = connection.execute(text("SELECT size FROM pastes ORDER BY id")).scalars()
+                assert list(sizes) == [2, 2 + 3 + 4]
+        finally:
+            db.engine.dispose()
+
+
 def test_migrations_go_down_and_up_again(scratch_database_uri):
     app = create_app(TestConfig, {"DATABASE_URI": scratch_database_uri})
     bind_migrations(app)

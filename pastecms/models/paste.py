@@ -8,6 +8,10 @@ from pastecms.models.types import UTCDateTime, utcnow
 from pastecms.models.user import User
 
 
+def _utf8_size(context) -> int:
+    return len(context.get_current_parameters()["contents"].encode("utf-8"))
+
+
 class Paste(db.Model):
     __tablename__ = "pastes"
 
@@ -16,6 +20,9 @@ class Paste(db.Model):
     title: Mapped[str] = mapped_column(String(256))
     language: Mapped[str] = mapped_column(String(64))
     contents: Mapped[str] = mapped_column(Text)
+    # Bytes of the contents, UTF-8 encoded: what a list weighs a paste by (MAX_PAGE_BYTES)
+    # without reading its contents.
+    size: Mapped[int] = mapped_column(default=_utf8_size, server_default="0")
     password_hash: Mapped[str | None] = mapped_column(String(128))
     # SHA-256 of the token handed out once at submission.
     deactivation_token_hash: Mapped[str] = mapped_column(String(64))
