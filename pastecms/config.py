@@ -39,6 +39,10 @@ class Config:
     MAX_ATTACHMENT_COUNT = 5
     MAX_PAGE_SIZE = 100  # num_per_page above this is clamped
     MAX_PAGE_NUM = 10_000  # deeper pages are refused: OFFSET scans are not free
+    # Paste contents a page of a list (recent, top, a user's) carries at most: the pastes
+    # past it on the page are listed without theirs (contents null), so a page of large
+    # pastes neither costs a worker 100 MiB nor makes a short request a huge answer.
+    MAX_PAGE_BYTES = 4 * MIB
     MAX_IMAGE_SIZE = 10 * MIB  # one CMS image upload
 
     # Origins whose pages may call the CMS face (/v1) from a browser (CORS); none by

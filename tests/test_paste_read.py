@@ -8,6 +8,7 @@ import pytest
 from pastecms.extensions import db
 from pastecms.models import Paste, utcnow
 from pastecms.services.ids import paste_ids
+from tests.conftest import Api
 
 DETAILS = "/api/paste/details"
 RECENT = "/api/paste/recent"
@@ -323,6 +324,55 @@ def test_user_list_without_paging_returns_more_than_the_public_lists_default(api
         api.submit(f"paste {n}", api_key=alice)
     assert len(api.post(USER, {"api_key": alice}).json["pastes"]) == 25
     assert len(api.post(RECENT, {}).json["pastes"]) == 20
+
+
+# a list's byte budget (MAX_PAGE_BYTES)
+
+
+def withheld(response) -> list:
+    assert response.status_code == 200, response.json
+    return [paste["contents_withheld"] for paste in response.json["pastes"]]
+
+
+def test_a_page_carries_contents_up_to_its_byte_budget_and_the_rest_without(make_app):
+    api = Api(make_app(MAX_PAGE_BYTES=100).test_client())
+    oldest = api.submit("a" * 10)
+    api.submit("b" * 40)
+    # 40 characters, 80 bytes: the budget counts the bytes a client receives.
+    api.submit("é" * 40)
+    newest = api.submit("d" * 40)
+
+    pastes = api.post(RECENT, {}).json["pastes"]
+    # 40 bytes fit; 40 + 80 do not, and once the budget is spent, even 10 bytes wait.
+    assert [paste["contents"] for paste in pastes] == ["d" * 40, None, None, None]
+    assert [paste["contents_withheld"] for paste in pastes] == [False, True, True, True]
+    assert pastes[1]["is_password_protected"] is False
+    # Every paste is listed, in order: the next page starts where this one ends.
+    second = api.post(RECENT, {"page_num": 1, "num_per_page": 2})
+    assert [paste["contents"] for paste in second.json["pastes"]] == ["b" * 40, "a" * 10]
+    assert listed_ids(api.post(RECENT, {"num_per_page": 4}))[::3] == [
+        newest["paste_id_repr"],
+        oldest["paste_id_repr"],
+    ]
+    # Details always has the contents.
+    assert api.details(pastes[1]["paste_id_repr"]).json["contents"] == "é" * 40
+
+
+@pytest.mark.parametrize("path", [RECENT, TOP, USER])
+def test_every_list_keeps_to_the_budget_and_protected_pastes_weigh_nothing(
+    make_app, make_user, path
+):
+    api = Api(make_app(MAX_PAGE_BYTES=100).test_client())
+    _, key = make_user("alice")
+    api.submit("x" * 60, api_key=key)
+    api.submit("y" * 60, api_key=key)
+    api.submit("SECRET " * 20, password="pw-for-budget", api_key=key)
+
+    # Newest (and, none viewed, most viewed) first.
+    response = api.post(path, {"api_key": key})
+    assert [paste["contents"] for paste in response.json["pastes"]] == [None, "y" * 60, None]
+    assert withheld(response) == [True, False, True]
+    assert "SECRET" not in response.text
 
 
 def test_paste_url_follows_the_site_each_request_came_to(client, api):

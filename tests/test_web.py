@@ -641,6 +641,17 @@ def test_archive_lists_protected_pastes_without_contents(client, api):
         assert "THE HIDDEN TEXT" not in page
 
 
+def test_archive_previews_pastes_within_the_page_byte_budget_only(make_app):
+    client = make_app(MAX_PAGE_BYTES=100).test_client()
+    api = Api(client)
+    api.submit("EARLIER TEXT " * 10, title="earlier one")
+    api.submit("LATER TEXT", title="later one")
+    page = client.get("/archive").text
+    assert "later one" in page and "LATER TEXT" in page
+    assert "earlier one" in page and "EARLIER TEXT" not in page
+    assert "Too large to preview with this page" in page
+
+
 def test_archive_is_paginated(client, api):
     for n in range(25):
         api.submit(f"c{n}", title=f"paste {n:02}")

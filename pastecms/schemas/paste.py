@@ -193,12 +193,22 @@ class PasteOut(RecordOut):
 
 
 class PasteListedOut(PasteOut):
-    """A paste in a list: a protected paste's contents stay out (null) without its password."""
+    """A paste in a list. Its contents stay out (null) when it is password-protected, or
+    when the pastes before it on the page carry MAX_PAGE_BYTES of contents already."""
 
-    contents = fields.Method("get_contents", metadata={"type": "string", "nullable": True})
+    contents = fields.String(allow_none=True)
+    contents_withheld = fields.Method(
+        "get_contents_withheld",
+        metadata={
+            "type": "boolean",
+            "description": "True when `contents` is null here: the paste is "
+            "password-protected, or the pastes before it on the page carry the page's "
+            "byte budget already. `paste/details` returns the contents.",
+        },
+    )
 
-    def get_contents(self, paste):
-        return None if paste.is_password_protected else paste.contents
+    def get_contents_withheld(self, paste):
+        return paste.contents is None
 
 
 class PasteSubmittedOut(PasteOut):
@@ -213,9 +223,10 @@ class PasteListOut(Schema):
     pastes = fields.List(
         Remembered(
             PasteListedOut,
-            revision=lambda paste: paste.revision,
+            # A paste's contents are in one page and withheld from the next.
+            revision=lambda paste: (paste.revision, paste.contents is None),
             fresh=("views", "url"),
-            size=lambda paste: len(paste.contents) + 1024,
+            size=lambda paste: len(paste.contents or "") + 1024,
             max_bytes=8 * 1024 * 1024,
         )
     )

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, insert, or_, select, update
 
 from pastecms.errors import (
     AuthFailure,
@@ -107,8 +107,9 @@ class PasteRecord:
 def _hot() -> dict:
     """The statements of the hot paths (submit, details, recent, top, a user's list), built
     once per process with the request's values as bound parameters (`now`, `paste_id`,
-    `user_id`, `limit`, `offset`, a new paste's columns): building a statement anew takes
-    longer than running it on SQLite, even with SQLAlchemy's compiled cache."""
+    `user_id`, `limit`, `offset`, `share`, a new paste's columns): building a
+    statement anew takes longer than running it on SQLite, even with SQLAlchemy's
+    compiled cache."""
     live = _live(bindparam("now"))
     # A paste with views left only: of two reads racing for its last view, the second
     # finds the row changed (or gone) and matches nothing.
@@ -121,14 +122,8 @@ def _hot() -> dict:
     )
     # Public lists leave out pastes that count down to deletion: listing is no reading.
     unlimited = _PASTES.c.max_views.is_(None)
-    page = (
-        select(*_PASTES.columns, *_POSTER_COLUMNS)
-        .select_from(_PASTES.outerjoin(_USERS, _USERS.c.id == _PASTES.c.user_id))
-        .where(*live)
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset"))
-    )
     newest_first = (_PASTES.c.post_time.desc(), _PASTES.c.id.desc())
+    most_viewed = (_PASTES.c.views.desc(), _PASTES.c.id.desc())
     return {
         "insert": insert(_PASTES).returning(*_PASTES.columns),
         "live": select(*_PASTES.columns).where(_PASTES.c.id == bindparam("paste_id"), *live),
@@ -138,10 +133,36 @@ def _hot() -> dict:
         "by_id": select(*_PASTES.columns, *_POSTER_COLUMNS)
         .select_from(_PASTES.outerjoin(_USERS, _USERS.c.id == _PASTES.c.user_id))
         .where(_PASTES.c.id == bindparam("paste_id")),
-        "recent": page.where(unlimited).order_by(*newest_first),
-        "top": page.where(unlimited).order_by(_PASTES.c.views.desc(), _PASTES.c.id.desc()),
-        "user": page.where(_PASTES.c.user_id == bindparam("user_id")).order_by(*newest_first),
+        "recent": _page_statement(newest_first, *live, unlimited),
+        "top": _page_statement(most_viewed, *live, unlimited),
+        "user": _page_statement(newest_first, *live, _PASTES.c.user_id == bindparam("user_id")),
+        "contents": select(_PASTES.c.id, _PASTES.c.contents).where(
+            _PASTES.c.id.in_(bindparam("paste_ids", expanding=True))
+        ),
     }
+
+
+def _page_statement(order: tuple, *where):
+    """`limit` pastes from `offset`, in `order`, each with its contents only when it is
+    not protected and weighs at most `share` bytes (`_keep_to_budget` does the rest)."""
+    light = case(
+        (
+            and_(_PASTES.c.password_hash.is_(None), _PASTES.c.size <= bindparam("share")),
+            _PASTES.c.contents,
+        )
+    )
+    columns = [
+        light.label("contents") if column.key == "contents" else column
+        for column in _PASTES.columns
+    ]
+    return (
+        select(*columns, *_POSTER_COLUMNS)
+        .select_from(_PASTES.outerjoin(_USERS, _USERS.c.id == _PASTES.c.user_id))
+        .where(*where)
+        .order_by(*order)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
 
 
 def _run_hot(name: str, params: dict):
@@ -209,6 +230,7 @@ def submit(
             "title": title or DEFAULT_TITLE,
             "language": language or DEFAULT_LANGUAGE,
             "contents": contents,
+            "size": size,
             "password_hash": password_hash,
             "deactivation_token_hash": secret.hash_token(token),
             "post_time": now,
@@ -461,12 +483,39 @@ def _page(which: str, page_num: int, num_per_page: int | None, **params) -> list
     per_page = min(num_per_page or 20, config["MAX_PAGE_SIZE"])
     if page_num > config["MAX_PAGE_NUM"]:
         _invalid("page_num", f"Must be at most {config['MAX_PAGE_NUM']}.")
-    params.update(now=utcnow(), limit=per_page, offset=page_num * per_page)
+    budget = config["MAX_PAGE_BYTES"]
+    # A page of pastes that each weigh their share of the budget or less is read whole,
+    # in one query, and never weighs more than the budget.
+    params.update(
+        now=utcnow(), limit=per_page, offset=page_num * per_page, share=budget // per_page
+    )
     ids = paste_ids()
     rows = _run_hot(which, params)
     pastes = [PasteRecord.from_row(row, ids) for row in rows]
+    _keep_to_budget(pastes, budget)
     _load_attachment_lists(pastes)
     return pastes
+
+
+def _keep_to_budget(pastes: list[PasteRecord], budget: int) -> None:
+    """Leave a page's pastes their contents in order while they weigh `budget` bytes or
+    less together, and take them from every paste after that: a page of large pastes is
+    neither read whole nor answered whole. The page query left out the contents of the
+    pastes heavier than their share; those that fit are read here, in one query.
+    Protected pastes have none in a list, and weigh nothing."""
+    spent = 0
+    heavy = {}
+    for paste in pastes:
+        if paste.is_password_protected:
+            continue
+        spent += paste.size
+        if spent > budget:
+            paste.contents = None
+        elif paste.contents is None:
+            heavy[paste.id] = paste
+    if heavy:
+        for paste_id, contents in _run_hot("contents", {"paste_ids": list(heavy)}):
+            heavy[paste_id].contents = contents
 
 
 def _load_attachment_lists(pastes: list[PasteRecord]) -> None:
