@@ -42,7 +42,8 @@ class Config:
     # Paste contents a page of a list (recent, top, a user's) carries at most: the pastes
     # past it on the page are listed without theirs (contents null), so a page of large
     # pastes neither costs a worker 100 MiB nor makes a short request a huge answer.
-    MAX_PAGE_BYTES = 4 * MIB
+    # None: MAX_PASTE_SIZE, so that no list answer outweighs one paste's details.
+    MAX_PAGE_BYTES = None
     MAX_IMAGE_SIZE = 10 * MIB  # one CMS image upload
 
     # Origins whose pages may call the CMS face (/v1) from a browser (CORS); none by

@@ -358,6 +358,16 @@ def test_a_page_carries_contents_up_to_its_byte_budget_and_the_rest_without(make
     assert api.details(pastes[1]["paste_id_repr"]).json["contents"] == "é" * 40
 
 
+def test_by_default_a_page_carries_no_more_contents_than_the_largest_paste(make_app):
+    api = Api(make_app(MAX_PASTE_SIZE=100).test_client())
+    api.submit("a" * 60)
+    api.submit("b" * 60)
+    assert [paste["contents"] for paste in api.post(RECENT, {}).json["pastes"]] == [
+        "b" * 60,
+        None,
+    ]
+
+
 @pytest.mark.parametrize("path", [RECENT, TOP, USER])
 def test_every_list_keeps_to_the_budget_and_protected_pastes_weigh_nothing(
     make_app, make_user, path

@@ -484,6 +484,8 @@ def _page(which: str, page_num: int, num_per_page: int | None, **params) -> list
     if page_num > config["MAX_PAGE_NUM"]:
         _invalid("page_num", f"Must be at most {config['MAX_PAGE_NUM']}.")
     budget = config["MAX_PAGE_BYTES"]
+    if budget is None:
+        budget = config["MAX_PASTE_SIZE"]
     # A page of pastes that each weigh their share of the budget or less is read whole,
     # in one query, and never weighs more than the budget.
     params.update(
