@@ -7,6 +7,7 @@ can be overridden from the environment (the systemd unit's EnvironmentFile) or o
 command line, which gunicorn applies after this file.
 """
 
+import gc
 import os
 import sys
 
@@ -127,15 +128,21 @@ def post_worker_init(worker):
     # storage each counts alone, so every limit would allow that many times what it says.
     # Refuse to start then under the production config (one line, no traceback), or warn.
     app = worker.wsgi
-    if not hasattr(app, "extensions"):
-        return  # not a Flask app
-    from pastecms import ConfigurationError, ratelimit
+    if hasattr(app, "extensions"):  # a Flask app
+        from pastecms import ConfigurationError, ratelimit
 
-    try:
-        ratelimit.check_workers(app, worker.cfg.workers)
-    except ConfigurationError as error:
-        # The master halts rather than respawn it (pastecms.gunicorn_worker).
-        worker.refuse_to_start(f"pastecms: {error}")
+        try:
+            ratelimit.check_workers(app, worker.cfg.workers)
+        except ConfigurationError as error:
+            # The master halts rather than respawn it (pastecms.gunicorn_worker).
+            worker.refuse_to_start(f"pastecms: {error}")
+    # A full garbage collection holds every thread of the worker while it walks every
+    # object. What the worker has made by now (the app, its modules, their tables) lives as
+    # long as it does: collect once, then leave those objects out of every later
+    # collection, which then walks only what requests made. Under the hostile run a full
+    # collection went from 155-190 ms, stalling whatever was being answered, to 10 ms.
+    gc.collect()
+    gc.freeze()
 
 
 def post_fork(server, worker):
