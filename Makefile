@@ -1,5 +1,6 @@
 # pastecms: `make run` serves on 127.0.0.1:5000 (`make run HOST=0.0.0.0 PORT=8080`
-# elsewhere), `make test` runs the suite, `make dev` installs the development tools.
+# elsewhere), `make test` runs the suite in-process, `make test-live` the tests that start
+# real servers, `make dev` installs the development tools.
 # Both need only Python 3.11 and make: the virtualenv and packages are set up here.
 
 PYTHON ?= python3
@@ -8,13 +9,15 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
+# pytest-xdist processes for `make test`: one per CPU; 0 runs the suite in this process.
+PYTEST_WORKERS ?= auto
 
 # The app refuses to start without a secret key; a local server keeps its own in the
 # instance folder (never committed), made on first start.
 SECRET_FILE := instance/secret_key
 RUN_ENV = PASTECMS_CONFIG=Config PASTECMS_SECRET_KEY="$$(cat $(SECRET_FILE))"
 
-.PHONY: run dev test lint fmt bench bench-scale hostile purge clean screenshots
+.PHONY: run dev test test-live test-all lint fmt bench bench-scale hostile purge clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +44,17 @@ run: $(VENV)/.installed-run $(SECRET_FILE)
 	$(RUN_ENV) $(BIN)/flask --app wsgi db upgrade
 	$(RUN_ENV) $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
+# The in-process suite, and the live tests whose subject is the database (they run on
+# every database the suite runs on); spread over PYTEST_WORKERS processes.
 test: $(VENV)/.installed-dev
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not live or database" -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# The other tests that start gunicorn, nginx, Chromium, schemathesis, a wheel or
+# install.sh: minutes, and the same on every database, so CI runs them once.
+test-live: $(VENV)/.installed-dev
+	$(BIN)/pytest -m "live and not database" $(PYTEST_ARGS)
+
+test-all: test test-live
 
 # The README's pictures of the web face (docs/*.png), in Debian's Chromium.
 screenshots: $(VENV)/.installed-dev

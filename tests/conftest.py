@@ -6,6 +6,7 @@ suite runs on SQLite and on PostgreSQL + Redis.
 """
 
 import contextlib
+import copy
 import os
 from datetime import timedelta
 
@@ -14,23 +15,58 @@ from flask_migrate import upgrade
 from limits.errors import StorageError
 from limits.storage import RedisStorage
 from sqlalchemy import create_engine, event, text, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from config import TestConfig
-from pastecms import create_app, ratelimit
+from pastecms import answers, create_app, ratelimit
 from pastecms.extensions import bind_migrations, db
 from pastecms.models import Paste, utcnow
 from pastecms.services import refresh_token, tokens
 from pastecms.services import user as user_service
 from tests.live import empty_database
 
+#: The xdist worker running this process ("gw0", "gw1"...), or "" without xdist. Each
+#: worker has a database and a rate-limit key prefix of its own, so that workers never
+#: see each other's rows or counters.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def per_worker(name: str) -> str:
+    """`name`, made this worker's own (unchanged without xdist)."""
+    return f"{name}_{WORKER}" if WORKER else name
+
 
 def _test_database_uri(tmp_path_factory) -> str:
     uri = os.environ.get("PASTECMS_TEST_DATABASE_URI")
-    if uri:
+    if not uri:
+        return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+    url = make_url(uri)
+    if not WORKER or not url.get_backend_name().startswith("postgresql"):
         return uri
-    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+    # A database of this worker's beside the configured one, made once and kept: it is
+    # emptied and migrated at the start of every run like the configured one.
+    name = per_worker(url.database)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).scalar()
+        if not exists:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _limit_overrides() -> dict:
+    """Settings that keep this worker's limit counters apart in a shared Redis: resetting
+    one app's counters (after every test) deletes only keys under its storage prefix."""
+    storage = os.environ.get("PASTECMS_TEST_RATELIMIT_STORAGE_URI", "")
+    if not storage.startswith("redis"):
+        return {}
+    prefix = per_worker("pastecms-test")
+    return {"RATELIMIT_STORAGE_OPTIONS": {"wrap_exceptions": True, "key_prefix": prefix}}
 
 
 @pytest.fixture(scope="session")
@@ -46,47 +82,140 @@ def database_uri(tmp_path_factory):
     return uri
 
 
+class AppPool:
+    """Apps shared by the tests that ask for the same config overrides.
+
+    Building an app costs about 70 ms (most of it registering the URL rules), more than
+    most tests take; an app is built once per set of overrides and handed back after each
+    test with its state reset (sessions, limit counters, kept answers) and the tables
+    emptied. A test that changed the app's config has its app thrown away, never shared.
+    """
+
+    #: Apps whose database connections stay open between tests (the most recently
+    #: used): each idle app's pool would hold a connection or two, and a hundred apps
+    #: would use up PostgreSQL's connections.
+    CONNECTED = 4
+
+    def __init__(self, database_uri: str):
+        self.base = {"DATABASE_URI": database_uri, **_limit_overrides()}
+        self.idle: dict = {}
+        self.config_at_build: dict = {}
+        self.connected: list = []
+
+    def take(self, overrides: dict):
+        key = _overrides_key(overrides)
+        app = self.idle.pop(key, None) if key is not None else None
+        if app is None:
+            app = create_app(TestConfig, {**self.base, **overrides})
+            self.config_at_build[app] = _config_copy(app)
+        return key, app
+
+    def give_back(self, key, app) -> None:
+        """Keep `app` for the next test that asks for its overrides, if it is still as
+        built; else let it go."""
+        unchanged = _config_copy(app) == self.config_at_build.get(app)
+        if key is not None and unchanged and key not in self.idle:
+            self.idle[key] = app
+            if app in self.connected:
+                self.connected.remove(app)
+            self.connected.append(app)
+            while len(self.connected) > self.CONNECTED:
+                with self.connected.pop(0).app_context():
+                    db.engine.dispose()  # it connects again when next used
+            return
+        self.config_at_build.pop(app, None)
+        if app in self.connected:
+            self.connected.remove(app)
+        _dispose(app)
+
+    def close(self) -> None:
+        for app in self.idle.values():
+            _dispose(app)
+        self.idle.clear()
+
+
+def _dispose(app) -> None:
+    """Close an app's database and limit storage connections."""
+    with app.app_context():
+        db.engine.dispose()
+    if app.config["RATELIMIT_ENABLED"]:
+        _close_limit_storage(app)
+
+
+def _overrides_key(overrides: dict):
+    """A hashable key for a set of overrides, or None if one cannot be made (then the
+    app is the test's alone)."""
+    try:
+        key = frozenset(overrides.items())
+        hash(key)
+    except TypeError:
+        try:
+            key = repr(sorted(overrides.items()))
+        except TypeError:
+            return None
+    return key
+
+
+def _config_copy(app) -> dict:
+    try:
+        return copy.deepcopy(dict(app.config))
+    except Exception:  # an unpicklable setting: compared by identity only
+        return dict(app.config)
+
+
+@pytest.fixture(scope="session")
+def app_pool(database_uri):
+    pool = AppPool(database_uri)
+    yield pool
+    pool.close()
+
+
+def reset_app(app) -> None:
+    """Forget what a test left in `app` besides its rows: the session, the limit
+    counters, the kept answers."""
+    with app.app_context():
+        db.session.remove()
+        # An app pointed at a limit storage that is down has nothing to reset, nor one
+        # with limits off.
+        if app.config["RATELIMIT_ENABLED"]:
+            with contextlib.suppress(StorageError):
+                ratelimit.limiter(app).reset()
+    answers.init_app(app)
+
+
 @contextlib.contextmanager
-def _app_maker(database_uri):
-    """Build apps with config overrides; when the block ends, each is cleaned up (its
-    sessions, limit counters and connections) and the tables are emptied."""
-    built = []
+def _app_maker(pool: AppPool):
+    """Build (or take from the pool) apps with config overrides; when the block ends,
+    each is reset, the tables are emptied, and each goes back to the pool."""
+    taken = []
 
     def make(**overrides):
-        app = create_app(TestConfig, {"DATABASE_URI": database_uri, **overrides})
-        built.append(app)
+        key, app = pool.take(overrides)
+        taken.append((key, app))
         return app
 
     yield make
-    for built_app in built:
-        with built_app.app_context():
-            db.session.remove()
-            # An app pointed at a limit storage that is down has nothing to reset, nor one
-            # with limits off.
-            if built_app.config["RATELIMIT_ENABLED"]:
-                with contextlib.suppress(StorageError):
-                    ratelimit.limiter(built_app).reset()
-                _close_limit_storage(built_app)
-    if built:
-        with built[0].app_context():
+    for _, taken_app in taken:
+        reset_app(taken_app)
+    if taken:
+        with taken[0][1].app_context():
             empty_tables()
-    for built_app in built:
-        with built_app.app_context():
-            db.engine.dispose()
+    for key, taken_app in taken:
+        pool.give_back(key, taken_app)
 
 
 @pytest.fixture
-def make_app(database_uri):
-    """Build apps with config overrides; every one is cleaned up after the test."""
-    with _app_maker(database_uri) as make:
+def make_app(app_pool):
+    """Build apps with config overrides; every one is reset after the test."""
+    with _app_maker(app_pool) as make:
         yield make
 
 
 @pytest.fixture(scope="module")
-def make_module_app(database_uri):
+def make_module_app(app_pool):
     """Build apps that every test of a module shares (data seeded once for all of them);
-    cleaned up, and the tables emptied, when the module ends."""
-    with _app_maker(database_uri) as make:
+    reset, and the tables emptied, when the module ends."""
+    with _app_maker(app_pool) as make:
         yield make
 
 
@@ -100,15 +229,15 @@ def _close_limit_storage(app) -> None:
 
 
 def empty_tables() -> None:
-    """Delete every row of every table (within an app context)."""
+    """Delete every row of every table (within an app context), children first.
+
+    DELETE, not TRUNCATE: on PostgreSQL a TRUNCATE of every table costs milliseconds a
+    table whatever it holds, and a test leaves a few rows in a few tables. Ids are not
+    restarted: no test may count on an id being reused (none ever is)."""
     tables = list(reversed(db.metadata.sorted_tables))
     with db.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
+        for table in tables:
+            connection.execute(table.delete())
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from config import TestConfig
 from pastecms import create_app
 from pastecms.extensions import bind_migrations, db
 from pastecms.models import User
+from tests.conftest import per_worker
 from tests.live import empty_database
 
 # SQLite cannot reflect an index on an expression: SQLAlchemy skips it and alembic leaves
@@ -80,7 +81,7 @@ def scratch_database_uri(tmp_path):
         yield f"sqlite:///{tmp_path / 'roundtrip.db'}"
         return
     url = make_url(uri)
-    name = "pastecms_migrations_roundtrip"
+    name = per_worker("pastecms_migrations_roundtrip")
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")

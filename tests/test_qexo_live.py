@@ -1,6 +1,10 @@
 """/pub under concurrent load on a real gunicorn with several workers: likes and page
 views are counted in SQL, so none is lost or doubled, and a runaway custom field does
-not stop the server."""
+not stop the server.
+
+The counting tests are about the database (its locks and transactions under concurrent
+writers): `make test` runs them on every database; the custom field's is not, and runs
+once with the other live tests."""
 
 import json
 import threading
@@ -70,6 +74,7 @@ def the_talk(base_url, address) -> dict:
     return talk
 
 
+@pytest.mark.database
 def test_concurrent_likes_from_100_clients_count_100(server):
     base_url, token = server
     talk_id = new_talk(base_url, token)
@@ -89,6 +94,7 @@ def test_concurrent_likes_from_100_clients_count_100(server):
     assert the_talk(base_url, "192.0.2.1")["liked"] is False
 
 
+@pytest.mark.database
 def test_a_double_click_never_counts_twice(server):
     base_url, token = server
     talk_id = new_talk(base_url, token)
@@ -116,6 +122,7 @@ def test_a_double_click_never_counts_twice(server):
         )
 
 
+@pytest.mark.database
 def test_concurrent_page_views_add_100(server):
     base_url, _ = server
 
