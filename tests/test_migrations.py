@@ -75,13 +75,13 @@ def test_the_database_is_at_the_newest_revision(app):
 @pytest.fixture
 def scratch_database_uri(tmp_path):
     """An empty database of the suite's kind: a new SQLite file, or on PostgreSQL a
-    scratch database beside the test one, dropped afterwards."""
+    scratch database beside the test one (named after it), dropped afterwards."""
     uri = os.environ.get("PASTECMS_TEST_DATABASE_URI", "")
     if not uri.startswith("postgresql"):
         yield f"sqlite:///{tmp_path / 'roundtrip.db'}"
         return
     url = make_url(uri)
-    name = per_worker("pastecms_migrations_roundtrip")
+    name = per_worker(f"{url.database}_migrations_roundtrip")
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
