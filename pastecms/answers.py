@@ -8,7 +8,8 @@ same version, for the same input and the same site root (the scheme and host tha
 URLs were built for), so it is exactly the answer the view would make again: no time to
 live, nothing stale, every worker and host in step through the database. The caller is
 still resolved and checked on every request; only views whose answer is the same for
-every caller they admit may opt in.
+every caller they admit may opt in, or for every caller of one audience (the articles an
+admin reads, or those one user reads), kept apart by audience.
 
 Kept per app, bounded by ANSWER_CACHE_MAX_BYTES (0 keeps nothing), least recently used
 first out; answers of an older version are dropped as soon as a newer one is seen.
@@ -102,14 +103,23 @@ class Lookup:
 
     __slots__ = ("found", "_cache", "_max_bytes", "_version", "_key")
 
-    def __init__(self, name: str, version_of: Callable[[], object], data: dict):
+    def __init__(
+        self, name: str, version_of: Callable[[], object], data: dict, audience: Hashable = None
+    ):
         self.found = None
         self._cache = cache()
         self._max_bytes = current_app.config["ANSWER_CACHE_MAX_BYTES"]
         self._version = self._key = None
         if self._max_bytes <= 0:
             return
-        key = (name, request.scheme, request.host, request.script_root, *sorted(data.items()))
+        key = (
+            name,
+            audience,
+            request.scheme,
+            request.host,
+            request.script_root,
+            *sorted(data.items()),
+        )
         try:
             hash(key)
         except TypeError:

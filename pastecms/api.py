@@ -17,7 +17,7 @@ name a face; faces register themselves with the app through their blueprints.
 """
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import replace
 
 from flask import Blueprint, Flask, Request, Response, current_app, request, session
@@ -188,6 +188,7 @@ def endpoint(
     failures: tuple[type[Failure], ...] = (),
     limits: tuple[RateLimit, ...] = (),
     cache_by: Callable[[], object] | None = None,
+    cache_for: Callable[[auth.Caller], Hashable] | None = None,
 ) -> Callable:
     """Decorate a view `view(data, caller)`; see the module docstring.
 
@@ -201,7 +202,9 @@ def endpoint(
     that returns a `Response` (a file, a redirect) has it sent as it is, after the commit.
     `cache_by` keeps successes whole while the version it reads is unchanged
     (`pastecms.answers`): only for reads whose answer is the same for every caller they
-    admit. Schemas are instantiated once here, not per request.
+    admit, or, with `cache_for`, for every caller of the same audience (`cache_for(caller)`
+    names it: an answer is kept apart for each). Schemas are instantiated once here, not
+    per request.
     """
     load = load or envelope.base_schema
     load_schema = load() if load else None
@@ -228,7 +231,8 @@ def endpoint(
                 if caller != OPTIONAL:
                     auth.check(who, admin=caller == ADMIN)
                 if cache_by is not None:
-                    lookup = answers.Lookup(name, cache_by, data)
+                    audience = cache_for(who) if cache_for is not None else None
+                    lookup = answers.Lookup(name, cache_by, data, audience)
                     if lookup.found is not None:
                         db.session.commit()
                         return lookup.found.response()

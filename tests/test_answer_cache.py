@@ -54,12 +54,12 @@ def test_a_repeated_read_is_the_same_answer_without_reading_the_articles(app, cm
         assert len(seen) == 2, seen  # the caller's key, the content version
 
 
-def test_each_query_and_article_has_its_own_answer(cms_reader, site):
-    cms_reader.get("/v1/articles")
-    assert cms_reader.get("/v1/articles?status=draft").json["articles"][0]["title"] == "Second"
-    assert cms_reader.get("/v1/articles?perPage=1&page=2").json["articles"][0]["title"] == "Second"
-    assert cms_reader.get(f"/v1/articles/{site['second']['hash']}").json["title"] == "Second"
-    assert cms_reader.get(f"/v1/articles/{site['first']['hash']}").json["title"] == "First"
+def test_each_query_and_article_has_its_own_answer(cms_admin, site):
+    cms_admin.get("/v1/articles")
+    assert cms_admin.get("/v1/articles?status=draft").json["articles"][0]["title"] == "Second"
+    assert cms_admin.get("/v1/articles?perPage=1&page=2").json["articles"][0]["title"] == "Second"
+    assert cms_admin.get(f"/v1/articles/{site['second']['hash']}").json["title"] == "Second"
+    assert cms_admin.get(f"/v1/articles/{site['first']['hash']}").json["title"] == "First"
 
 
 def _change(cms_admin, site, what):

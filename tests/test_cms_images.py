@@ -101,7 +101,7 @@ def test_an_image_over_the_size_limit_is_refused(make_app, make_user, db_rows):
 
 
 def test_images_are_listed_newest_first_and_by_article(cms_admin, cms_reader):
-    article = cms_admin.article()
+    article = cms_admin.article(status="published")
     first = upload(cms_admin, PNG, articleId=article["id"], altText="a cat").json
     second = upload(cms_admin, GIF).json
     third = upload(cms_admin, JPEG, articleId=article["id"]).json

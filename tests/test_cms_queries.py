@@ -50,9 +50,9 @@ def plan(app, sql, params) -> str:
 
 
 @pytest.mark.parametrize("query", QUERIES)
-def test_each_filter_reads_its_page_off_an_index(app, cms_reader, library, query):
+def test_each_filter_reads_its_page_off_an_index(app, cms_admin, library, query):
     with statements(app) as seen:
-        response = cms_reader.get(f"/v1/articles?{query}")
+        response = cms_admin.get(f"/v1/articles?{query}")
     assert response.status_code == 200
     (page,) = page_queries(seen)
     explained = plan(app, *page)
@@ -62,18 +62,18 @@ def test_each_filter_reads_its_page_off_an_index(app, cms_reader, library, query
 
 
 @pytest.mark.parametrize("query", ["", "tag=common", "category=tech"])
-def test_a_page_costs_the_same_queries_for_one_article_or_many(cms_reader, app, library, query):
+def test_a_page_costs_the_same_queries_for_one_article_or_many(cms_admin, app, library, query):
     counts = []
     for per_page in (1, 12):
         with statements(app) as seen:
-            response = cms_reader.get(f"/v1/articles?perPage={per_page}&{query}")
+            response = cms_admin.get(f"/v1/articles?perPage={per_page}&{query}")
         assert len(response.json["articles"]) > (per_page > 1)
         counts.append(len(seen))
     assert counts[0] == counts[1]
     assert counts[1] <= 6  # the key, the filter's row, the total, the page, its tags
 
 
-def test_a_list_counts_no_rows(cms_reader, app, library):
+def test_a_list_counts_no_rows(cms_admin, app, library):
     with statements(app) as seen:
-        cms_reader.get("/v1/articles?status=published&tag=common")
+        cms_admin.get("/v1/articles?status=published&tag=common")
     assert not any("count(" in sql.lower() for sql, _ in seen)

@@ -158,7 +158,7 @@ def test_export_filters_by_status(cms_admin):
 
 
 def test_export_and_import_need_their_callers(client, cms_admin, cms_reader):
-    article = cms_admin.article()
+    article = cms_admin.article(status="published")
     assert client.get("/v1/export").status_code == 401
     assert client.get(f"/v1/export/{article['hash']}").status_code == 401
     assert cms_reader.get(f"/v1/export/{article['hash']}").status_code == 200

@@ -16,6 +16,7 @@ status, category or tags moves the counters of what it left and what it joined, 
 
 import functools
 import secrets
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -207,10 +208,46 @@ def _one(column: str, value) -> ArticleRecord:
     return article
 
 
-def get(article_hash: str) -> ArticleRecord:
-    """The article with this hash, with its category and tags;
-    `NonexistentArticleFailure` when there is none."""
-    return _one("hash", article_hash)
+# -- who may read what -----------------------------------------------------------------
+#
+# One rule for every face: a published article (or page) is public to whoever the face
+# admits; a draft is read by its author and by admins only, in lists, by id or hash, in
+# exports and in counts alike. Another user's draft is answered as if it did not exist.
+# A reader is the caller (`user_id`, `is_admin`), or None for nobody signed in.
+
+
+def may_read(article, reader) -> bool:
+    """Whether `reader` may read `article` (see the rule above)."""
+    if article.status == PUBLISHED:
+        return True
+    return reader is not None and (reader.is_admin or article.author_id == reader.user_id)
+
+
+def readable_by(reader):
+    """The SQL condition on the articles `reader` may read; None for all of them."""
+    if reader is not None and reader.is_admin:
+        return None
+    if reader is None or reader.user_id is None:
+        return _ARTICLES.c.status == PUBLISHED
+    return or_(_ARTICLES.c.status == PUBLISHED, _ARTICLES.c.author_id == reader.user_id)
+
+
+def audience(reader) -> Hashable:
+    """Who shares an answer made of articles with `reader`: every admin reads the same
+    articles; anyone else reads the published ones and their own drafts."""
+    if reader is not None and reader.is_admin:
+        return "admin"
+    return ("reader", reader.user_id if reader is not None else None)
+
+
+def get(article_hash: str, reader) -> ArticleRecord:
+    """The article with this hash, with its category and tags, when `reader` may read
+    it; `NonexistentArticleFailure` when there is none or it is a draft `reader` may
+    not read."""
+    article = _one("hash", article_hash)
+    if not may_read(article, reader):
+        raise NonexistentArticleFailure()
+    return article
 
 
 def get_by_id(article_id: str) -> ArticleRecord:
@@ -246,6 +283,7 @@ class ArticlePage:
 
 
 def list_page(
+    reader,
     *,
     status: str | None = None,
     tag: str | None = None,
@@ -256,10 +294,11 @@ def list_page(
     """A page of articles, published ones first (newest publication first), then the
     rest, newest first; with the total matching the filters.
 
-    `status` is draft or published, `tag` a tag name (exactly), `category` a category
-    slug; an unknown tag or category matches nothing. `per_page` is clamped to 100.
-    Read off one index per filter; the total comes from counters (a tag and a category
-    together are counted). Raises `InvalidParamsFailure` for a page past MAX_PAGE_NUM.
+    Only the articles `reader` may read. `status` is draft or published, `tag` a tag name
+    (exactly), `category` a category slug; an unknown tag or category matches nothing.
+    `per_page` is clamped to 100. Read off one index per filter; for an admin the total
+    comes from counters (a tag and a category together are counted), for anyone else it
+    is counted. Raises `InvalidParamsFailure` for a page past MAX_PAGE_NUM.
     """
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     max_page = current_app.config["MAX_PAGE_NUM"]
@@ -283,7 +322,10 @@ def list_page(
     if status:
         params["status"] = status
     statement = _page_statement(found_tag is not None, bool(status), found_category is not None)
-    if found_tag is not None and found_category is not None:
+    readable = readable_by(reader)
+    if readable is not None:
+        statement = statement.where(readable)
+    if readable is not None or (found_tag is not None and found_category is not None):
         counted = statement.limit(None).offset(None).order_by(None).subquery()
         total = _run(select(func.count()).select_from(counted), params).scalar()
     else:
@@ -333,8 +375,9 @@ def load_tags(articles: list) -> None:
         by_id[article_id].append(name)
 
 
-def all_articles(status: str | None = None) -> list[ArticleRecord]:
-    """Every article (of a status), in list order, with categories and tags loaded."""
+def all_articles(reader, status: str | None = None) -> list[ArticleRecord]:
+    """Every article `reader` may read (of a status), in list order, with categories and
+    tags loaded."""
     query = (
         select(*_ARTICLES.columns, *_CATEGORY_COLUMNS)
         .select_from(_shown_articles())
@@ -344,6 +387,9 @@ def all_articles(status: str | None = None) -> list[ArticleRecord]:
     )
     if status:
         query = query.where(_ARTICLES.c.status == status)
+    readable = readable_by(reader)
+    if readable is not None:
+        query = query.where(readable)
     articles = [ArticleRecord(row) for row in _run(query, {})]
     load_tags(articles)
     return articles
@@ -358,9 +404,7 @@ def load_authors(articles: list) -> None:
         article.author_name = names.get(article.author_id)
 
 
-# -- reading as a user ------------------------------------------------------------------
-#
-# A user reads the published articles and their own drafts; an admin reads every one.
+# -- searching as a user ----------------------------------------------------------------
 
 #: What `search` sorts by: model names, each with the column it sorts on. An article
 #: never published sorts as the earliest by `published_at` (`sort_time`, see `NEVER`).
@@ -394,19 +438,12 @@ class ArticleSearch:
     total: int
 
 
-def _readable_by(reader):
-    """The SQL condition on the articles `reader` may read; None for all of them."""
-    if reader.is_admin:
-        return None
-    return or_(_ARTICLES.c.status == PUBLISHED, _ARTICLES.c.author_id == reader.id)
-
-
 def get_for_reader(reference: str, reader) -> ArticleRecord:
-    """The article whose id (16 hex) or hash (a ULID) is `reference`, when `reader` (a
-    user) may read it, with its tags and author's name. `NonexistentArticleFailure` when
-    there is none or it is another user's draft (whose existence is not told)."""
+    """The article whose id (16 hex) or hash (a ULID) is `reference`, when `reader` may
+    read it, with its tags and author's name. `NonexistentArticleFailure` when there is
+    none or it is a draft `reader` may not read (whose existence is not told)."""
     article = _one("id" if len(reference) == 16 else "hash", reference)
-    if not (reader.is_admin or article.status == PUBLISHED or article.author_id == reader.id):
+    if not may_read(article, reader):
         raise NonexistentArticleFailure()
     load_authors([article])
     return article
@@ -436,7 +473,7 @@ def search(
             f"offset is at most {max_offset}.", details={"offset": f"Must be at most {max_offset}."}
         )
     conditions = []
-    readable = _readable_by(reader)
+    readable = readable_by(reader)
     if readable is not None:
         conditions.append(readable)
     if author_id is not None:
@@ -461,11 +498,11 @@ def search(
         query = query.where(*conditions)
     if not conditions:
         total = _counted(None, None)
-    elif readable is not None and len(conditions) == 1:
+    elif readable is not None and len(conditions) == 1 and reader is not None:
         # Everything a user may read: the published ones (a counter) and their own
         # drafts (off the author index), rather than a count of every row.
         own_drafts = select(func.count()).where(
-            _ARTICLES.c.author_id == reader.id, _ARTICLES.c.status != PUBLISHED
+            _ARTICLES.c.author_id == reader.user_id, _ARTICLES.c.status != PUBLISHED
         )
         total = _counted(None, PUBLISHED) + _run(own_drafts, {}).scalar_one()
     else:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import undefer
 from pastecms.errors import InvalidParamsFailure, NonexistentImageFailure
 from pastecms.extensions import db
 from pastecms.models import Article, Image
+from pastecms.services import article as article_service
 from pastecms.services.article import new_id, now
 from pastecms.services.taxonomy import Page, paginate
 
@@ -108,8 +109,12 @@ def get(image_id: str, *, with_data: bool = False) -> Image:
     return image
 
 
-def for_article(article_id: str) -> list[Image]:
-    """The images uploaded for an article, newest first (none for an unknown article)."""
+def for_article(article_id: str, reader) -> list[Image]:
+    """The images uploaded for an article, newest first: none for an unknown article or
+    a draft `reader` may not read (the articles' rule, `article.may_read`)."""
+    article = db.session.get(Article, article_id)
+    if article is None or not article_service.may_read(article, reader):
+        return []
     return list(
         db.session.scalars(
             select(Image)

@@ -43,19 +43,19 @@ def markdown(article: Article) -> str:
     return frontmatter.dumps(frontmatter.Post(article.content, **metadata)) + "\n"
 
 
-def export_one(article_hash: str) -> tuple[str, str]:
+def export_one(article_hash: str, reader) -> tuple[str, str]:
     """(file name, Markdown) of one article; `NonexistentArticleFailure` when there is
-    none."""
-    article = article_service.get(article_hash)
+    none or `reader` may not read it."""
+    article = article_service.get(article_hash, reader)
     return f"{article.hash}.md", markdown(article)
 
 
-def export_all(status: str | None = None) -> list[dict]:
+def export_all(reader, status: str | None = None) -> list[dict]:
     """Every article (of a status), in list order: `{"hash", "title", "status",
     "markdown"}` each."""
     return [
         {"hash": a.hash, "title": a.title, "status": a.status, "markdown": markdown(a)}
-        for a in article_service.all_articles(status)
+        for a in article_service.all_articles(reader, status)
     ]
 
 

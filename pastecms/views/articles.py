@@ -41,14 +41,17 @@ def _shown(articles):
     dump=ArticleListOut,
     caller=REQUIRED,
     cache_by=article_service.version,
+    cache_for=article_service.audience,
 )
 def list_articles(data, caller):
-    """A page of articles: published first (newest publication first), then drafts.
+    """A page of the articles the caller may read (drafts: their own, or every one for
+    an admin): published first (newest publication first), then drafts.
 
     Filters: `status`, `tag` (a name, exactly), `category` (a slug). `perPage` is
     clamped to 100; `total` counts every article the filters match.
     """
     found = article_service.list_page(
+        caller,
         status=data["status"],
         tag=data["tag"],
         category=data["category"],
@@ -89,10 +92,18 @@ def create_article(data, caller):
 
 
 @bp.get("/articles/<hash>")
-@endpoint(cms, **BY_HASH, dump=ArticleOut, caller=REQUIRED, cache_by=article_service.version)
+@endpoint(
+    cms,
+    **BY_HASH,
+    dump=ArticleOut,
+    caller=REQUIRED,
+    cache_by=article_service.version,
+    cache_for=article_service.audience,
+)
 def get_article(data, caller):
-    """One article by its hash; `nonexistent_article_failure` when there is none."""
-    return _shown([article_service.get(data["hash"])])[0]
+    """One article by its hash; `nonexistent_article_failure` when there is none or it
+    is a draft of another user's (for anyone but an admin)."""
+    return _shown([article_service.get(data["hash"], caller)])[0]
 
 
 @bp.put("/articles/<hash>")
@@ -180,12 +191,13 @@ def import_markdown(data, caller):
 @bp.get("/export")
 @endpoint(cms, load=ExportIn, dump=ExportOut, caller=REQUIRED)
 def export_all(data, caller):
-    """Every article (or those of `status`) as Markdown, in one JSON document.
+    """Every article the caller may read (or those of `status`) as Markdown, in one JSON
+    document.
 
     Each entry's `markdown` is what `GET /v1/export/{hash}` answers, and what
     `POST /v1/import/markdown` takes back.
     """
-    exported = transfer.export_all(data["status"])
+    exported = transfer.export_all(caller, data["status"])
     for entry in exported:
         entry["export_url"] = article_export_url(entry["hash"])
     return {"articles": exported, "total": len(exported)}
@@ -195,8 +207,9 @@ def export_all(data, caller):
 @success_media("text/markdown", {"type": "string"})
 @endpoint(cms, **BY_HASH, caller=REQUIRED)
 def export_one(data, caller):
-    """One article as a Markdown file with front matter (`text/markdown`)."""
-    filename, text = transfer.export_one(data["hash"])
+    """One article the caller may read as a Markdown file with front matter
+    (`text/markdown`)."""
+    filename, text = transfer.export_one(data["hash"], caller)
     response = Response(text, mimetype="text/markdown")
     response.headers.set("Content-Disposition", "attachment", filename=filename)
     return response

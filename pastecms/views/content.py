@@ -28,7 +28,7 @@ bp = content_api.blueprint("content_api", __name__, url_prefix="/api/content")
 def get_content(data, caller):
     """The article as content; `nonexistent_article_failure` for an id or hash that
     names none the caller may read."""
-    return {"data": article_service.get_for_reader(data["id"], caller.user)}
+    return {"data": article_service.get_for_reader(data["id"], caller)}
 
 
 @bp.get("/list/article")
@@ -40,10 +40,10 @@ def list_articles(data, caller):
     `field.body` (exact, or `contain:` a substring in any case) and `author=self`.
     """
     found = article_service.search(
-        caller.user,
+        caller,
         order=data["sortby"],
         matches=data["matches"],
-        author_id=caller.user.id if data["author"] == "self" else None,
+        author_id=caller.user_id if data["author"] == "self" else None,
         limit=data["limit"],
         offset=data["offset"],
     )

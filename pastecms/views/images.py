@@ -64,8 +64,9 @@ def list_images(data, caller):
 @bp.get("/article/<id>")
 @endpoint(cms, path=IdPathIn, dump=ArticleImagesOut, caller=REQUIRED)
 def article_images(data, caller):
-    """The images uploaded for an article (by the article's `id`), newest first."""
-    return {"images": with_image_urls(image_service.for_article(data["id"]))}
+    """The images uploaded for an article (by the article's `id`), newest first; none
+    for a draft the caller may not read."""
+    return {"images": with_image_urls(image_service.for_article(data["id"], caller))}
 
 
 @bp.get("/<id>")
