@@ -256,3 +256,23 @@ def test_only_an_admin_changes_tags_and_categories(cms_reader, db_rows, method, 
     assert response.status_code == 403
     assert response.json["error"]["code"] == "FORBIDDEN"
     assert db_rows() == before
+
+
+def test_a_category_at_the_largest_display_order_leaves_room_for_more(cms_admin, admin_pub):
+    """The next category goes after the last; at the column's largest value it ties with
+    it (and sorts after it by creation) rather than overflowing the column."""
+    last = cms_admin.post(
+        "/v1/categories", {"name": "Last", "slug": "last", "displayOrder": 2**31 - 1}
+    )
+    assert last.status_code == 201, last.json
+    after = cms_admin.post("/v1/categories", {"name": "After", "slug": "after"})
+    assert after.status_code == 201, after.json
+    assert after.json["displayOrder"] == 2**31 - 1
+    imported = cms_admin.post(
+        "/v1/import/markdown", {"content": "---\ntitle: T\ncategories: [Imported]\n---\nBody"}
+    )
+    assert imported.status_code == 201, imported.json
+    post = "---\ntitle: Saved\ncategories: [Saved]\n---\nBody"
+    admin_pub.ok(admin_pub.post("save", {"file": "source/_posts/saved.md", "content": post}))
+    listed = cms_admin.get("/v1/categories").json["categories"]
+    assert [category["name"] for category in listed] == ["Last", "After", "Imported", "Saved"]

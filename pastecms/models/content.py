@@ -21,6 +21,11 @@ from pastecms.models.types import UTCDateTime, utcnow
 NEVER = datetime(1, 1, 1, tzinfo=UTC)
 
 
+#: The largest `display_order` a category's column holds on every database (a 32-bit
+#: INTEGER on PostgreSQL).
+DISPLAY_ORDER_MAX = 2**31 - 1
+
+
 class Category(db.Model):
     __tablename__ = "categories"
 

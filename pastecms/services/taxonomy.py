@@ -15,6 +15,7 @@ from pastecms.errors import (
 )
 from pastecms.extensions import db
 from pastecms.models import Category, Tag
+from pastecms.models.content import DISPLAY_ORDER_MAX
 from pastecms.services.article import UNSET, new_id, now
 
 MAX_PER_PAGE = 200
@@ -117,7 +118,9 @@ def create_category(
     _check_category_free(name, slug)
     if display_order is None:
         last = db.session.scalar(select(func.max(Category.display_order)))
-        display_order = 0 if last is None else last + 1
+        # At the column's largest value already, the new one ties with the last and
+        # sorts after it by creation: after the last either way, and never an overflow.
+        display_order = 0 if last is None else min(last + 1, DISPLAY_ORDER_MAX)
     stamp = now()
     category = Category(
         id=new_id(),
