@@ -67,6 +67,8 @@ class Envelope:
     #: Whether the face's forms carry a CSRF token that is checked (the web face); on
     #: every other face a session cookie only counts on requests no other site can make.
     checks_csrf = False
+    #: Whether a session cookie signs a caller in on this face at all.
+    reads_session = True
     #: Origins that may call the face from a browser on another site (CORS), answered on
     #: every response under its prefix, failures included; None: same-origin only.
     cors_origins: str | list[str] | None = None
@@ -297,8 +299,9 @@ def _credentials(req: Request, envelope: Envelope) -> auth.Credentials:
     scheme, _, value = req.headers.get("Authorization", "").partition(" ")
     bearer = value.strip() if scheme.lower() == "bearer" else ""
     # An empty session (no cookie) is not read, so it is not marked as accessed either.
-    user_id = session.get(auth.SESSION_USER_ID) if session else None
-    generation = session.get(auth.SESSION_GENERATION) if session else None
+    signed = session if envelope.reads_session else None
+    user_id = signed.get(auth.SESSION_USER_ID) if signed else None
+    generation = signed.get(auth.SESSION_GENERATION) if signed else None
     return auth.Credentials(
         bearer=bearer or None,
         session_user_id=user_id if type(user_id) is int else None,

@@ -178,3 +178,18 @@ def test_the_token_is_read_wherever_scripts_send_it(client, admin_token, where):
         headers = {"Authorization": f"Bearer {admin_token}"}
         response = client.post("/pub/set_custom", json=fields, headers=headers)
     assert response.json == {"msg": "Saved successfully!", "status": True}
+
+
+def test_a_session_cookie_signs_nobody_in_on_pub(client, make_user):
+    """A page on another site can make a signed-in admin's browser send their cookie to
+    /pub (a top-level GET carries it even with SameSite=Lax): it must count for nothing."""
+    make_user("admin", is_admin=True)
+    signed_in = client.post(
+        "/api/authentication/login", json={"username": "admin", "password": "correct horse"}
+    )
+    assert signed_in.status_code == 200
+    assert client.get_cookie("session") is not None
+    for path in ("/pub/get_friends/", "/pub/get_posts/", "/pub/get_custom/?key=field"):
+        body = client.get(path).json
+        assert body["status"] is False, (path, body)
+        assert body["failure_name"] == "auth_failure", (path, body)

@@ -86,6 +86,8 @@ class Qexo(Envelope):
     words where Qexo has some) and the `failure_name`, and repeats `msg` under `data`,
     where the talks and friends widgets look for it when they log a failure. Answers carry
     `Access-Control-Allow-Origin: *` (`cors_origins`): the widgets run on other sites.
+    A session cookie signs nobody in here: the widgets run on other sites' pages, whose
+    requests a browser sends with the cookie, and the admin's scripts send `token`.
     """
 
     name = "qexo"
@@ -95,6 +97,7 @@ class Qexo(Envelope):
     credential_param = "token"
     base_schema = QexoIn
     cors_origins = "*"
+    reads_session = False
 
     #: Qexo's own words for some failures: its clients match on them.
     messages = {
