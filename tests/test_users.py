@@ -307,3 +307,20 @@ def test_bad_lookup_is_refused(client, db_rows, path, payload, failure_name, sta
     assert response.status_code == status
     assert response.json["failure_name"] == failure_name
     assert db_rows() == before
+
+
+def test_every_face_issues_keys_of_one_form(client, app):
+    """Registration, the paste face's regenerate and the CMS's generate hand out the same
+    kind of key: 64 lowercase hex characters, as the CMS seed shows."""
+    import re
+
+    created = client.post("/api/user/create", json={"username": "kim", "password": "correct horse"})
+    keys = [created.json["api_key"]]
+    keys.append(
+        client.post("/api/user/api_key/regenerate", json={"api_key": keys[-1]}).json["api_key"]
+    )
+    generated = client.post("/v1/api-key/generate", headers={"Authorization": f"Bearer {keys[-1]}"})
+    assert generated.status_code == 200, generated.json
+    keys.append(generated.json["key"])
+    for key in keys:
+        assert re.fullmatch(r"[0-9a-f]{64}", key), key

@@ -1,8 +1,9 @@
-"""A user's own API key, as the CMS manages it: the same keys the paste face accepts.
+"""API keys: the one place keys are issued and disabled, for every face.
 
-A user has one current key: their newest. Generating replaces it (earlier keys stop
-working); disabling and enabling act on it. Keys are 64 lowercase hex characters from
-`secrets`, stored only as their SHA-256.
+A user has one current key: their newest. Issuing a new one (registration, the paste
+face's regenerate, the CMS's generate) disables the others; disabling and enabling act on
+it. Keys are 64 lowercase hex characters from `secrets` (the CMS seed's form), stored only
+as their SHA-256 and shown once. Keys issued before in another form keep working.
 """
 
 import secrets as _secrets
@@ -36,10 +37,20 @@ def generate(caller: Caller) -> dict:
     """A new enabled key for the caller, replacing their others: `{"key",
     "created_at"}`, the key shown only now. `AuthFailure` when anonymous."""
     user = auth.require(caller)
-    _set_enabled(user.id, False)
+    key, created = _issue(user.id)
+    return {"key": key, "created_at": created.created_at}
+
+
+def replace(user_id: int) -> str:
+    """Disable the user's keys and issue a new enabled one; the key, shown only now."""
+    return _issue(user_id)[0]
+
+
+def _issue(user_id: int) -> tuple[str, ApiKey]:
+    disable_all(user_id)
     key = _secrets.token_hex(32)
     created = ApiKey(
-        user_id=user.id,
+        user_id=user_id,
         key_hash=secret.hash_token(key),
         prefix=key[:8],
         is_enabled=True,
@@ -47,13 +58,13 @@ def generate(caller: Caller) -> dict:
     )
     db.session.add(created)
     db.session.flush()
-    return {"key": key, "created_at": created.created_at}
+    return key, created
 
 
 def disable(caller: Caller) -> None:
     """Disable the caller's keys (the credential of this very request may be one of
     them: it stops working after it). `AuthFailure` when anonymous."""
-    _set_enabled(auth.require(caller).id, False)
+    disable_all(auth.require(caller).id)
 
 
 def enable(caller: Caller) -> None:
@@ -66,10 +77,11 @@ def enable(caller: Caller) -> None:
     db.session.flush()
 
 
-def _set_enabled(user_id: int, enabled: bool) -> None:
+def disable_all(user_id: int) -> None:
+    """Disable every key of the user (in SQL: none is loaded)."""
     db.session.execute(
         update(ApiKey)
         .where(ApiKey.user_id == user_id)
-        .values(is_enabled=enabled)
+        .values(is_enabled=False)
         .execution_options(synchronize_session=False)
     )

@@ -3,7 +3,7 @@
 import re
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from pastecms.errors import (
     AuthFailure,
@@ -13,8 +13,8 @@ from pastecms.errors import (
     UserRegistrationDisabledFailure,
 )
 from pastecms.extensions import db
-from pastecms.models import ApiKey, User
-from pastecms.services import attempts, auth, refresh_token, secret
+from pastecms.models import User
+from pastecms.services import apikey, attempts, auth, refresh_token, secret
 from pastecms.services import paste as paste_service
 
 #: What failed logins are counted as (`services.attempts`).
@@ -75,7 +75,7 @@ def create(
     )
     db.session.add(user)
     db.session.flush()
-    user.api_key = _issue_api_key(user)
+    user.api_key = apikey.replace(user.id)
     return user
 
 
@@ -119,12 +119,7 @@ def deactivate(caller: User | None) -> User:
     auth.end_sessions(user)
     paste_service.deactivate_all_for(user)
     refresh_token.revoke_all_for(user)
-    db.session.execute(
-        update(ApiKey)
-        .where(ApiKey.user_id == user.id)
-        .values(is_enabled=False)
-        .execution_options(synchronize_session=False)
-    )
+    apikey.disable_all(user.id)
     return user
 
 
@@ -146,22 +141,7 @@ def regenerate_api_key(caller: User | None) -> str:
     user = auth.require(caller)
     refresh_token.revoke_all_for(user)
     auth.end_sessions(user)
-    db.session.execute(
-        update(ApiKey)
-        .where(ApiKey.user_id == user.id)
-        .values(is_enabled=False)
-        .execution_options(synchronize_session=False)
-    )
-    return _issue_api_key(user)
-
-
-def _issue_api_key(user: User) -> str:
-    key = secret.new_token(48)
-    db.session.add(
-        ApiKey(user_id=user.id, key_hash=secret.hash_token(key), prefix=key[:8], is_enabled=True)
-    )
-    db.session.flush()
-    return key
+    return apikey.replace(user.id)
 
 
 def authenticate(
