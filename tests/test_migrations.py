@@ -151,3 +151,127 @@ def test_migrations_go_down_and_up_again(scratch_database_uri):
             assert after != before
         finally:
             db.engine.dispose()
+
+
+def _rows(connection) -> dict:
+    """Every row of every table (as the database has them, whatever the models say) but
+    the version's."""
+    return {
+        name: sorted(tuple(row) for row in connection.exec_driver_sql(f"SELECT * FROM {name}"))
+        for name in inspect(connection).get_table_names()
+        if name != "alembic_version"
+    }
+
+
+def _schema_objects(connection, kind: str) -> set:
+    """The names and SQL of an SQLite database's indexes or triggers."""
+    return set(
+        connection.exec_driver_sql(
+            "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = ?", (kind,)
+        )
+    )
+
+
+ID_TABLES = (
+    "users",
+    "api_keys",
+    "pastes",
+    "attachments",
+    "friend_links",
+    "notifications",
+    "custom_fields",
+    "site_files",
+)
+
+
+def test_ids_migration_keeps_every_row_and_id_and_makes_ids_count_up(scratch_database_uri):
+    app = create_app(TestConfig, {"DATABASE_URI": scratch_database_uri})
+    bind_migrations(app)
+    now = datetime.now(UTC)
+    with app.app_context():
+        try:
+            upgrade(revision="0010")
+            with db.engine.begin() as connection:
+                for name in ("ann", "bob", "cat"):
+                    connection.execute(
+                        text(
+                            "INSERT INTO users (username, password_hash, is_admin, is_active,"
+                            " signup_time) VALUES (:name, 'h', false, true, :now)"
+                        ),
+                        {"name": name, "now": now},
+                    )
+                # Children of the rows the copies replace: dropping a parent with foreign
+                # keys on would delete them.
+                connection.execute(
+                    text(
+                        "INSERT INTO api_keys (user_id, key_hash, prefix, is_enabled,"
+                        " created_at) VALUES (1, 'k', 'p', true, :now)"
+                    ),
+                    {"now": now},
+                )
+                for user_id in (1, 2, None):
+                    connection.execute(
+                        text(
+                            "INSERT INTO pastes (user_id, title, language, contents,"
+                            " deactivation_token_hash, post_time, views, is_active,"
+                            " attachment_count) VALUES (:user_id, 't', 'text', 'c', 'h', :now,"
+                            " 0, true, 1)"
+                        ),
+                        {"user_id": user_id, "now": now},
+                    )
+                connection.execute(
+                    text(
+                        "INSERT INTO attachments (paste_id, file_name, mime_type, file_size, data)"
+                        " VALUES (2, 'a.txt', 'text/plain', 1, :data)"
+                    ),
+                    {"data": b"a"},
+                )
+                connection.execute(text("DELETE FROM pastes WHERE id = 3"))
+                connection.execute(text("DELETE FROM users WHERE id = 3"))
+            sqlite = db.engine.dialect.name == "sqlite"
+            with db.engine.connect() as connection:
+                before = _rows(connection)
+                if sqlite:
+                    indexes = _schema_objects(connection, "index")
+                    triggers = _schema_objects(connection, "trigger")
+            assert len(before["api_keys"]) == len(before["attachments"]) == 1
+
+            upgrade(revision="0011")
+            with db.engine.connect() as connection:
+                assert _rows(connection) == before
+                if sqlite:
+                    assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+                    assert _schema_objects(connection, "index") == indexes
+                    assert _schema_objects(connection, "trigger") == triggers
+                    for name in ID_TABLES:
+                        sql = connection.exec_driver_sql(
+                            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                            (name,),
+                        ).scalar_one()
+                        assert "AUTOINCREMENT" in sql, name
+            with db.engine.begin() as connection:
+                connection.execute(text("DELETE FROM pastes WHERE id = 2"))
+                new = connection.execute(
+                    text(
+                        "INSERT INTO pastes (title, language, contents, deactivation_token_hash,"
+                        " post_time, views, is_active, attachment_count) VALUES"
+                        " ('t', 'text', 'c', 'h', :now, 0, true, 0) RETURNING id"
+                    ),
+                    {"now": now},
+                ).scalar_one()
+            assert new > 2
+
+            downgrade(revision="0010")
+            with db.engine.connect() as connection:
+                after = _rows(connection)
+                if sqlite:
+                    assert _schema_objects(connection, "index") == indexes
+                    assert _schema_objects(connection, "trigger") == triggers
+                    tables = connection.exec_driver_sql(
+                        "SELECT group_concat(sql) FROM sqlite_master WHERE type = 'table'"
+                    ).scalar_one()
+                    assert "AUTOINCREMENT" not in tables
+            for name in ("users", "api_keys"):
+                assert after[name] == before[name]
+        finally:
+            db.engine.dispose()

@@ -4,7 +4,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pastecms.extensions import db
-from pastecms.models.types import UTCDateTime, utcnow
+from pastecms.models.types import IDS_NEVER_REUSED, UTCDateTime, utcnow
 from pastecms.models.user import User
 
 
@@ -22,3 +22,5 @@ class ApiKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+    __table_args__ = IDS_NEVER_REUSED

@@ -4,7 +4,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pastecms.extensions import db
-from pastecms.models.types import UTCDateTime, utcnow
+from pastecms.models.types import IDS_NEVER_REUSED, UTCDateTime, utcnow
 from pastecms.models.user import User
 
 
@@ -52,6 +52,7 @@ class Paste(db.Model):
         Index("ix_paste_top", "is_active", "views", "id"),
         Index("ix_paste_user", "user_id", "is_active", "post_time", "id"),
         Index("ix_paste_expiry_time", "expiry_time"),
+        IDS_NEVER_REUSED,
     )
 
     @property
@@ -79,4 +80,4 @@ class Attachment(db.Model):
 
     paste: Mapped[Paste] = relationship(back_populates="attachments")
 
-    __table_args__ = (UniqueConstraint("paste_id", "file_name"),)
+    __table_args__ = (UniqueConstraint("paste_id", "file_name"), IDS_NEVER_REUSED)

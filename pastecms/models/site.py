@@ -7,7 +7,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pastecms.extensions import db
-from pastecms.models.types import UTCDateTime, utcnow
+from pastecms.models.types import IDS_NEVER_REUSED, UTCDateTime, utcnow
 
 
 class FriendLink(db.Model):
@@ -27,6 +27,7 @@ class FriendLink(db.Model):
     __table_args__ = (
         # The public list: shown links, oldest first, straight off the index.
         Index("ix_friend_link_shown", "is_shown", "time"),
+        IDS_NEVER_REUSED,
     )
 
 
@@ -77,7 +78,7 @@ class Notification(db.Model):
     content: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (Index("ix_notification_created_at", "created_at", "id"),)
+    __table_args__ = (Index("ix_notification_created_at", "created_at", "id"), IDS_NEVER_REUSED)
 
 
 class CustomField(db.Model):
@@ -86,6 +87,8 @@ class CustomField(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(128), unique=True)
     content: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = IDS_NEVER_REUSED
 
 
 class VisitCount(db.Model):
@@ -119,3 +122,5 @@ class SiteFile(db.Model):
     content: Mapped[str] = mapped_column(Text)
     size: Mapped[int] = mapped_column(BigInteger)  # of the content in UTF-8, in bytes
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = IDS_NEVER_REUSED

@@ -31,3 +31,10 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+#: Table options of every table whose integer id the database counts out. SQLite, without
+#: AUTOINCREMENT, gives a new row the largest id stored plus one, so the id of a deleted
+#: newest row (a burnt paste) would go to the next row and an old link would show it;
+#: with it, no id is ever given twice. PostgreSQL's sequences never go back anyway.
+IDS_NEVER_REUSED = {"sqlite_autoincrement": True}

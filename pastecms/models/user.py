@@ -4,7 +4,7 @@ from sqlalchemy import Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pastecms.extensions import db
-from pastecms.models.types import UTCDateTime, utcnow
+from pastecms.models.types import IDS_NEVER_REUSED, UTCDateTime, utcnow
 
 
 class User(db.Model):
@@ -26,4 +26,5 @@ class User(db.Model):
     __table_args__ = (
         # Usernames are unique whatever their case; lookups use the same expression.
         Index("uq_user_username_lower", func.lower(username), unique=True),
+        IDS_NEVER_REUSED,
     )
