@@ -119,13 +119,6 @@ def _deactivate_alice(client, users):
     client.post("/api/user/deactivate", json={"api_key": users["alice"]})
 
 
-def _share_alices_email(client, users):
-    client.post(
-        "/api/user/create",
-        json={"username": "carol", "password": PASSWORD, "email": "alice@example.org"},
-    )
-
-
 @pytest.mark.parametrize(
     ("payload", "setup"),
     [
@@ -136,11 +129,6 @@ def _share_alices_email(client, users):
         ),
         pytest.param(
             {"username": "alice", "password": PASSWORD}, _deactivate_alice, id="deactivated"
-        ),
-        pytest.param(
-            {"username": "alice@example.org", "password": PASSWORD},
-            _share_alices_email,
-            id="email-two-accounts-share",
         ),
     ],
 )

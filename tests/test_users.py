@@ -324,3 +324,28 @@ def test_every_face_issues_keys_of_one_form(client, app):
     keys.append(generated.json["key"])
     for key in keys:
         assert re.fullmatch(r"[0-9a-f]{64}", key), key
+
+
+@pytest.mark.parametrize("claimed", ["kim@example.org", "KIM@Example.ORG"])
+def test_an_email_address_belongs_to_one_account(client, claimed):
+    """Nothing verifies an address, so a second claim would make it name no one and end
+    its owner's email login: the claim is refused instead, in any case."""
+    owner = {"username": "kim", "password": "correct horse", "email": "kim@example.org"}
+    assert client.post("/api/user/create", json=owner).status_code == 200
+    client.delete_cookie("session")
+    taken = client.post(
+        "/api/user/create",
+        json={"username": "mallory", "password": "correct horse", "email": claimed},
+    )
+    assert taken.status_code == 409, taken.json
+    assert taken.json["failure_name"] == "conflict_failure"
+    other = client.post(
+        "/api/user/create", json={"username": "mallory", "password": "correct horse"}
+    )
+    client.delete_cookie("session")
+    updated = client.post(
+        "/api/user/update", json={"api_key": other.json["api_key"], "email": claimed}
+    )
+    assert updated.status_code == 409, updated.json
+    login = client.post("/api/auth/auth", json={"username": claimed, "password": "correct horse"})
+    assert login.status_code == 200, login.json

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from config import ProdConfig
+from pastecms.errors import ConflictFailure
 from tests.conftest import Api
 
 PASSWORD = "correct horse"
@@ -138,12 +139,13 @@ def test_sign_in_returns_to_the_page_asked_for_and_only_on_this_site(client, mak
     assert sign_in(other, next="https://evil.example/").headers["Location"] == "/"
 
 
-def test_an_email_two_users_share_signs_in_neither(client, make_user):
+def test_an_email_taken_by_another_account_leaves_its_owners_sign_in_alone(client, make_user):
     make_user("alice", email="shared@example.org")
-    make_user("bob", email="shared@example.org")
+    with pytest.raises(ConflictFailure):
+        make_user("bob", email="SHARED@example.org")
     response = sign_in(client, "shared@example.org")
-    assert response.status_code == 404
-    assert whoami(client) is None
+    assert response.status_code == 303
+    assert whoami(client) == "alice"
 
 
 def test_a_wrong_password_shows_the_form_again(client, make_user):

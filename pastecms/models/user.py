@@ -26,5 +26,8 @@ class User(db.Model):
     __table_args__ = (
         # Usernames are unique whatever their case; lookups use the same expression.
         Index("uq_user_username_lower", func.lower(username), unique=True),
+        # So are email addresses: one signs in with either, and an address that two
+        # accounts claimed would name neither.
+        Index("uq_user_email_lower", func.lower(email), unique=True),
         IDS_NEVER_REUSED,
     )

@@ -11,10 +11,8 @@ limit per address.
 import secrets
 
 from flask import current_app
-from sqlalchemy import func, select
 
 from pastecms.errors import AuthFailure
-from pastecms.extensions import db
 from pastecms.models import User
 from pastecms.services import attempts, refresh_token, secret
 from pastecms.services import user as user_service
@@ -53,11 +51,7 @@ def _account(identifier: str) -> User | None:
     # only be an email.
     if "@" not in identifier:
         return user_service.by_username(identifier)
-    # Emails are not unique: an address two accounts share names neither of them.
-    found = db.session.scalars(
-        select(User).where(func.lower(User.email) == identifier.lower()).limit(2)
-    ).all()
-    return found[0] if len(found) == 1 else None
+    return user_service.by_email(identifier)
 
 
 def _dummy_hash() -> str:

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from pastecms.errors import (
     AuthFailure,
+    ConflictFailure,
     InvalidEmailFailure,
     NonexistentUserFailure,
     UsernameNotAvailableFailure,
@@ -33,12 +34,19 @@ def by_username(username: str) -> User | None:
 
 
 def by_email(email: str) -> User | None:
-    """The one user with this email address (in any case); None when none has it, or
-    when more than one does (an address is not unique, so it names no one then)."""
-    found = db.session.scalars(
-        select(User).where(func.lower(User.email) == email.lower()).limit(2)
-    ).all()
-    return found[0] if len(found) == 1 else None
+    """The user with this email address (in any case; addresses are unique so); None
+    when none has it."""
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+
+
+def _check_email(email: str, user: User | None = None) -> None:
+    """Refuse an address that is malformed (`InvalidEmailFailure`) or that another account
+    has in any case (`ConflictFailure`): one signs in with it, so it names one account."""
+    if not is_email_valid(email):
+        raise InvalidEmailFailure()
+    holder = by_email(email)
+    if holder is not None and holder is not user:
+        raise ConflictFailure("That email address belongs to another account.")
 
 
 def is_username_available(username: str) -> bool:
@@ -57,14 +65,14 @@ def create(
     """Register a user and give them an API key; the key is on `user.api_key`, once.
 
     Raises `UserRegistrationDisabledFailure`, `UsernameNotAvailableFailure` (taken in any
-    case) and `InvalidEmailFailure`.
+    case), `InvalidEmailFailure` and `ConflictFailure` (the email is another account's).
     """
     if enforce_registration_setting and not current_app.config["ENABLE_USER_REGISTRATION"]:
         raise UserRegistrationDisabledFailure()
     if not is_username_available(username):
         raise UsernameNotAvailableFailure(f"The username {username!r} is not available.")
-    if email and not is_email_valid(email):
-        raise InvalidEmailFailure()
+    if email:
+        _check_email(email)
     user = User(
         username=username,
         password_hash=secret.hash_password(password),
@@ -91,13 +99,12 @@ def update_profile(
 
     An empty string clears name or email; a missing or null field is left alone. A new
     password revokes the user's refresh tokens and ends their cookie sessions (the caller
-    may sign its own back in: `auth.session_values`). Raises `AuthFailure` and
-    `InvalidEmailFailure`.
+    may sign its own back in: `auth.session_values`). Raises `AuthFailure`,
+    `InvalidEmailFailure` and `ConflictFailure` (the email is another account's).
     """
     user = auth.require(caller)
     if email:
-        if not is_email_valid(email):
-            raise InvalidEmailFailure()
+        _check_email(email, user)
     if new_password:
         if not secret.check_password(current_password, user.password_hash):
             raise AuthFailure("current_password is missing or wrong.")

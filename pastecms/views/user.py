@@ -61,7 +61,7 @@ def create(data, caller):
     load=UserUpdateIn,
     dump=UserOut,
     caller=REQUIRED,
-    failures=(InvalidEmailFailure, AuthFailure),
+    failures=(InvalidEmailFailure, AuthFailure, ConflictFailure),
 )
 def update(data, caller):
     """Change the caller's name, email or password."""
