@@ -120,12 +120,12 @@ def test_sizes_of_pastes_stored_before_the_size_column_are_their_utf8_bytes(
 
 
 def test_idempotency_keys_kept_without_a_fingerprint_are_dropped(scratch_database_uri):
-    # A key kept before 0012 would answer a retry with any body: none survives it.
+    # A key kept before 0013 would answer a retry with any body: none survives it.
     app = create_app(TestConfig, {"DATABASE_URI": scratch_database_uri})
     bind_migrations(app)
     with app.app_context():
         try:
-            upgrade(revision="0010")
+            upgrade(revision="0012")
             now = datetime.now(UTC)
             with db.engine.begin() as connection:
                 paste_id = connection.execute(
@@ -144,7 +144,7 @@ def test_idempotency_keys_kept_without_a_fingerprint_are_dropped(scratch_databas
                     ),
                     {"paste_id": paste_id, "token": b"sealed", "now": now},
                 )
-            upgrade(revision="0012")
+            upgrade(revision="0013")
             with db.engine.connect() as connection:
                 kept = connection.execute(text("SELECT count(*) FROM idempotency_keys"))
                 assert kept.scalar_one() == 0

@@ -9,16 +9,16 @@ and the keys kept so far are dropped: they have no fingerprint, so no retry coul
 checked against them, and each was only a retry aid for a day. A submit retried across
 the upgrade posts its paste once more.
 
-Revision ID: 0012
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-02
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0010"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
@@ -60,6 +60,6 @@ def upgrade():
 
 def downgrade():
     # 0005's table again, empty: it has no room for a key whose paste is gone, and the
-    # code before 0012 would answer a key's retry whatever request came with it.
+    # code before 0013 would answer a key's retry whatever request came with it.
     _drop()
     _create(bound_to_request=False)
