@@ -119,6 +119,22 @@ class ConflictFailure(Failure):
     message = "That name is already taken."
 
 
+class IdempotencyKeyInUseFailure(Failure):
+    """A request with an `Idempotency-Key` whose first request is still running: its
+    answer is not known yet, so the retry is sent back to come again (with Retry-After)."""
+
+    failure_name, status = "idempotency_key_in_use_failure", 409
+    message = "A request with this Idempotency-Key is still being processed; retry shortly."
+
+
+class IdempotencyKeyReusedFailure(Failure):
+    """An `Idempotency-Key` sent again with another request than the one it first came
+    with: a key names one request, and a new request needs a new key."""
+
+    failure_name, status = "idempotency_key_reused_failure", 422
+    message = "This Idempotency-Key came with another request: send a new request with a new key."
+
+
 class UsernameNotAvailableFailure(Failure):
     failure_name, status = "username_not_available_failure", 409
     message = "That username is not available."

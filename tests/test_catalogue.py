@@ -16,9 +16,10 @@ from pastecms import errors
 from pastecms.api import envelope_for
 from pastecms.errors import CATALOGUE
 from pastecms.models import utcnow
+from pastecms.services import idempotency, tokens
 from pastecms.services import paste as paste_service
-from pastecms.services import tokens
 from pastecms.services import user as user_service
+from pastecms.services.auth import Caller
 
 #: Catalogue entries no route can answer yet, and the face that will.
 RESERVED = {}
@@ -58,6 +59,24 @@ def _conflict(ctx):
     return ctx.client.post(
         "/api/user/create", json={"username": "ALICE", "password": "long enough"}
     )
+
+
+def _keyed_submit(client, key, **fields):
+    return client.post(
+        "/api/paste/submit", json={"contents": "x", **fields}, headers={"Idempotency-Key": key}
+    )
+
+
+def _idempotency_key_reused(ctx):
+    _keyed_submit(ctx.client, "key-1")
+    return _keyed_submit(ctx.client, "key-1", title="another request")
+
+
+def _idempotency_key_in_use(ctx):
+    # The key's first request still running: it holds the key's claim.
+    app = ctx.client.application
+    with app.app_context(), idempotency.attempt(Caller(address="127.0.0.1"), "key-1", {}):
+        return _keyed_submit(ctx.client, "key-1")
 
 
 def _username_taken(ctx):
@@ -175,6 +194,8 @@ TRIGGERS = {
     ),
     "nonexistent_attachment_failure": _nonexistent_attachment,
     "conflict_failure": _conflict,
+    "idempotency_key_reused_failure": _idempotency_key_reused,
+    "idempotency_key_in_use_failure": _idempotency_key_in_use,
     "nonexistent_article_failure": lambda ctx: _cms_get(
         ctx, "/v1/articles/01hzzzzzzzzzzzzzzzzzzzzzzz"
     ),

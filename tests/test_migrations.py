@@ -119,6 +119,40 @@ def test_sizes_of_pastes_stored_before_the_size_column_are_their_utf8_bytes(
             db.engine.dispose()
 
 
+def test_idempotency_keys_kept_without_a_fingerprint_are_dropped(scratch_database_uri):
+    # A key kept before 0013 would answer a retry with any body: none survives it.
+    app = create_app(TestConfig, {"DATABASE_URI": scratch_database_uri})
+    bind_migrations(app)
+    with app.app_context():
+        try:
+            upgrade(revision="0012")
+            now = datetime.now(UTC)
+            with db.engine.begin() as connection:
+                paste_id = connection.execute(
+                    text(
+                        "INSERT INTO pastes (title, language, contents, size,"
+                        " deactivation_token_hash, post_time, views, is_active,"
+                        " attachment_count) VALUES ('t', 'text', 'x', 1, 'h', :now, 0, true, 0)"
+                        " RETURNING id"
+                    ),
+                    {"now": now},
+                ).scalar_one()
+                connection.execute(
+                    text(
+                        "INSERT INTO idempotency_keys (key_hash, paste_id, token, expires_at)"
+                        " VALUES ('k', :paste_id, :token, :now)"
+                    ),
+                    {"paste_id": paste_id, "token": b"sealed", "now": now},
+                )
+            upgrade(revision="0013")
+            with db.engine.connect() as connection:
+                kept = connection.execute(text("SELECT count(*) FROM idempotency_keys"))
+                assert kept.scalar_one() == 0
+                assert connection.execute(text("SELECT count(*) FROM pastes")).scalar_one() == 1
+        finally:
+            db.engine.dispose()
+
+
 def test_migrations_go_down_and_up_again(scratch_database_uri):
     app = create_app(TestConfig, {"DATABASE_URI": scratch_database_uri})
     bind_migrations(app)

@@ -212,6 +212,13 @@ class PasteListedOut(PasteOut):
 
 
 class PasteSubmittedOut(PasteOut):
+    contents = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Null in the answer to a retry (`Idempotency-Key`) when the "
+            "paste is password-protected or counts its views down: a retry reads nothing."
+        },
+    )
     deactivation_token = fields.String(
         metadata={"description": "Shown once: keep it to deactivate the paste later."}
     )

@@ -9,7 +9,6 @@ from sqlalchemy import and_, bindparam, case, delete, insert, or_, select, updat
 
 from pastecms.errors import (
     AuthFailure,
-    ConflictFailure,
     ForbiddenFailure,
     InvalidParamsFailure,
     NonexistentAttachmentFailure,
@@ -20,7 +19,7 @@ from pastecms.errors import (
     UnauthenticatedPastesDisabledFailure,
 )
 from pastecms.extensions import db
-from pastecms.models import Attachment, Highlight, IdempotencyKey, Paste, User, utcnow
+from pastecms.models import Attachment, Highlight, Paste, User, utcnow
 from pastecms.services import attempts, auth, highlight, idempotency, quota, secret
 from pastecms.services.auth import Caller
 from pastecms.services.ids import PasteIds, paste_ids
@@ -185,27 +184,58 @@ def submit(
     max_views: int | None = None,
 ) -> "PasteRecord":
     """Store a new paste and return it with `deactivation_token` set (shown only now).
+    With `max_views`, the read that counts the last view deletes the paste (`read`,
+    `page`).
 
-    With an `idempotency_key` the caller used before (`services.idempotency`), nothing is
-    stored: the earlier paste is returned, with its token, whatever else was sent. With
-    `max_views`, the read that counts the last view deletes the paste (`read`, `page`).
+    With an `idempotency_key` (`services.idempotency`), the caller's first request with
+    it stores its paste as without one; the same request again stores nothing and returns
+    that paste as the caller may see it now, with its token (`_replayed`).
 
     Raises `UnauthenticatedPastesDisabledFailure`, `PayloadTooLargeFailure`,
     `InvalidParamsFailure` (past expiry, bad attachments, a password shorter than
     MIN_PASTE_PASSWORD_LENGTH, a malformed idempotency key),
-    `PasteAttachmentsDisabledFailure`, `PasteAttachmentTooLargeFailure`, and over the
-    caller's byte quota (`services.quota`) `PayloadTooLargeFailure` or `RateLimitFailure`.
+    `PasteAttachmentsDisabledFailure`, `PasteAttachmentTooLargeFailure`, over the
+    caller's byte quota (`services.quota`) `PayloadTooLargeFailure` or `RateLimitFailure`;
+    with a key, `IdempotencyKeyReusedFailure` (it came with another request before),
+    `IdempotencyKeyInUseFailure` (its first request is still running) and
+    `NonexistentPasteFailure` (the paste it made is gone).
     """
+    if caller.user is None and current_app.config["REQUIRE_LOGIN_TO_PASTE"]:
+        raise UnauthenticatedPastesDisabledFailure()
+    # The request as the paste will store it: what it means, not how it was spelled,
+    # is what a retry must repeat.
+    request = {
+        "contents": contents,
+        "title": title or DEFAULT_TITLE,
+        "language": language or DEFAULT_LANGUAGE,
+        "password": password or None,
+        "expiry_time": expiry_time,
+        "attachments": attachments or [],
+        "max_views": max_views,
+    }
+    if not idempotency_key:
+        return _store(caller, None, **request)
+    with idempotency.attempt(caller, idempotency_key, request) as attempt:
+        if attempt.earlier is not None:
+            return _replayed(attempt.earlier)
+        return _store(caller, attempt, **request)
+
+
+def _store(
+    caller: Caller,
+    attempt: idempotency.Attempt | None,
+    *,
+    contents: str,
+    title: str,
+    language: str,
+    password: str | None,
+    expiry_time: datetime | None,
+    attachments: list[dict],
+    max_views: int | None,
+) -> PasteRecord:
+    """`submit`'s new paste, kept under `attempt`'s key when there is one."""
     config = current_app.config
     user = caller.user
-    if user is None and config["REQUIRE_LOGIN_TO_PASTE"]:
-        raise UnauthenticatedPastesDisabledFailure()
-    stored_under = None
-    if idempotency_key:
-        stored_under = idempotency.key_hash(caller, idempotency_key)
-        earlier = _submitted(stored_under)
-        if earlier is not None:
-            return earlier
     size = len(contents.encode("utf-8"))
     if max_views is not None and max_views < 1:
         raise InvalidParamsFailure("max_views must be at least 1.")
@@ -214,7 +244,6 @@ def submit(
     now = utcnow()
     if expiry_time is not None and expiry_time <= now:
         _invalid("expiry_time", "Must be in the future.")
-    attachments = attachments or []
     _check_attachments(attachments)
     _check_new_password(password)
     # Last, once the paste is known to be storable: a refused paste uses up no quota.
@@ -227,8 +256,8 @@ def submit(
         "insert",
         {
             "user_id": user.id if user else None,
-            "title": title or DEFAULT_TITLE,
-            "language": language or DEFAULT_LANGUAGE,
+            "title": title,
+            "language": language,
             "contents": contents,
             "size": size,
             "password_hash": password_hash,
@@ -243,14 +272,13 @@ def submit(
     ).first()
     poster = Poster(user.username, user.is_active) if user else None
     paste = PasteRecord(row, paste_ids(), poster)
-    if stored_under is not None and not idempotency.remember(stored_under, paste.id, token):
-        # A request with the same key stored its paste first: this one is undone (it has
-        # no attachments yet), and that one is the answer.
-        db.session.execute(delete(Paste).where(Paste.id == paste.id))
-        earlier = _submitted(stored_under)
-        if earlier is None:  # deactivated and purged in between: vanishingly rare
-            raise ConflictFailure("A request with the same Idempotency-Key is under way.")
-        return earlier
+    if attempt is not None:
+        earlier = idempotency.remember(attempt, paste.id, token)
+        if earlier is not None:
+            # The same request with the same key stored its paste first: this one is
+            # undone (it has no attachments yet), and that one is the answer.
+            db.session.execute(delete(Paste).where(Paste.id == paste.id))
+            return _replayed(earlier)
     paste.attachments = [
         Attachment(
             paste_id=paste.id,
@@ -266,19 +294,22 @@ def submit(
     return paste
 
 
-def _submitted(stored_under: str) -> PasteRecord | None:
-    """The paste stored under an idempotency key's hash, as submit first answered it
-    (with its deactivation token); None when the key is unknown or expired."""
-    found = idempotency.find(stored_under)
-    if found is None:
-        return None
-    paste_id, token = found
-    row = _run_hot("by_id", {"paste_id": paste_id}).first()
-    if row is None:
-        return None
-    paste = PasteRecord.from_row(row, paste_ids())
-    paste.deactivation_token = token
-    _load_attachment_lists([paste])
+def _replayed(earlier: "idempotency.Earlier") -> PasteRecord:
+    """The paste an earlier submit made, as a retry of it answers: with its deactivation
+    token (the caller's own: the key is theirs, and the request the same), and otherwise
+    only what a caller without the password may see now.
+
+    A retry is no read: it counts no view and unlocks nothing, so the contents of a
+    protected paste, or of one that counts its views down, stay out (null). Raises
+    `NonexistentPasteFailure` once the paste is deactivated, expired, used up or purged.
+    """
+    if earlier.paste_id is None:
+        raise NonexistentPasteFailure()
+    paste = _live_by_id(paste_ids(), earlier.paste_id)
+    _complete([paste])
+    if paste.is_password_protected or paste.max_views is not None:
+        paste.contents = None
+    paste.deactivation_token = earlier.token
     return paste
 
 
@@ -609,9 +640,8 @@ def deactivate_all_for(user: User) -> None:
 
 
 def purge(now: datetime | None = None) -> int:
-    """Delete expired and deactivated pastes with their attachments, highlighted HTML and
-    idempotency keys, and every idempotency key past its lifetime; return how many pastes
-    were deleted."""
+    """Delete expired and deactivated pastes with their attachments and highlighted HTML,
+    and every idempotency key past its lifetime; return how many pastes were deleted."""
     now = now or utcnow()
     doomed = select(Paste.id).where(or_(Paste.is_active.is_(False), Paste.expiry_time <= now))
     ids = list(db.session.scalars(doomed))
@@ -622,9 +652,11 @@ def purge(now: datetime | None = None) -> int:
 
 
 def _delete_pastes(ids: list[int]) -> None:
-    """Delete pastes with their attachments, highlighted HTML and idempotency keys."""
-    for table in (Attachment, Highlight, IdempotencyKey):
+    """Delete pastes with their attachments and highlighted HTML; their idempotency keys
+    forget them, and stay to tell a retry the paste is gone."""
+    for table in (Attachment, Highlight):
         db.session.execute(delete(table).where(table.paste_id.in_(ids)))
+    idempotency.forget_pastes(ids)
     db.session.execute(
         delete(Paste).where(Paste.id.in_(ids)).execution_options(synchronize_session=False)
     )

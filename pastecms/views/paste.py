@@ -5,8 +5,9 @@ from flask import request
 from pastecms.api import REQUIRED, endpoint
 from pastecms.errors import (
     AuthFailure,
-    ConflictFailure,
     ForbiddenFailure,
+    IdempotencyKeyInUseFailure,
+    IdempotencyKeyReusedFailure,
     NonexistentPasteFailure,
     PasteAttachmentsDisabledFailure,
     PasteAttachmentTooLargeFailure,
@@ -44,12 +45,15 @@ bp = modern_paste.blueprint("paste_api", __name__, url_prefix="/api/paste")
         UnauthenticatedPastesDisabledFailure,
         PasteAttachmentsDisabledFailure,
         PasteAttachmentTooLargeFailure,
-        ConflictFailure,
+        IdempotencyKeyReusedFailure,
+        IdempotencyKeyInUseFailure,
+        NonexistentPasteFailure,
     ),
 )
 def submit(data, caller):
     """Create a paste, anonymous or the caller's; returns it with its deactivation token
-    (a retry with the `Idempotency-Key` of an earlier submit returns that paste)."""
+    (a retry of an earlier submit, with its `Idempotency-Key`, returns that paste as it is
+    now, without protected contents)."""
     paste = paste_service.submit(
         data["contents"],
         caller,
