@@ -98,6 +98,9 @@ class Config:
     # The Qexo face: friend applications and talk likes, per client address.
     RATELIMIT_FRIEND_APPLICATIONS = "5 per hour"
     RATELIMIT_TALK_LIKES = "60 per minute"
+    # /pub/statistic: every page view of a blog asks once, so a visitor reading fast stays
+    # far below it; a script inventing pages from one address does not.
+    RATELIMIT_STATISTIC = "60 per minute"
     # The CMS face (/v1) per client address, as the CMS it copies sets them: reads
     # (GET, HEAD, OPTIONS) and writes counted apart, each over every /v1 route.
     RATELIMIT_CMS_READ = "300 per minute"
@@ -109,6 +112,10 @@ class Config:
     # The Qexo face (/pub). Hosts whose pages /pub/statistic counts (the Referer's host,
     # exactly, port aside): a list, or one comma-separated string; empty, statistics off.
     STATISTIC_DOMAINS: list | str = []
+    # New pages (and ports) /pub/statistic starts counting per host, in the limits'
+    # notation: each is a row, and anyone can name pages that do not exist. Past it, a
+    # visit to a page not yet counted is counted under the site's "other" page.
+    STATISTIC_NEW_PAGES = "100 per hour"
     # Whether /pub/ask_friend takes applications from visitors (stored hidden).
     FRIEND_APPLICATIONS = False
     # What an application must pass: "none", "recaptcha_v2" or "recaptcha_v3" (with a

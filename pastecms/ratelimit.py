@@ -81,6 +81,25 @@ def claim(item: RateLimitItem, what: str, *parts: str) -> bool:
         return True
 
 
+def take(items: list[RateLimitItem], what: str, *parts: str) -> bool:
+    """Whether one more may be counted in the count named by `parts` under each of `items`
+    (a setting read by `limits.parse_many`), counting it if so, in the limiter's storage
+    (shared by every worker and host). Always true with limits off, and with the storage
+    down unless RATELIMIT_FAIL_CLOSED (`storage_down`, naming `what`)."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return True
+    strategy = limiter().limiter
+    key = counter(*parts)
+    try:
+        # Tested first, so that a refusal under one item uses up none of the others.
+        if not all(strategy.test(item, *key) for item in items):
+            return False
+        return all([strategy.hit(item, *key) for item in items])
+    except StorageError as error:
+        storage_down(error, what)
+        return True
+
+
 def release(item: RateLimitItem, what: str, *parts: str) -> None:
     """Give back a claim taken with `claim`."""
     if not current_app.config["RATELIMIT_ENABLED"]:

@@ -130,12 +130,97 @@ def test_a_visit_without_referer_is_not_counted(counting, db_rows):
     assert db_rows() == before
 
 
-def test_a_page_address_too_long_to_keep_is_refused(counting, db_rows):
+def counted(db_rows) -> dict:
+    """The pages and sites counted so far: target -> page views."""
+    return {target: pv for target, pv, _ in db_rows()["visit_counts"]}
+
+
+def test_a_page_is_kept_under_the_address_it_always_had(counting, db_rows):
     pub = counting()
-    before = db_rows()
-    response = visit(pub, "https://blog.example/" + "p" * 1100)
-    assert pub.failed(response) == "invalid_params_failure"
-    assert db_rows() == before
+    pub.ok(visit(pub, "https://blog.example/posts/hello/"))
+    pub.ok(visit(pub, "https://blog.example/2024/%E4%B8%AD%E6%96%87/"))
+    pub.ok(visit(pub, "https://blog.example/archives/index.html"))
+    assert counted(db_rows) == {
+        "blog.example": 3,
+        "blog.example/posts/hello/": 1,
+        "blog.example/2024/%E4%B8%AD%E6%96%87/": 1,
+        "blog.example/archives/index.html": 1,
+    }
+
+
+def test_the_ways_of_writing_one_page_count_as_that_page(counting, db_rows):
+    pub = counting()
+    variants = [
+        "https://blog.example/posts/hello/",
+        "https://BLOG.Example/posts/hello/",
+        "https://blog.example:443/posts/hello/",
+        "http://blog.example:80/posts/hello/",
+        "https://blog.example/posts/hello/?utm_source=feed",
+        "https://blog.example/posts/hello/#comments",
+        "https://blog.example/posts/hello",
+        "https://blog.example//posts///hello/",
+        "https://blog.example/posts/./x/../hello/",
+        "https://blog.example/posts/%68%65llo/",
+        "https://blog.example/%70osts/hello/",
+        "https://user@blog.example/posts/hello/",
+    ]
+    for n, page in enumerate(variants, 1):
+        assert pub.ok(visit(pub, page))["page_pv"] == n, page
+    assert counted(db_rows) == {"blog.example": 12, "blog.example/posts/hello/": 12}
+
+
+def test_a_page_address_past_the_cap_counts_by_its_start(counting, db_rows):
+    pub = counting()
+    start = "https://blog.example/" + "p" * 300
+    assert pub.ok(visit(pub, start + "/one"))["page_pv"] == 1
+    assert pub.ok(visit(pub, start + "/two" + "q" * 2000))["page_pv"] == 2
+    pages = [target for target in counted(db_rows) if "/" in target]
+    assert len(pages) == 1
+    assert len(pages[0]) == 256
+
+
+def test_one_address_is_refused_past_its_statistic_limit(counting, db_rows):
+    pub = counting()  # the default limit, a generous "60 per minute"
+    answers = [
+        visit(pub, f"https://blog.example/p/{n}/", address="198.51.100.1") for n in range(600)
+    ]
+    assert all(answer.json["status"] for answer in answers[:60])
+    refused = answers[60:]
+    assert {pub.failed(answer) for answer in refused} == {"rate_limit_failure"}
+    assert int(refused[-1].headers["Retry-After"]) > 0
+    assert len(counted(db_rows)) == 61  # the site and sixty pages
+    # Another address is counted still.
+    assert pub.ok(visit(pub, "https://blog.example/p/0/", address="198.51.100.2"))["page_pv"] == 2
+
+
+def _address(n: int) -> str:
+    return f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
+
+
+@pytest.mark.parametrize(
+    "page", ["https://blog.example/p/{n}/", "https://blog.example:{port}/"], ids=["paths", "ports"]
+)
+def test_new_pages_of_a_host_are_bounded_and_the_rest_counted_as_other(counting, db_rows, page):
+    pub = counting()  # the default bound, 100 new pages a host an hour
+    for n in range(300):
+        pub.ok(visit(pub, page.format(n=n, port=1000 + n), address=_address(n)))
+    targets = counted(db_rows)
+    assert len(targets) <= 100 + 2  # the bound, the site and its "other" page
+    assert targets["blog.example#other"] >= 300 - 100
+    # Every visit is counted on one page, its own or "other" (a site has no "/" or "#").
+    assert sum(pv for target, pv in targets.items() if "/" in target or "#" in target) == 300
+    # Pages counted before the bound was reached go on counting as themselves.
+    first = page.format(n=0, port=1000)
+    assert pub.ok(visit(pub, first, address=_address(0)))["page_pv"] == 2
+    assert len(counted(db_rows)) == len(targets)
+
+
+def test_the_bound_of_new_pages_is_a_setting(counting, db_rows):
+    pub = counting(STATISTIC_NEW_PAGES="3 per hour")
+    answers = [pub.ok(visit(pub, f"https://blog.example/p/{n}/")) for n in range(5)]
+    assert [answer["page_pv"] for answer in answers] == [1, 1, 1, 1, 2]
+    assert answers[-1]["site_pv"] == 5
+    assert counted(db_rows)["blog.example#other"] == 2
 
 
 def test_statistics_are_off_without_domains(pub, db_rows):

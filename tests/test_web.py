@@ -334,6 +334,13 @@ def test_auto_detect_guesses_the_language(client, api, contents, title, language
     assert api.details(paste_id).json["language"] == language
 
 
+@pytest.mark.parametrize("contents", ["[" * 5000, "[" * 3000 + "]" * 3000])
+def test_auto_detect_survives_json_nested_too_deep_to_read(client, api, contents):
+    # Python's JSON reader gives up on deep nesting (RecursionError): a guess, not a crash.
+    paste_id = create(client, contents=contents, language="auto")
+    assert api.details(paste_id).json["contents"] == contents
+
+
 def test_auto_detected_python_is_highlighted(client):
     paste_id = create(client, contents="import os\n\ndef main():\n    pass\n", language="auto")
     assert '<span class="k">def</span>' in client.get(f"/paste/{paste_id}").text

@@ -8,10 +8,9 @@ Times go out in one format only: ISO 8601 in UTC with milliseconds and a `Z`
 import re
 from datetime import UTC, date, datetime
 
-import frontmatter
-import yaml
 from marshmallow import EXCLUDE, INCLUDE, Schema, ValidationError, fields, post_load, validate
 
+from pastecms import front_matter
 from pastecms.schemas.fields import InputSchema, Integer, List, Remembered, Text
 from pastecms.schemas.paste import RecordOut
 
@@ -332,9 +331,9 @@ class MarkdownImportIn(CmsIn):
     @post_load
     def parse(self, data, **kwargs):
         try:
-            post = frontmatter.loads(data["content"])
-        except (yaml.YAMLError, ValueError, RecursionError):
-            raise ValidationError({"content": "The front matter is not valid YAML."}) from None
+            post = front_matter.loads(data["content"])
+        except front_matter.UnreadableFrontMatter as unreadable:
+            raise ValidationError({"content": str(unreadable)}) from None
         meta = dict(post.metadata)
         tags = meta.get("tags")
         fields_in = {

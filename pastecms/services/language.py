@@ -97,7 +97,7 @@ def _is_json(contents: str) -> bool:
         return False
     try:
         json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested too deep to read: not worth a guess
         return False
     return True
 

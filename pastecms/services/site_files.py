@@ -14,10 +14,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-import frontmatter
-import yaml
 from sqlalchemy import func, or_, select
 
+from pastecms import front_matter
 from pastecms.errors import (
     ConflictFailure,
     InvalidParamsFailure,
@@ -170,10 +169,10 @@ def _front_matter(text: str, slug: str) -> dict:
     Markdown, status (published unless `published: false`), tags, first category,
     publication date."""
     try:
-        post = frontmatter.loads(text)
-        meta = dict(post.metadata)
-    except (yaml.YAMLError, ValueError, TypeError, RecursionError):
-        _refuse("content", "The front matter is not valid YAML.")
+        post = front_matter.loads(text)
+    except front_matter.UnreadableFrontMatter as unreadable:
+        _refuse("content", str(unreadable))
+    meta = dict(post.metadata)
     title = meta.get("title")
     title = slug if title is None or title == "" else _scalar("title", title, MAX_TITLE)
     tags = meta.get("tags")

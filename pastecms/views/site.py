@@ -11,6 +11,7 @@ from pastecms.errors import (
     SandboxTimeoutFailure,
     SandboxViolationFailure,
 )
+from pastecms.ratelimit import RateLimit
 from pastecms.schemas.qexo import (
     AddedOut,
     CustomFieldIn,
@@ -29,6 +30,9 @@ from pastecms.services import notifications as notifications_service
 from pastecms.views.envelopes import qexo
 
 bp = qexo.blueprint("qexo_site", __name__, url_prefix="/pub")
+# Anyone may count a visit, and each page not counted before is a row: a client address
+# counts so many visits (the rows a host starts are bounded in the service).
+STATISTIC_LIMIT = RateLimit("RATELIMIT_STATISTIC")
 
 
 @bp.post("/notifications", strict_slashes=False)
@@ -53,6 +57,7 @@ def get_notifications(data, caller):
     load=StatisticIn,
     location="headers",
     dump=StatisticOut,
+    limits=(STATISTIC_LIMIT,),
     failures=(FeatureDisabledFailure, DomainNotVerifiedFailure),
 )
 def statistic(data, caller):
