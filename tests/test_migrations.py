@@ -23,9 +23,14 @@ from tests.live import empty_database
 # SQLite cannot reflect an index on an expression: SQLAlchemy skips it and alembic leaves
 # it out of the comparison, each with a warning naming it. PostgreSQL compares it.
 EXPRESSION_INDEX = "uq_user_username_lower"
+EXPRESSION_INDEXES = (EXPRESSION_INDEX, "uq_user_email_lower")
 SQLITE_ONLY_WARNINGS = [
-    f"Skipped unsupported reflection of expression-based index {EXPRESSION_INDEX}",
-    f"autogenerate skipping metadata-specified expression-based index '{EXPRESSION_INDEX}'",
+    message
+    for name in EXPRESSION_INDEXES
+    for message in (
+        f"Skipped unsupported reflection of expression-based index {name}",
+        f"autogenerate skipping metadata-specified expression-based index '{name}'",
+    )
 ]
 
 
@@ -40,18 +45,20 @@ def test_migrated_schema_matches_the_models(app):
     assert differences == []
 
 
-def test_case_insensitive_username_index_exists(app):
+@pytest.mark.parametrize(
+    ("name", "column"), [(EXPRESSION_INDEX, "username"), ("uq_user_email_lower", "email")]
+)
+def test_case_insensitive_unique_indexes_exist(app, name, column):
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             with db.engine.connect() as connection:
                 sql = connection.exec_driver_sql(
-                    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?",
-                    (EXPRESSION_INDEX,),
+                    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)
                 ).scalar_one()
-            assert "UNIQUE" in sql.upper() and "lower(username)" in sql.lower()
+            assert "UNIQUE" in sql.upper() and f"lower({column})" in sql.lower()
         else:
             indexes = {index["name"]: index for index in inspect(db.engine).get_indexes("users")}
-            assert indexes[EXPRESSION_INDEX]["unique"] is True
+            assert indexes[name]["unique"] is True
 
 
 def test_database_refuses_usernames_differing_only_in_case(app):
