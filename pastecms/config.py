@@ -136,6 +136,10 @@ class Config:
     # The content webhook (/pub/create_webhook stores its URL): each change of content is
     # POSTed to it from a background thread, waiting at most this many seconds.
     WEBHOOK_TIMEOUT = 5
+    # The webhook never calls the server's own machine or networks: its host must resolve
+    # to public addresses only, but for these networks (CIDRs, such as "10.0.0.0/8" or
+    # "127.0.0.1/32"; a list, or one comma-separated string). None by default.
+    WEBHOOK_ALLOWED_NETWORKS: list[str] | str = []
 
     # JWT lifetimes, in seconds (access tokens: HTTP 440 once expired; refresh tokens
     # renew them and can be revoked).

@@ -320,6 +320,20 @@ def make_paste(api):
 
 
 @pytest.fixture
+def resolver(monkeypatch):
+    """Name resolution as the test maps it (`resolver["hook.test"] = ["93.184.215.14"]`),
+    for the test's threads too: IP addresses answer themselves, other names do not
+    resolve, and no real DNS server is ever asked (tests/hooks.py, `Resolver`)."""
+    import socket
+
+    from tests.hooks import Resolver
+
+    fake = Resolver(socket.getaddrinfo)
+    monkeypatch.setattr(socket, "getaddrinfo", fake.getaddrinfo)
+    return fake
+
+
+@pytest.fixture
 def live_env(database_uri, make_app):
     """Settings for a gunicorn server on the test database; the tables are emptied after
     the test like any other (the `make_app` teardown)."""

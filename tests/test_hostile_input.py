@@ -290,7 +290,8 @@ def _seed_content(client):
 
 def _seed_site_files(client):
     """Qexo's content API: a post and a page saved as Hexo files, a stored config file and
-    a webhook (to a port nothing listens on: its calls fail, logged)."""
+    a webhook (to a loopback port nothing listens on, which the app allows: its calls
+    fail, logged)."""
     from pastecms.services import user as user_service
     from tests.qexo import Pub
 
@@ -369,8 +370,10 @@ class Seeded:
 def seeded_once(make_module_app):
     # Seeding takes longer than most hostile requests: once for the module, restored
     # only when a test changed a row. Own in-memory limits: the PostgreSQL run shares
-    # Redis with other suites.
-    return Seeded(make_module_app(RATELIMIT_STORAGE_URI="memory://"))
+    # Redis with other suites. Webhooks may call loopback, where the seeded one points.
+    return Seeded(
+        make_module_app(RATELIMIT_STORAGE_URI="memory://", WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8")
+    )
 
 
 @pytest.fixture

@@ -1,11 +1,8 @@
 """/pub blog status and the content API: Qexo's file API over our own articles and files,
 the content webhook and the settings repair."""
 
-import http.server
 import io
-import json
 import logging
-import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -14,6 +11,7 @@ from pastecms.extensions import db
 from pastecms.models import Setting
 from pastecms.services import article as article_service
 from pastecms.services import settings as settings_service
+from tests.hooks import Receiver, WebhookLog
 from tests.qexo import Pub
 
 POST = """---
@@ -286,40 +284,6 @@ def test_the_content_api_needs_an_admins_token(client, make_user, method, endpoi
 # -- the webhook ---------------------------------------------------------------------------
 
 
-class Receiver:
-    """A local HTTP server that keeps what is POSTed to it."""
-
-    def __init__(self, status=204):
-        self.calls = []
-        self.called = threading.Event()
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers["Content-Length"])
-                receiver.calls.append((self.path, json.loads(self.rfile.read(length))))
-                self.send_response(status)
-                self.end_headers()
-                receiver.called.set()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def wait(self):
-        assert self.called.wait(timeout=10), "the webhook was not called"
-        self.called.clear()
-        return self.calls[-1]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def receiver():
     server = Receiver()
@@ -327,7 +291,8 @@ def receiver():
     server.close()
 
 
-def test_create_webhook_answers_its_token_and_url(admin_pub, app):
+def test_create_webhook_answers_its_token_and_url(admin_pub, app, resolver):
+    resolver["hook.example"] = ["93.184.215.14"]  # a public address, never called
     created = admin_pub.ok(admin_pub.post("create_webhook", {"uri": "https://hook.example/h"}))
     assert set(created) == {"status", "msg", "token", "webhook_url"}
     assert created["msg"] == "Webhook created successfully!"
@@ -347,65 +312,64 @@ def test_a_webhook_must_be_http(admin_pub, db_rows, uri):
     assert db_rows() == before
 
 
-def test_content_changes_are_posted_to_the_webhook(admin_pub, cms_admin, receiver):
-    created = admin_pub.ok(admin_pub.post("create_webhook", {"uri": receiver.url}))
-    admin_pub.ok(admin_pub.post("save", {"file": "source/_posts/hooked.md", "content": POST}))
-    path, event = receiver.wait()
-    assert path == f"/hook?token={created['token']}"
-    assert event == {
-        "event": "content_changed",
-        "count": 1,
-        "changes": [{"type": "article", "action": "saved", "key": "hooked"}],
-    }
-    admin_pub.ok(admin_pub.post("save", {"file": "_config.yml", "content": "a: 1"}))
-    assert receiver.wait()[1]["changes"] == [
-        {"type": "file", "action": "saved", "key": "_config.yml"}
-    ]
-    admin_pub.ok(admin_pub.post("delete", {"file": "_config.yml"}))
-    assert receiver.wait()[1]["changes"][0]["action"] == "deleted"
-    # Through the CMS face too.
-    made = cms_admin.article(title="From the CMS")
-    assert receiver.wait()[1]["changes"] == [
-        {"type": "article", "action": "saved", "key": made["hash"]}
-    ]
-    cms_admin.delete(f"/v1/articles/{made['hash']}")
-    assert receiver.wait()[1]["changes"][0]["action"] == "deleted"
+class TestTheWebhook:
+    """The webhook's calls. Its receivers listen on loopback, which webhooks may call only
+    when the operator allows it: these tests' app does (test_webhook_destinations.py
+    checks the refusals)."""
 
+    @pytest.fixture
+    def app(self, make_app):
+        return make_app(WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8")
 
-def test_a_refused_change_is_not_announced(admin_pub, receiver):
-    admin_pub.ok(admin_pub.post("create_webhook", {"uri": receiver.url}))
-    bad = admin_pub.post("save", {"file": "source/_posts/x.md", "content": "---\ndate: no\n---"})
-    admin_pub.failed(bad)
-    admin_pub.ok(admin_pub.post("save", {"file": "a.txt", "content": "a"}))
-    assert receiver.wait()[1]["changes"] == [{"type": "file", "action": "saved", "key": "a.txt"}]
-    assert len(receiver.calls) == 1
+    def test_content_changes_are_posted_to_the_webhook(self, admin_pub, cms_admin, receiver):
+        created = admin_pub.ok(admin_pub.post("create_webhook", {"uri": receiver.url}))
+        admin_pub.ok(admin_pub.post("save", {"file": "source/_posts/hooked.md", "content": POST}))
+        path, event = receiver.wait()
+        assert path == f"/hook?token={created['token']}"
+        assert event == {
+            "event": "content_changed",
+            "count": 1,
+            "changes": [{"type": "article", "action": "saved", "key": "hooked"}],
+        }
+        admin_pub.ok(admin_pub.post("save", {"file": "_config.yml", "content": "a: 1"}))
+        assert receiver.wait()[1]["changes"] == [
+            {"type": "file", "action": "saved", "key": "_config.yml"}
+        ]
+        admin_pub.ok(admin_pub.post("delete", {"file": "_config.yml"}))
+        assert receiver.wait()[1]["changes"][0]["action"] == "deleted"
+        # Through the CMS face too.
+        made = cms_admin.article(title="From the CMS")
+        assert receiver.wait()[1]["changes"] == [
+            {"type": "article", "action": "saved", "key": made["hash"]}
+        ]
+        cms_admin.delete(f"/v1/articles/{made['hash']}")
+        assert receiver.wait()[1]["changes"][0]["action"] == "deleted"
 
-
-class Logged(logging.Handler):
-    """Sets `seen` when a record mentioning the webhook is logged."""
-
-    def __init__(self):
-        super().__init__()
-        self.seen = threading.Event()
-
-    def emit(self, record):
-        if "webhook" in record.getMessage():
-            self.seen.set()
-
-
-def test_a_failing_webhook_never_fails_the_request(admin_pub):
-    # Nothing listens on this port once the server is gone: the call fails and is logged.
-    dead = Receiver()
-    dead.close()
-    admin_pub.ok(admin_pub.post("create_webhook", {"uri": dead.url}))
-    logged = Logged()
-    logger = logging.getLogger("pastecms.services.webhook")
-    logger.addHandler(logged)
-    try:
+    def test_a_refused_change_is_not_announced(self, admin_pub, receiver):
+        admin_pub.ok(admin_pub.post("create_webhook", {"uri": receiver.url}))
+        bad = admin_pub.post(
+            "save", {"file": "source/_posts/x.md", "content": "---\ndate: no\n---"}
+        )
+        admin_pub.failed(bad)
         admin_pub.ok(admin_pub.post("save", {"file": "a.txt", "content": "a"}))
-        assert logged.seen.wait(timeout=10)
-    finally:
-        logger.removeHandler(logged)
+        assert receiver.wait()[1]["changes"] == [
+            {"type": "file", "action": "saved", "key": "a.txt"}
+        ]
+        assert len(receiver.calls) == 1
+
+    def test_a_failing_webhook_never_fails_the_request(self, admin_pub):
+        # Nothing listens on this port once the server is gone: the call fails, is logged.
+        dead = Receiver()
+        dead.close()
+        admin_pub.ok(admin_pub.post("create_webhook", {"uri": dead.url}))
+        logged = WebhookLog()
+        logger = logging.getLogger("pastecms.services.webhook")
+        logger.addHandler(logged)
+        try:
+            admin_pub.ok(admin_pub.post("save", {"file": "a.txt", "content": "a"}))
+            assert "failed" in logged.wait()
+        finally:
+            logger.removeHandler(logged)
 
 
 def test_the_webhook_timeout_is_a_setting(make_app):

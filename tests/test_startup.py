@@ -66,6 +66,10 @@ def run_gunicorn(tmp_path, **settings) -> subprocess.CompletedProcess:
             {"PASTECMS_SECRET_KEY": KEY, "PASTECMS_DATABASE_URI": "nosuchdb://x"},
             "PASTECMS_DATABASE_URI names an unknown database (nosuchdb)",
         ),
+        (
+            {"PASTECMS_SECRET_KEY": KEY, "PASTECMS_WEBHOOK_ALLOWED_NETWORKS": "10.0.0.0/33"},
+            "PASTECMS_WEBHOOK_ALLOWED_NETWORKS: '10.0.0.0/33' does not appear to be",
+        ),
     ],
 )
 @pytest.mark.parametrize("app", ["wsgi", "pastecms:create_app"])

@@ -1,5 +1,6 @@
 """/pub blog status and the content API (seed 000): Qexo's file API over our own store."""
 
+from pastecms import ConfigurationError
 from pastecms.api import ADMIN, endpoint
 from pastecms.errors import (
     ConflictFailure,
@@ -30,6 +31,13 @@ from pastecms.views.envelopes import qexo
 from pastecms.views.links import with_image_urls
 
 bp = qexo.blueprint("qexo_content", __name__, url_prefix="/pub")
+
+
+@bp.record_once
+def check_webhook_settings(state):
+    problem = webhook.settings_problem(state.app.config)
+    if problem:
+        raise ConfigurationError(problem)
 
 
 @bp.get("/status", strict_slashes=False)
@@ -72,7 +80,8 @@ def delete(data, caller):
 @bp.post("/create_webhook", strict_slashes=False)
 @endpoint(qexo, load=WebhookIn, dump=WebhookOut, caller=ADMIN, failures=(ForbiddenFailure,))
 def create_webhook(data, caller):
-    """Have every change of content POSTed to `uri` (http or https)."""
+    """Have every change of content POSTed to `uri` (http or https, on a public address
+    or one of WEBHOOK_ALLOWED_NETWORKS)."""
     return webhook.create(data["uri"])
 
 
