@@ -124,6 +124,14 @@ def protect_pages(response: Response) -> Response:
 _NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 
 
+def _reading(paste_id) -> dict:
+    """How this request may read a paste, for the paste service: whether the session
+    unlocked it, and whether the read counts. HEAD is a safe method: Flask answers it
+    with the GET view (Werkzeug drops the body), so it runs, and answers what the GET
+    would, but counts, burns and unlocks nothing (OPTIONS never reaches a view)."""
+    return {"unlocked": _is_unlocked(paste_id), "counted": request.method != "HEAD"}
+
+
 def _is_unlocked(paste_id) -> bool:
     return paste_id in session.get("unlocked", [])
 
@@ -239,7 +247,7 @@ def show(paste_id):
 def paste_page(data, caller):
     """A paste, highlighted; a protected one asks for its password first."""
     paste_id = data["paste_id"]
-    paste = paste_service.page(paste_id, caller, unlocked=_is_unlocked(paste_id))
+    paste = paste_service.page(paste_id, caller, **_reading(paste_id))
     return _paste_page(paste, paste_id, caller)
 
 
@@ -258,7 +266,7 @@ def unlock(data, caller):
 def reveal(data, caller):
     """A paste that counts down to its deletion, shown (and counted) on request."""
     paste_id = data["paste_id"]
-    paste = paste_service.page(paste_id, caller, unlocked=_is_unlocked(paste_id), reveal=True)
+    paste = paste_service.page(paste_id, caller, reveal=True, **_reading(paste_id))
     return _paste_page(paste, paste_id, caller)
 
 
@@ -292,7 +300,7 @@ def archive(data, caller):
 
 def _raw(data, caller) -> Response:
     paste_id = data["paste_id"]
-    paste = paste_service.read(paste_id, caller, unlocked=_is_unlocked(paste_id))
+    paste = paste_service.read(paste_id, caller, **_reading(paste_id))
     return Response(paste.contents, mimetype="text/plain")
 
 
@@ -312,7 +320,7 @@ raw_text = endpoint(shell_text, path=PastePathIn, path_failure=NonexistentPasteF
 def download(data, caller):
     """The contents as a file download."""
     paste_id = data["paste_id"]
-    paste = paste_service.read(paste_id, caller, unlocked=_is_unlocked(paste_id))
+    paste = paste_service.read(paste_id, caller, **_reading(paste_id))
     response = Response(paste.contents, mimetype="text/plain")
     response.headers.set("Content-Disposition", "attachment", filename=f"{paste_id}.txt")
     return response
@@ -323,7 +331,7 @@ def download(data, caller):
 def attachment(data, caller):
     """An attachment, with its stored type, always as a download."""
     paste_id = data["paste_id"]
-    found = paste_service.attachment(paste_id, data["file_name"], unlocked=_is_unlocked(paste_id))
+    found = paste_service.attachment(paste_id, data["file_name"], caller, **_reading(paste_id))
     return send_file(
         BytesIO(found.data),
         mimetype=found.mime_type,
