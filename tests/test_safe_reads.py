@@ -1,12 +1,15 @@
 """Reading routes are safe methods: HEAD and OPTIONS answer what a GET would and count,
 burn and unlock nothing; every GET (or reveal) of a paste that counts down to its
-deletion counts one view, attachments included."""
+deletion counts one view, attachments included; a web unlock ends with the password it
+opened."""
 
 import re
 
 import pytest
 
+from tests.conftest import Api
 from tests.test_attachments import attachment
+from tests.test_web import create
 
 #: The web face's reading routes, relative to a paste's page.
 READ_PATHS = ["", "?raw", "/raw", "/download", "/attachment/notes.txt"]
@@ -159,3 +162,78 @@ def test_the_last_view_of_a_paste_lists_its_attachments_as_gone(api, client):
     assert "read me" in shown.text
     assert "notes.txt" in shown.text
     assert "/attachment/notes.txt" not in shown.text  # no link that can only 404
+
+
+# an unlock ends with its password
+
+
+@pytest.fixture
+def owner_key(make_user):
+    return make_user("owner")[1]
+
+
+def _new_password(api, paste_id, key):
+    return [("pw-the-second", key)]
+
+
+def _same_password_again(api, paste_id, key):
+    # Removed, then set again: a new hash (a new salt), so a new unlock.
+    return [(None, key), ("pw-the-first", key)]
+
+
+@pytest.mark.parametrize(
+    "changes", [_new_password, _same_password_again], ids=["new", "same-again"]
+)
+def test_a_password_change_ends_a_web_unlock(api, client, owner_key, changes):
+    paste_id = counting_paste(api, "LOCKED", password="pw-the-first", api_key=owner_key)
+    unlocked = client.post(f"/paste/{paste_id}", data={"password": "pw-the-first"})
+    assert "LOCKED" in unlocked.text
+    assert client.get(page_url(paste_id, "/raw")).text == "LOCKED"
+
+    for password, key in changes(api, paste_id, owner_key):
+        payload = {"paste_id": paste_id, "password": password, "api_key": key}
+        assert api.post(SET_PASSWORD, payload).status_code == 200
+
+    page = client.get(page_url(paste_id, ""))
+    assert "password-protected" in page.text
+    assert "LOCKED" not in page.text
+    for path in ("?raw", "/raw", "/download", "/attachment/notes.txt"):
+        response = client.get(page_url(paste_id, path))
+        assert response.status_code == 401, path
+        assert b"LOCKED" not in response.data and b"attached" not in response.data
+
+
+def test_an_unlock_survives_reads_while_the_password_stays(api, client, owner_key):
+    paste_id = counting_paste(api, "LOCKED", password="pw-the-first", api_key=owner_key)
+    client.post(f"/paste/{paste_id}", data={"password": "pw-the-first"})
+    for path in READ_PATHS:
+        assert client.get(page_url(paste_id, path)).status_code == 200, path
+
+
+def test_the_author_of_a_form_paste_is_asked_after_a_password_change(client, make_user):
+    username, key = make_user("author")
+    client.post("/login", data={"login": username, "password": "correct horse"})
+    paste_id = create(client, contents="MINE", password="pw-of-mine")
+    assert "MINE" in client.get(page_url(paste_id, "")).text
+    api = Api(client.application.test_client())
+    payload = {"paste_id": paste_id, "password": "pw-changed", "api_key": key}
+    assert api.post(SET_PASSWORD, payload).status_code == 200
+    assert "MINE" not in client.get(page_url(paste_id, "")).text
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [lambda paste_id: [paste_id], lambda paste_id: [[paste_id, 7]], lambda paste_id: "x"],
+    ids=["unstamped", "not-a-stamp", "not-a-list"],
+)
+def test_a_cookie_from_before_stamped_unlocks_opens_nothing(api, client, kept):
+    paste_id = counting_paste(api, "LOCKED", password="pw-the-first")
+    with client.session_transaction() as session:
+        session["unlocked"] = kept(paste_id)
+    page = client.get(page_url(paste_id, ""))
+    assert page.status_code == 200
+    assert "password-protected" in page.text
+    assert client.get(page_url(paste_id, "/raw")).status_code == 401
+    unlocked = client.post(f"/paste/{paste_id}", data={"password": "pw-the-first"})
+    assert "LOCKED" in unlocked.text
+    assert client.get(page_url(paste_id, "/raw")).text == "LOCKED"

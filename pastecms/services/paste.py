@@ -1,6 +1,8 @@
 """Paste rules: submission, reading, lists, deactivation, passwords, purge."""
 
 import functools
+import hashlib
+import hmac
 from datetime import datetime
 from typing import NamedTuple
 
@@ -334,13 +336,13 @@ def read(
     caller: Caller,
     password: str | None = None,
     *,
-    unlocked: bool = False,
+    unlock: str | None = None,
     counted: bool = True,
 ) -> PasteRecord:
     """A live paste whose contents the caller may read, with this read counted as a view.
 
-    `unlocked` says the caller proved the password earlier (the web session remembers
-    it). A read that is not
+    `unlock` is what the caller kept from opening the paste earlier (`unlock_stamp`); it
+    opens the paste while its password is still the one it opened. A read that is not
     `counted` (a HEAD) returns the paste as the counted read would have, and writes
     nothing: no view, no burn.
     Raises `NonexistentPasteFailure` (unknown, garbage, expired, deactivated or used-up
@@ -359,12 +361,12 @@ def read(
     # Something to check: look, and check it before anything is written, so that no
     # write (on SQLite, the database's one write lock) is held through bcrypt.
     found = _live_by_id(ids, paste_id)
-    _check_access(found, password, unlocked, caller)
+    _check_access(found, password, unlock, caller)
     return _finish_read(_take_view(ids, found, counted), counted)
 
 
 def attachment(
-    public_id, file_name: str, caller: Caller, *, unlocked: bool = False, counted: bool = True
+    public_id, file_name: str, caller: Caller, *, unlock: str | None = None, counted: bool = True
 ) -> Attachment:
     """One attachment of a live paste, with its data. Downloading it is a read of the
     paste: it counts one view (unless not `counted`, as `read`), and the download that
@@ -375,7 +377,7 @@ def attachment(
     """
     ids = paste_ids()
     paste = _live_by_id(ids, ids.decode(public_id))
-    _check_access(paste, None, unlocked, caller)
+    _check_access(paste, None, unlock, caller)
     found = db.session.scalar(
         select(Attachment)
         .where(Attachment.paste_id == paste.id, Attachment.file_name == file_name)
@@ -396,7 +398,7 @@ def page(
     caller: Caller,
     password: str | None = None,
     *,
-    unlocked: bool = False,
+    unlock: str | None = None,
     reveal: bool = False,
     counted: bool = True,
 ) -> PasteRecord:
@@ -413,7 +415,7 @@ def page(
     """
     ids = paste_ids()
     found = _get_live(public_id)
-    _check_access(found, password, unlocked, caller)
+    _check_access(found, password, unlock, caller)
     if found.max_views is not None and not reveal:
         found.contents = None
         found.held_back = True
@@ -427,11 +429,28 @@ def page(
     return _finish_read(paste, counted)
 
 
-def _check_access(paste: PasteRecord, password: str | None, unlocked: bool, caller: Caller):
-    """Nothing when the caller may read the paste: it is open, `unlocked`, or `password`
-    is its password; raises as `_check_password` otherwise."""
-    if not unlocked:
-        _check_password(paste, password, caller)
+def unlock_stamp(paste: PasteRecord) -> str | None:
+    """What a visitor who opened the protected `paste` keeps (in the web session) to
+    read it again without its password; None for an open paste.
+
+    A digest of the paste's stored password hash: any new password, the same one set
+    again included (bcrypt salts anew), makes a new hash, and ends every unlock. The hash
+    itself stays on the server; the digest tells nothing about the password.
+    """
+    if paste.password_hash is None:
+        return None
+    return hashlib.sha256(paste.password_hash.encode("ascii")).hexdigest()[:32]
+
+
+def _check_access(
+    paste: PasteRecord, password: str | None, unlock: str | None, caller: Caller
+) -> None:
+    """Nothing when the caller may read the paste: it is open, `unlock` is its current
+    stamp, or `password` is its password; raises as `_check_password` otherwise."""
+    stamp = unlock_stamp(paste)
+    if stamp is not None and unlock and hmac.compare_digest(stamp.encode(), unlock.encode()):
+        return
+    _check_password(paste, password, caller)
 
 
 def _take_view(ids: PasteIds, paste: PasteRecord, counted: bool) -> PasteRecord:
