@@ -78,10 +78,12 @@ def test_unicode_file_name_downloads(api, client):
     assert "filename*=UTF-8''r%C3%A9sum%C3%A9.txt" in response.headers["Content-Disposition"]
 
 
-def test_downloading_an_attachment_is_not_a_view(api, client):
+def test_downloading_an_attachment_is_a_view(api, client):
+    # A read of the paste like any other: else a burn paste's file could be fetched
+    # forever (tests/test_safe_reads.py).
     paste = api.submit("x", attachments=[attachment()])
     client.get(download_url(paste, "notes.txt"))
-    assert api.details(paste["paste_id_repr"]).json["views"] == 1
+    assert api.details(paste["paste_id_repr"]).json["views"] == 2
 
 
 def test_up_to_the_configured_count_is_accepted(make_app):

@@ -1,11 +1,14 @@
 """Paste rules: submission, reading, lists, deactivation, passwords, purge."""
 
 import functools
+import hashlib
+import hmac
 from datetime import datetime
 from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, case, delete, insert, or_, select, update
+from sqlalchemy.orm import undefer
 
 from pastecms.errors import (
     AuthFailure,
@@ -360,34 +363,65 @@ def _live_by_id(ids: PasteIds, paste_id: int) -> PasteRecord:
 
 
 def read(
-    public_id, caller: Caller, password: str | None = None, *, unlocked: bool = False
+    public_id,
+    caller: Caller,
+    password: str | None = None,
+    *,
+    unlock: str | None = None,
+    counted: bool = True,
 ) -> PasteRecord:
     """A live paste whose contents the caller may read, with this read counted as a view.
 
-    `unlocked` says the caller proved the password earlier (the web session remembers it).
-    Raises `NonexistentPasteFailure` (unknown, garbage, expired or deactivated id),
-    `AuthFailure` (protected paste, password missing or wrong) and `RateLimitFailure`
-    (too many wrong passwords lately for this paste, or from this address).
+    `unlock` is what the caller kept from opening the paste earlier (`unlock_stamp`); it
+    opens the paste while its password is still the one it opened. A read that is not
+    `counted` (a HEAD) returns the paste as the counted read would have, and writes
+    nothing: no view, no burn.
+    Raises `NonexistentPasteFailure` (unknown, garbage, expired, deactivated or used-up
+    id), `AuthFailure` (protected paste, password missing or wrong) and
+    `RateLimitFailure` (too many wrong passwords lately for this paste, or from this
+    address).
     """
     ids = paste_ids()
     paste_id = ids.decode(public_id)
-    if password and not unlocked:
-        # A password to check: look, and check it before anything is written, so that no
-        # write (on SQLite, the database's one write lock) is held through bcrypt.
-        _check_password(_live_by_id(ids, paste_id), password, caller)
-        paste = _count_view(ids, paste_id, open_only=False)
-    else:
+    if counted and not password:
         # Most reads are of open pastes: one statement counts the view and fetches the
-        # row. No row: missing, or protected and no password given (nothing to check).
-        paste = _count_view(ids, paste_id, open_only=not unlocked)
-        if paste is None:
-            _check_password(_live_by_id(ids, paste_id), None, caller)
-            paste = _count_view(ids, paste_id, open_only=False)  # its password went since
-    if paste is None:  # deactivated, expired or used up since the look
-        raise NonexistentPasteFailure()
-    _complete([paste])
-    _burn_if_used_up(paste)
-    return paste
+        # row. No row: missing, or protected (an unlock or nothing to check).
+        paste = _count_view(ids, paste_id, open_only=True)
+        if paste is not None:
+            return _finish_read(paste)
+    # Something to check: look, and check it before anything is written, so that no
+    # write (on SQLite, the database's one write lock) is held through bcrypt.
+    found = _live_by_id(ids, paste_id)
+    _check_access(found, password, unlock, caller)
+    return _finish_read(_take_view(ids, found, counted), counted)
+
+
+def attachment(
+    public_id, file_name: str, caller: Caller, *, unlock: str | None = None, counted: bool = True
+) -> Attachment:
+    """One attachment of a live paste, with its data. Downloading it is a read of the
+    paste: it counts one view (unless not `counted`, as `read`), and the download that
+    counts a paste's last view deletes the paste with its attachments.
+
+    Raises `NonexistentPasteFailure`, `AuthFailure` (protected paste not unlocked) and
+    `NonexistentAttachmentFailure` (which counts nothing).
+    """
+    ids = paste_ids()
+    paste = _live_by_id(ids, ids.decode(public_id))
+    _check_access(paste, None, unlock, caller)
+    found = db.session.scalar(
+        select(Attachment)
+        .where(Attachment.paste_id == paste.id, Attachment.file_name == file_name)
+        .options(undefer(Attachment.data))
+    )
+    if found is None:
+        raise NonexistentAttachmentFailure()
+    # Loaded whole and let go of: a burn below deletes the row, not what is sent.
+    db.session.expunge(found)
+    read_paste = _take_view(ids, paste, counted)
+    if counted:
+        _burn_if_used_up(read_paste)
+    return found
 
 
 def page(
@@ -395,8 +429,9 @@ def page(
     caller: Caller,
     password: str | None = None,
     *,
-    unlocked: bool = False,
+    unlock: str | None = None,
     reveal: bool = False,
+    counted: bool = True,
 ) -> PasteRecord:
     """`read` for the paste's web page: the record also carries `highlighted`, its
     contents as HTML (`services.highlight`).
@@ -411,21 +446,67 @@ def page(
     """
     ids = paste_ids()
     found = _get_live(public_id)
-    if not unlocked:
-        _check_password(found, password, caller)
+    _check_access(found, password, unlock, caller)
     if found.max_views is not None and not reveal:
         found.contents = None
         found.held_back = True
         _complete([found])
         return found
     rendering = highlight.render(found)
-    paste = _count_view(ids, found.id, open_only=False)
-    if paste is None:
-        raise NonexistentPasteFailure()
+    paste = _take_view(ids, found, counted)
+    # Kept HTML is no view: a HEAD may keep it too, for the GET after it.
     highlight.store(rendering)
     paste.highlighted = rendering.html
+    return _finish_read(paste, counted)
+
+
+def unlock_stamp(paste: PasteRecord) -> str | None:
+    """What a visitor who opened the protected `paste` keeps (in the web session) to
+    read it again without its password; None for an open paste.
+
+    A digest of the paste's stored password hash: any new password, the same one set
+    again included (bcrypt salts anew), makes a new hash, and ends every unlock. The hash
+    itself stays on the server; the digest tells nothing about the password.
+    """
+    if paste.password_hash is None:
+        return None
+    return hashlib.sha256(paste.password_hash.encode("ascii")).hexdigest()[:32]
+
+
+def _check_access(
+    paste: PasteRecord, password: str | None, unlock: str | None, caller: Caller
+) -> None:
+    """Nothing when the caller may read the paste: it is open, `unlock` is its current
+    stamp, or `password` is its password; raises as `_check_password` otherwise."""
+    stamp = unlock_stamp(paste)
+    if stamp is not None and unlock and hmac.compare_digest(stamp.encode(), unlock.encode()):
+        return
+    _check_password(paste, password, caller)
+
+
+def _take_view(ids: PasteIds, paste: PasteRecord, counted: bool) -> PasteRecord:
+    """The paste, checked readable, with this read's view counted in SQL; not `counted`,
+    the paste as the counted read would have returned it, nothing written (so a HEAD
+    answers the headers of a GET, the page's view count included).
+    `NonexistentPasteFailure` when it has no view left (used up, or since the look
+    deactivated or expired)."""
+    if counted:
+        counted_paste = _count_view(ids, paste.id, open_only=False)
+        if counted_paste is None:
+            raise NonexistentPasteFailure()
+        return counted_paste
+    if paste.max_views is not None and paste.views >= paste.max_views:
+        raise NonexistentPasteFailure()
+    paste.views += 1
+    return paste
+
+
+def _finish_read(paste: PasteRecord, counted: bool = True) -> PasteRecord:
+    """Fill in the read paste's answer, and delete it when this read, counted, used it
+    up."""
     _complete([paste])
-    _burn_if_used_up(paste)
+    if counted:
+        _burn_if_used_up(paste)
     return paste
 
 
@@ -469,23 +550,6 @@ def _count_view(ids: PasteIds, paste_id: int, *, open_only: bool) -> PasteRecord
     statement = "count_open_view" if open_only else "count_view"
     row = _run_hot(statement, {"paste_id": paste_id, "now": utcnow()}).first()
     return PasteRecord(row, ids) if row is not None else None
-
-
-def attachment(public_id, file_name: str, *, unlocked: bool = False) -> Attachment:
-    """One attachment of a live paste, with its data.
-
-    Raises `NonexistentPasteFailure`, `AuthFailure` (protected paste not unlocked) and
-    `NonexistentAttachmentFailure`.
-    """
-    paste = _get_live(public_id)
-    if paste.is_password_protected and not unlocked:
-        raise AuthFailure("The paste is password-protected.")
-    found = db.session.scalar(
-        select(Attachment).where(Attachment.paste_id == paste.id, Attachment.file_name == file_name)
-    )
-    if found is None:
-        raise NonexistentAttachmentFailure()
-    return found
 
 
 def for_user(caller: Caller, page_num: int = 0, num_per_page: int | None = None) -> list:

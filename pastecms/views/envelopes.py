@@ -506,8 +506,9 @@ class WebPage(Envelope):
             return shell_text.failure(failure)
         if self.form is not None and isinstance(failure, self.retry):
             # Meeting a password prompt by following a link is no error: only a password
-            # that was tried and refused answers 401.
-            status = 200 if isinstance(failure, AuthFailure) and request.method == "GET" else None
+            # that was tried and refused answers 401 (a HEAD is answered as its GET).
+            followed = request.method in ("GET", "HEAD")
+            status = 200 if isinstance(failure, AuthFailure) and followed else None
             response = self.render(
                 self.form,
                 status or self.status_of(failure),

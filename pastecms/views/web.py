@@ -124,13 +124,33 @@ def protect_pages(response: Response) -> Response:
 _NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 
 
-def _is_unlocked(paste_id) -> bool:
-    return paste_id in session.get("unlocked", [])
+def _reading(paste_id) -> dict:
+    """How this request may read a paste, for the paste service: the unlock the session
+    kept for it, and whether the read counts. HEAD is a safe method: Flask answers it
+    with the GET view (Werkzeug drops the body), so it runs, and answers what the GET
+    would, but counts, burns and unlocks nothing (OPTIONS never reaches a view)."""
+    kept = dict(_unlocks())
+    return {"unlock": kept.get(paste_id), "counted": request.method != "HEAD"}
 
 
-def _remember_unlocked(paste_id) -> None:
-    unlocked = [pid for pid in session.get("unlocked", []) if pid != paste_id]
-    session["unlocked"] = [*unlocked, paste_id][-_UNLOCKED_KEEP:]
+def _unlocks() -> list:
+    """The session's unlocks, oldest first: [paste id, `unlock_stamp`] pairs (anything
+    else, such as a cookie from before unlocks were stamped, unlocks nothing)."""
+    kept = session.get("unlocked", []) if session else []
+    return [
+        entry
+        for entry in kept
+        if isinstance(entry, list)
+        and len(entry) == 2
+        and all(isinstance(value, str) for value in entry)
+    ]
+
+
+def _remember_unlocked(paste_id, paste) -> None:
+    """Keep the visitor's unlock of `paste`, bound to its password (a new one ends it)."""
+    kept = [entry for entry in _unlocks() if entry[0] != paste_id]
+    stamp = paste_service.unlock_stamp(paste)
+    session["unlocked"] = [*kept, [paste_id, stamp]][-_UNLOCKED_KEEP:]
 
 
 def _paste_page(paste, paste_id, caller) -> Page:
@@ -200,7 +220,7 @@ def form_create(data, caller):
     )
     public_id = str(paste.public_id)
     if paste.is_password_protected:
-        _remember_unlocked(public_id)
+        _remember_unlocked(public_id, paste)
     # Through the session, not the URL: a token in a query string ends up in logs.
     flash(paste.deactivation_token, "deactivation_token")
     return redirect(url_for("web.show", paste_id=public_id))
@@ -239,7 +259,7 @@ def show(paste_id):
 def paste_page(data, caller):
     """A paste, highlighted; a protected one asks for its password first."""
     paste_id = data["paste_id"]
-    paste = paste_service.page(paste_id, caller, unlocked=_is_unlocked(paste_id))
+    paste = paste_service.page(paste_id, caller, **_reading(paste_id))
     return _paste_page(paste, paste_id, caller)
 
 
@@ -249,7 +269,7 @@ def unlock(data, caller):
     """A protected paste, opened with its password; the session remembers it."""
     paste_id = data["paste_id"]
     paste = paste_service.page(paste_id, caller, data["password"], reveal=True)
-    _remember_unlocked(paste_id)
+    _remember_unlocked(paste_id, paste)
     return _paste_page(paste, paste_id, caller)
 
 
@@ -258,7 +278,7 @@ def unlock(data, caller):
 def reveal(data, caller):
     """A paste that counts down to its deletion, shown (and counted) on request."""
     paste_id = data["paste_id"]
-    paste = paste_service.page(paste_id, caller, unlocked=_is_unlocked(paste_id), reveal=True)
+    paste = paste_service.page(paste_id, caller, reveal=True, **_reading(paste_id))
     return _paste_page(paste, paste_id, caller)
 
 
@@ -292,7 +312,7 @@ def archive(data, caller):
 
 def _raw(data, caller) -> Response:
     paste_id = data["paste_id"]
-    paste = paste_service.read(paste_id, caller, unlocked=_is_unlocked(paste_id))
+    paste = paste_service.read(paste_id, caller, **_reading(paste_id))
     return Response(paste.contents, mimetype="text/plain")
 
 
@@ -312,7 +332,7 @@ raw_text = endpoint(shell_text, path=PastePathIn, path_failure=NonexistentPasteF
 def download(data, caller):
     """The contents as a file download."""
     paste_id = data["paste_id"]
-    paste = paste_service.read(paste_id, caller, unlocked=_is_unlocked(paste_id))
+    paste = paste_service.read(paste_id, caller, **_reading(paste_id))
     response = Response(paste.contents, mimetype="text/plain")
     response.headers.set("Content-Disposition", "attachment", filename=f"{paste_id}.txt")
     return response
@@ -323,7 +343,7 @@ def download(data, caller):
 def attachment(data, caller):
     """An attachment, with its stored type, always as a download."""
     paste_id = data["paste_id"]
-    found = paste_service.attachment(paste_id, data["file_name"], unlocked=_is_unlocked(paste_id))
+    found = paste_service.attachment(paste_id, data["file_name"], caller, **_reading(paste_id))
     return send_file(
         BytesIO(found.data),
         mimetype=found.mime_type,
