@@ -3,6 +3,7 @@
 import logging
 import os
 import secrets as _secrets
+import urllib.parse
 import uuid
 
 import click
@@ -279,6 +280,32 @@ class CookieSessions(SecureCookieSessionInterface):
             super().save_session(app, session, response)
 
 
+#: Query parameters whose values are secrets: API keys (`token`, `api_key`), paste and
+#: account passwords, refresh and access tokens. Clients may still send them in the query
+#: string (Qexo's widgets and scripts do), so access logs show their values masked.
+SECRET_PARAMETERS = frozenset(
+    {"token", "api_key", "key", "password", "refresh_token", "access_token", "secret"}
+)
+#: The WSGI environ key holding the request's target as access logs show it: gunicorn's
+#: shipped access_log_format prints it (`%({pastecms.logged_target}e)s`).
+LOGGED_TARGET = "pastecms.logged_target"
+
+
+def logged_target(path: str, query_string: bytes) -> str:
+    """The path and query string of a request, with the value of every secret parameter
+    replaced by `***`: what an access log may keep."""
+    if not query_string:
+        return path
+    query = query_string.decode("latin-1")
+    masked = []
+    for pair in query.split("&"):
+        name, sep, _ = pair.partition("=")
+        if sep and urllib.parse.unquote_plus(name).strip().lower() in SECRET_PARAMETERS:
+            pair = f"{name}=***"
+        masked.append(pair)
+    return f"{path}?{'&'.join(masked)}"
+
+
 def register_request_hooks(app: Flask) -> None:
     app.session_interface = CookieSessions()
 
@@ -288,6 +315,10 @@ def register_request_hooks(app: Flask) -> None:
         incoming = request.headers.get("X-Request-Id", "")
         g.request_id = (
             incoming if 0 < len(incoming) <= 64 and incoming.isalnum() else (uuid.uuid4().hex)
+        )
+        request.environ[LOGGED_TARGET] = logged_target(
+            request.environ.get("RAW_URI", request.path).partition("?")[0],
+            request.query_string,
         )
 
     @app.after_request

@@ -88,7 +88,13 @@ forwarded_allow_ips = ""
 accesslog = os.environ.get("PASTECMS_ACCESS_LOG", "-")
 errorlog = os.environ.get("PASTECMS_ERROR_LOG", "-")
 loglevel = os.environ.get("PASTECMS_LOG_LEVEL", "info")
-access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s "%(f)s" "%(a)s"'
+# The request line is the method, the target with every secret query parameter masked
+# (`pastecms.logged_target`, set by the app: keys, tokens and passwords that clients send
+# in the query string never reach the log) and the protocol.
+access_log_format = (
+    '%(h)s "%(m)s %({pastecms.logged_target}e)s %(H)s" %(s)s %(B)s %(M)sms '
+    'rid=%({x-request-id}o)s "%(f)s" "%(a)s"'
+)
 
 proc_name = "pastecms"
 # Each worker imports the app itself, from the files on disk, so that a reload (HUP:

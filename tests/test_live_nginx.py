@@ -107,12 +107,36 @@ def test_nginx_serves_the_app_as_shipped(live_env, nginx_binary, tmp_path):
         _check_oversized_request_lines_and_headers(port)
         _check_slow_clients_never_reach_a_worker(port)
         _check_floods_are_refused_at_the_edge(port, app_log)
+        _check_no_secret_reaches_the_access_logs(client, app_log, tmp_path)
 
         inner.close()  # gunicorn stops; nginx stays up
         answer = client.post_json("/api/paste/recent", {})
         assert answer[0] == 502
         assert _failure_name(answer) == "undefined_failure"
         assert re.fullmatch(r"[0-9a-f]{32}", answer[1]["X-Request-Id"])
+
+
+def _check_no_secret_reaches_the_access_logs(client: Client, app_log: Path, logs: Path) -> None:
+    """Keys, tokens and passwords sent in a query string (Qexo's widgets send `token`)
+    are masked in gunicorn's and nginx's access logs; the rest of the target is kept."""
+    secrets_sent = {
+        "/pub/get_friends/?token=KEY-IN-THE-QUERY&s=kept": "KEY-IN-THE-QUERY",
+        "/api/auth/token/access/renew?token=REFRESH-IN-THE-QUERY": "REFRESH-IN-THE-QUERY",
+        "/archive?page=2&password=PASSWORD-IN-THE-QUERY": "PASSWORD-IN-THE-QUERY",
+    }
+    for target in secrets_sent:
+        status, _, _ = client.request("GET", target)
+        assert status < 500
+    assert _logged(app_log, '"GET /pub/get_friends/?token=***&s=kept HTTP/1.0"')
+    nginx_log = logs / "pastecms.access.log"
+    deadline = time.monotonic() + 10
+    while "PASSWORD" not in nginx_log.read_text() and "/archive?***" not in nginx_log.read_text():
+        assert time.monotonic() < deadline, nginx_log.read_text()[-2000:]
+        time.sleep(0.05)
+    for secret in secrets_sent.values():
+        assert secret not in app_log.read_text()
+        assert secret not in nginx_log.read_text()
+    assert '"GET /pub/get_friends/?*** HTTP/1.1"' in nginx_log.read_text()
 
 
 def _logged(app_log: Path, text: str, timeout: float = 10.0) -> bool:
