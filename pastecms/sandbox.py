@@ -235,8 +235,21 @@ def _compile(code: str):
     return compiled.code, None
 
 
+#: The longest message an outcome carries: a refusal quotes what the code named (an
+#: attribute, say), which the code can make as long as its memory allows.
+MAX_MESSAGE = 500
+
+
 def run(code: str, variables: dict, max_output: int) -> dict:
-    """Compile and run `code`; the outcome as the module docstring describes it."""
+    """Compile and run `code`; the outcome as the module docstring describes it. Every
+    message is cut to MAX_MESSAGE characters, as the output is to `max_output`."""
+    answer = _run(code, variables, max_output)
+    if len(answer.get("message", "")) > MAX_MESSAGE:
+        answer["message"] = answer["message"][: MAX_MESSAGE - 1] + "…"
+    return answer
+
+
+def _run(code: str, variables: dict, max_output: int) -> dict:
     bytecode, refused = _compile(code)
     if refused is not None:
         return refused
@@ -268,8 +281,7 @@ def run(code: str, variables: dict, max_output: int) -> dict:
 
 
 def _describe(error: BaseException) -> str:
-    text = f"{type(error).__name__}: {error}"
-    return text[:500]
+    return f"{type(error).__name__}: {error}"
 
 
 def main() -> None:

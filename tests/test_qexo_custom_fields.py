@@ -145,3 +145,20 @@ def test_parameters_that_are_no_variable_names_are_ignored(running):
     store(pub, "k", "print(ok_name)")
     params = {"key": "k", "ok_name": "1", "bad-name": "2", "_getattr_": "3", "if": "4"}
     assert pub.ok(pub.get("get_custom", **params))["data"] == "1\n"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "getattr(1, 'a' * 5_000_000)",  # a refusal quoting what it refused
+        "raise ValueError('b' * 5_000_000)",  # an error's own text
+        "x = (\n" + "1 +\n" * 2 + "'c' * 5_000_000 +)",  # a syntax error
+    ],
+)
+def test_a_refusal_is_capped_like_the_output(running, code):
+    """However long the message the code provokes, the answer stays small."""
+    pub = running(CUSTOM_FIELDS_MAX_OUTPUT=100)
+    store(pub, "long", code)
+    response = pub.get("get_custom", key="long")
+    assert len(response.data) < 2_000, len(response.data)
+    assert pub.failed(response).startswith("sandbox_")
