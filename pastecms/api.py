@@ -17,10 +17,19 @@ name a face; faces register themselves with the app through their blueprints.
 """
 
 import functools
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import replace
 
-from flask import Blueprint, Flask, Request, Response, current_app, request, session
+from flask import (
+    Blueprint,
+    Flask,
+    Request,
+    Response,
+    current_app,
+    request,
+    session,
+    stream_with_context,
+)
 from marshmallow import Schema
 from sqlalchemy.exc import IntegrityError
 
@@ -277,6 +286,26 @@ def endpoint(
         return limited
 
     return decorate
+
+
+def streamed_list(
+    items: Iterable, dump: Schema, *, key: str, count_key: str, headers: dict | None = None
+) -> Response:
+    """`{key: [...], count_key: n}` as JSON, each item dumped with `dump` and sent as it
+    comes: the answer never stands whole in memory, only the item being written. For a
+    view whose list has no bound (an export); `items` is consumed while the answer is
+    sent, in the request's context."""
+
+    def write():
+        encode = current_app.json.dumps
+        yield f'{{"{key}": ['
+        count = 0
+        for item in items:
+            yield ("," if count else "") + encode(dump.dump(item))
+            count += 1
+        yield f'], "{count_key}": {count}}}'
+
+    return Response(stream_with_context(write()), mimetype="application/json", headers=headers)
 
 
 def _load(schema: Schema | None, location: str) -> dict:

@@ -177,3 +177,27 @@ def clock_moved(monkeypatch):
     ticks = iter(range(10_000))
     start = datetime(2024, 3, 1, tzinfo=UTC)
     monkeypatch.setattr(article_service, "utcnow", lambda: start + timedelta(seconds=next(ticks)))
+
+
+def test_an_export_is_sent_as_it_is_read_a_few_articles_at_a_time(cms_admin, monkeypatch):
+    """A site of many large articles is exported without ever holding them all: the
+    answer streams, reading EXPORT_BATCH articles at a time, and is the same document."""
+    from pastecms.services import transfer
+
+    monkeypatch.setattr(transfer, "EXPORT_BATCH", 2)
+    hashes = [cms_admin.article(f"Article {n}")["hash"] for n in range(5)]
+    read = []
+    original = transfer.article_service.all_articles
+
+    def counted(*args, **kwargs):
+        found = original(*args, **kwargs)
+        read.append(len(found))
+        return found
+
+    monkeypatch.setattr(transfer.article_service, "all_articles", counted)
+    response = cms_admin.get("/v1/export")
+    assert response.is_streamed
+    exported = response.json
+    assert exported["total"] == 5
+    assert sorted(entry["hash"] for entry in exported["articles"]) == sorted(hashes)
+    assert read == [2, 2, 1]

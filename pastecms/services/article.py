@@ -375,9 +375,11 @@ def load_tags(articles: list) -> None:
         by_id[article_id].append(name)
 
 
-def all_articles(reader, status: str | None = None) -> list[ArticleRecord]:
+def all_articles(
+    reader, status: str | None = None, *, limit: int | None = None, offset: int = 0
+) -> list[ArticleRecord]:
     """Every article `reader` may read (of a status), in list order, with categories and
-    tags loaded."""
+    tags loaded; or `limit` of them from `offset`."""
     query = (
         select(*_ARTICLES.columns, *_CATEGORY_COLUMNS)
         .select_from(_shown_articles())
@@ -390,6 +392,8 @@ def all_articles(reader, status: str | None = None) -> list[ArticleRecord]:
     readable = readable_by(reader)
     if readable is not None:
         query = query.where(readable)
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
     articles = [ArticleRecord(row) for row in _run(query, {})]
     load_tags(articles)
     return articles

@@ -7,6 +7,7 @@ them (`2024-01-15T10:00:00.000Z`), so they come back to the millisecond. An impo
 a Hexo post without those keys creates a draft unless it says `published: true`.
 """
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import frontmatter
@@ -50,13 +51,27 @@ def export_one(article_hash: str, reader) -> tuple[str, str]:
     return f"{article.hash}.md", markdown(article)
 
 
-def export_all(reader, status: str | None = None) -> list[dict]:
-    """Every article (of a status), in list order: `{"hash", "title", "status",
-    "markdown"}` each."""
-    return [
-        {"hash": a.hash, "title": a.title, "status": a.status, "markdown": markdown(a)}
-        for a in article_service.all_articles(reader, status)
-    ]
+#: Articles read at a time by an export: an article may be a MiB of Markdown, so an export
+#: of every article holds at most this many in memory, not all of them.
+EXPORT_BATCH = 16
+
+
+def export_all(reader, status: str | None = None) -> Iterator[dict]:
+    """Every article `reader` may read (of a status), in list order: `{"hash", "title",
+    "status", "markdown"}` each, read EXPORT_BATCH at a time as they are consumed."""
+    offset = 0
+    while True:
+        batch = article_service.all_articles(reader, status, limit=EXPORT_BATCH, offset=offset)
+        for article in batch:
+            yield {
+                "hash": article.hash,
+                "title": article.title,
+                "status": article.status,
+                "markdown": markdown(article),
+            }
+        if len(batch) < EXPORT_BATCH:
+            return
+        offset += EXPORT_BATCH
 
 
 def import_article(

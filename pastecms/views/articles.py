@@ -2,7 +2,7 @@
 
 from flask import Response
 
-from pastecms.api import ADMIN, REQUIRED, endpoint
+from pastecms.api import ADMIN, REQUIRED, endpoint, streamed_list
 from pastecms.errors import ConflictFailure, ForbiddenFailure, NonexistentArticleFailure
 from pastecms.openapi import success_media
 from pastecms.schemas.cms import (
@@ -12,6 +12,7 @@ from pastecms.schemas.cms import (
     ArticleOut,
     ArticlePathIn,
     ArticleUpdateIn,
+    ExportedOut,
     ExportIn,
     ExportOut,
     MarkdownImportIn,
@@ -25,6 +26,8 @@ from pastecms.views.links import article_export_url, with_image_urls
 
 bp = cms.blueprint("cms_articles", __name__, url_prefix="/v1")
 
+#: One entry of an export, dumped as it is sent.
+EXPORTED = ExportedOut()
 #: An article addressed by its hash in the path.
 BY_HASH = {"path": ArticlePathIn, "path_failure": NonexistentArticleFailure}
 
@@ -192,15 +195,14 @@ def import_markdown(data, caller):
 @endpoint(cms, load=ExportIn, dump=ExportOut, caller=REQUIRED)
 def export_all(data, caller):
     """Every article the caller may read (or those of `status`) as Markdown, in one JSON
-    document.
+    document, sent as it is written (a few articles in memory at a time).
 
     Each entry's `markdown` is what `GET /v1/export/{hash}` answers, and what
     `POST /v1/import/markdown` takes back.
     """
     exported = transfer.export_all(caller, data["status"])
-    for entry in exported:
-        entry["export_url"] = article_export_url(entry["hash"])
-    return {"articles": exported, "total": len(exported)}
+    with_urls = ({**entry, "export_url": article_export_url(entry["hash"])} for entry in exported)
+    return streamed_list(with_urls, EXPORTED, key="articles", count_key="total")
 
 
 @bp.get("/export/<hash>")
