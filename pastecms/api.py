@@ -231,16 +231,21 @@ def endpoint(
             lookup = None
             try:
                 credentials = auth.screen(_credentials(request, envelope))
+                # Where no credential can come in the body, the caller is known (and
+                # refused) before the body is read: a stranger's large body costs nothing.
+                who = auth.resolve(credentials) if credential_param is None else None
+                if who is not None and caller != OPTIONAL:
+                    auth.check(who, admin=caller == ADMIN)
                 data = _load(load_schema, location or envelope.input_location(request.method))
                 if path_schema is not None:
                     data.update(_load_path(path_schema, path_failure))
-                if credential_param is not None:
+                if who is None:
                     key = data.pop(credential_param, None)
                     if key is not None:
                         credentials = replace(credentials, api_key=key)
-                who = auth.resolve(credentials)
-                if caller != OPTIONAL:
-                    auth.check(who, admin=caller == ADMIN)
+                    who = auth.resolve(credentials)
+                    if caller != OPTIONAL:
+                        auth.check(who, admin=caller == ADMIN)
                 if cache_by is not None:
                     audience = cache_for(who) if cache_for is not None else None
                     lookup = answers.Lookup(name, cache_by, data, audience)

@@ -211,3 +211,34 @@ def test_unexpected_error_on_a_web_page_is_an_html_500(client, monkeypatch, capl
     assert "undefined_failure" in response.text
     assert "internal detail" not in response.text
     assert any(r.exc_info and r.exc_info[0] is RuntimeError for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("path", "envelope_name"),
+    [("/pub/save/", "qexo"), ("/api/paste/submit", "paste"), ("/v1/articles", "cms")],
+)
+def test_a_form_of_too_many_fields_is_refused_before_it_is_parsed(
+    client, db_rows, path, envelope_name
+):
+    """A url-encoded body of a million pairs would cost seconds of CPU to parse; past
+    MAX_FORM_PARTS pairs it is a named 413 at once, on every face."""
+    before = db_rows()
+    body = b"&".join([b"a=1"] * 1_000_000)
+    response = client.post(path, data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code in (200, 413), response.status
+    assert response.json["failure_name"] == "payload_too_large_failure"
+    assert db_rows() == before
+
+
+def test_a_stranger_is_refused_before_the_cms_reads_the_body(client, monkeypatch):
+    """Where credentials come only in headers, an anonymous caller is refused before the
+    body is parsed at all."""
+    from pastecms import inputs
+
+    def never(*args, **kwargs):
+        raise AssertionError("the body was read")
+
+    monkeypatch.setattr(inputs, "load", never)
+    response = client.post("/v1/articles", json={"title": "t", "content": "c"})
+    assert response.status_code == 401
+    assert response.json["failure_name"] == "auth_failure"
