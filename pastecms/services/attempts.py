@@ -25,25 +25,35 @@ from pastecms.errors import RateLimitFailure
 COMPARING_FOR = parse("1 per 10 seconds")
 
 
-def _parts(kind: str, target: str, address: str | None) -> list[tuple[str, ...]]:
+def _parts(
+    kind: str, target: str, address: str | None, device: str | None = None
+) -> list[tuple[str, ...]]:
+    if device is not None:
+        # A device that signed in to the target before is counted on its own, never on
+        # the target's or the address's counts, which strangers can fill up
+        # (`services.devices`).
+        return [("attempts", kind, "device", device)]
     parts = [("attempts", kind, "target", str(target))]
     if address:
         parts.append(("attempts", kind, "address", address))
     return parts
 
 
-def _keys(kind: str, target: str, address: str | None) -> list[tuple[str, ...]]:
-    return [ratelimit.counter(*parts) for parts in _parts(kind, target, address)]
+def _keys(
+    kind: str, target: str, address: str | None, device: str | None = None
+) -> list[tuple[str, ...]]:
+    return [ratelimit.counter(*parts) for parts in _parts(kind, target, address, device)]
 
 
 @contextlib.contextmanager
-def comparing(kind: str, target: str, address: str | None):
+def comparing(kind: str, target: str, address: str | None, device: str | None = None):
     """Around one comparison of a secret at `target` by the client at `address` (which
     calls `failed` when it fails): raises `RateLimitFailure` before it when either has
     failed too often lately (`check`), or while another comparison at either is running.
+    A `device` that signed in to the target before (its nonce) is counted instead of both.
     """
     with contextlib.ExitStack() as held:
-        for parts in _parts(kind, target, address):
+        for parts in _parts(kind, target, address, device):
             claim = ("comparing", *parts)
             if not ratelimit.claim(COMPARING_FOR, "password checks", *claim):
                 raise RateLimitFailure(
@@ -52,7 +62,7 @@ def comparing(kind: str, target: str, address: str | None):
                 )
             held.callback(ratelimit.release, COMPARING_FOR, "password checks", *claim)
         # Checked once the claims are held, so that no failure is counted in between.
-        check(kind, target, address)
+        check(kind, target, address, device)
         yield
 
 
@@ -60,15 +70,15 @@ def _items():
     return parse_many(current_app.config["RATELIMIT_FAILED_ATTEMPTS"])
 
 
-def check(kind: str, target: str, address: str | None) -> None:
+def check(kind: str, target: str, address: str | None, device: str | None = None) -> None:
     """`RateLimitFailure` (with Retry-After) when `target`, or the client at `address`,
-    has failed too often lately at `kind`."""
+    has failed too often lately at `kind` (or, for a known `device`, that device)."""
     if not current_app.config["RATELIMIT_ENABLED"]:
         return
     strategy = ratelimit.limiter().limiter
     try:
         for item in _items():
-            for key in _keys(kind, target, address):
+            for key in _keys(kind, target, address, device):
                 if not strategy.test(item, *key):
                     reset_at = strategy.get_window_stats(item, *key).reset_time
                     retry_after = max(1, int(reset_at - time.time()))
@@ -80,14 +90,14 @@ def check(kind: str, target: str, address: str | None) -> None:
         ratelimit.storage_down(error, "failed attempts")
 
 
-def failed(kind: str, target: str, address: str | None) -> None:
-    """Count one failed attempt at `target` from `address`."""
+def failed(kind: str, target: str, address: str | None, device: str | None = None) -> None:
+    """Count one failed attempt at `target` from `address` (or from a known `device`)."""
     if not current_app.config["RATELIMIT_ENABLED"]:
         return
     strategy = ratelimit.limiter().limiter
     try:
         for item in _items():
-            for key in _keys(kind, target, address):
+            for key in _keys(kind, target, address, device):
                 strategy.hit(item, *key)
     except StorageError as error:
         ratelimit.storage_down(error, "failed attempts")

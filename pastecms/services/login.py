@@ -14,7 +14,7 @@ from flask import current_app
 
 from pastecms.errors import AuthFailure
 from pastecms.models import User
-from pastecms.services import attempts, refresh_token, secret
+from pastecms.services import attempts, devices, refresh_token, secret
 from pastecms.services import user as user_service
 
 ATTEMPTS_KIND = "login"
@@ -23,27 +23,35 @@ _DUMMY_HASH_KEY = "pastecms.login_dummy_hash"
 
 
 def log_in(
-    identifier: str, password: str, *, remember: bool = False, address: str | None = None
+    identifier: str,
+    password: str,
+    *,
+    remember: bool = False,
+    address: str | None = None,
+    device: str | None = None,
 ) -> dict[str, str]:
     """`{"access_token", "refresh_token"}` for the active account whose username (in any
     case) or email is `identifier`, when `password` is its password.
 
     Raises `RateLimitFailure` (before any password is compared) when the account or
     `address` has failed too often lately, or while another password of either is being
-    checked (`attempts.comparing`), and `AuthFailure` for everything else.
+    checked (`attempts.comparing`), and `AuthFailure` for everything else. `device` is the
+    client's device cookie: one the account signed in from is counted on its own
+    (`services.devices`).
     """
     user = _account(identifier)
     # Counted per account when there is one, so its username and its email share one
     # allowance; per name otherwise ("name:" and "user:" targets never collide).
     target = f"user:{user.id}" if user is not None else f"name:{identifier.lower()}"
-    with attempts.comparing(ATTEMPTS_KIND, target, address):
+    known = devices.recognised(device, user.id if user is not None else None)
+    with attempts.comparing(ATTEMPTS_KIND, target, address, known):
         matches = secret.check_password(
             password, user.password_hash if user is not None else _dummy_hash()
         )
         if user is None or not matches or not user.is_active:
-            attempts.failed(ATTEMPTS_KIND, target, address)
+            attempts.failed(ATTEMPTS_KIND, target, address, known)
             raise AuthFailure(WRONG)
-    return refresh_token.issue_pair(user, remember=remember)
+    return {**refresh_token.issue_pair(user, remember=remember), "user_id": user.id}
 
 
 def _account(identifier: str) -> User | None:

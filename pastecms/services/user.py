@@ -15,7 +15,7 @@ from pastecms.errors import (
 )
 from pastecms.extensions import db
 from pastecms.models import User
-from pastecms.services import apikey, attempts, auth, refresh_token, secret
+from pastecms.services import apikey, attempts, auth, devices, refresh_token, secret
 from pastecms.services import paste as paste_service
 
 #: What failed logins are counted as (`services.attempts`).
@@ -152,7 +152,12 @@ def regenerate_api_key(caller: User | None) -> str:
 
 
 def authenticate(
-    username: str, password: str, *, address: str | None = None, allow_email: bool = False
+    username: str,
+    password: str,
+    *,
+    address: str | None = None,
+    allow_email: bool = False,
+    device: str | None = None,
 ) -> User:
     """The active user with these credentials; with `allow_email`, `username` may be the
     user's email address instead (a username never holds an "@").
@@ -160,7 +165,9 @@ def authenticate(
     Raises `NonexistentUserFailure` (as the reference API does: availability is public
     anyway), `AuthFailure` (wrong password) and `RateLimitFailure`, before any password
     is compared, when the account, or the client at `address`, has failed too often
-    lately or has another password being checked (`attempts.comparing`).
+    lately or has another password being checked (`attempts.comparing`). `device` is the
+    client's device cookie: one the account signed in from is counted on its own
+    (`services.devices`).
     """
     if allow_email and "@" in username:
         user = by_email(username)
@@ -170,11 +177,12 @@ def authenticate(
     # never collide), as the JWT login counts them: guesses at one account share one
     # allowance whichever login they go through.
     target = f"user:{user.id}" if user is not None else f"name:{username.lower()}"
-    with attempts.comparing(LOGIN_ATTEMPTS, target, address):
+    known = devices.recognised(device, user.id if user is not None else None)
+    with attempts.comparing(LOGIN_ATTEMPTS, target, address, known):
         if user is None or not user.is_active:
-            attempts.failed(LOGIN_ATTEMPTS, target, address)
+            attempts.failed(LOGIN_ATTEMPTS, target, address, known)
             raise NonexistentUserFailure()
         if not secret.check_password(password, user.password_hash):
-            attempts.failed(LOGIN_ATTEMPTS, target, address)
+            attempts.failed(LOGIN_ATTEMPTS, target, address, known)
             raise AuthFailure("The password is wrong.")
     return user

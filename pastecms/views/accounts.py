@@ -29,7 +29,13 @@ from pastecms.services import refresh_token
 from pastecms.services import user as user_service
 from pastecms.views import csrf
 from pastecms.views.envelopes import Page, WebPage, web_page
-from pastecms.views.signin import sign_in, sign_out, signed_in_user, stay_signed_in
+from pastecms.views.signin import (
+    device_cookie,
+    sign_in,
+    sign_out,
+    signed_in_user,
+    stay_signed_in,
+)
 from pastecms.views.user import ACCOUNT_LIMIT
 
 bp = web_page.blueprint("accounts", __name__)
@@ -122,7 +128,11 @@ def login(data, caller):
     """Sign in by username or email, counted against the same failed-attempt limits as
     the API's login; then back where the visitor was going."""
     user = user_service.authenticate(
-        data["login"], data["password"], address=caller.address, allow_email=True
+        data["login"],
+        data["password"],
+        address=caller.address,
+        allow_email=True,
+        device=device_cookie(),
     )
     sign_in(user, data["remember_me"])
     return redirect(data["next"], code=303)

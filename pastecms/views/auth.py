@@ -12,6 +12,7 @@ from pastecms.schemas.auth import (
 )
 from pastecms.services import login, refresh_token
 from pastecms.views.envelopes import auth_api
+from pastecms.views.signin import device_cookie, remember_device
 
 bp = auth_api.blueprint("auth_api", __name__, url_prefix="/api/auth")
 
@@ -33,8 +34,13 @@ def authenticate(data, caller):
     `auth_failure`.
     """
     tokens = login.log_in(
-        data["username"], data["password"], remember=data["rememberme"], address=caller.address
+        data["username"],
+        data["password"],
+        remember=data["rememberme"],
+        address=caller.address,
+        device=device_cookie(),
     )
+    remember_device(tokens["user_id"])
     return {"data": tokens}
 
 

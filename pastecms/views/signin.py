@@ -1,16 +1,41 @@
 """Cookie sign-in, shared by the faces that start a session (the JSON login and the web
 pages): what the session holds, and who it holds."""
 
-from flask import session
+from flask import after_this_request, current_app, request, session
 
-from pastecms.services import auth
+from pastecms.services import auth, devices
 
 
 def sign_in(user, remember: bool = False) -> None:
-    """Start a fresh session for `user` (nothing of the one before survives it)."""
+    """Start a fresh session for `user` (nothing of the one before survives it), and
+    remember the device it was started from."""
     session.clear()
     session.update(auth.session_values(user))
     session.permanent = remember
+    remember_device(user.id)
+
+
+def device_cookie() -> str | None:
+    """The client's device cookie, if it sent one (`services.devices`)."""
+    return request.cookies.get(devices.COOKIE)
+
+
+def remember_device(user_id: int) -> None:
+    """Send this client a fresh device cookie for `user_id` with the answer: its later
+    logins to the account are counted on their own (`services.devices`)."""
+    value = devices.issue(user_id)
+
+    @after_this_request
+    def set_device_cookie(response):
+        response.set_cookie(
+            devices.COOKIE,
+            value,
+            max_age=devices.MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
+        return response
 
 
 def stay_signed_in(caller: auth.Caller) -> None:

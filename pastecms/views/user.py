@@ -26,7 +26,7 @@ from pastecms.schemas.user import (
 )
 from pastecms.services import user as user_service
 from pastecms.views.envelopes import modern_paste
-from pastecms.views.signin import sign_in, sign_out, stay_signed_in
+from pastecms.views.signin import device_cookie, sign_in, sign_out, stay_signed_in
 
 bp = modern_paste.blueprint("user_api", __name__, url_prefix="/api")
 
@@ -118,7 +118,9 @@ def validate_email_address(data, caller):
 )
 def login(data, caller):
     """Start a cookie session for the web form and cookie-based clients."""
-    user = user_service.authenticate(data["username"], data["password"], address=caller.address)
+    user = user_service.authenticate(
+        data["username"], data["password"], address=caller.address, device=device_cookie()
+    )
     sign_in(user, data["remember_me"])
     return user
 
