@@ -190,6 +190,12 @@ CASES = {
     "every_field_nul": every_field(lambda field: "abc\u0000def", in_query="abc\u0000def"),
     "every_field_lone_surrogate": every_field(lambda field: "abc\ud800def"),
     "every_field_repeated": {"query": repeated_keys},
+    # At and past a 32-bit INTEGER column's edge (PostgreSQL's), and past a BIGINT's.
+    "every_field_int32_max": every_field(lambda field: 2**31 - 1, in_query=str(2**31 - 1)),
+    "every_field_int32_overflow": every_field(lambda field: 2**31, in_query=str(2**31)),
+    "every_field_int64_overflow": every_field(lambda field: 2**63, in_query=str(2**63)),
+    # A url-encoded form of more fields than MAX_FORM_PARTS: refused before it is parsed.
+    "form_of_too_many_fields": raw(b"&".join([b"a=1"] * 1_500), FORM),
 }
 
 
