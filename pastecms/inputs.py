@@ -12,6 +12,9 @@ A view's In schema is loaded from one location, named as webargs names them:
 - `params`: the query string, a form body and a JSON body together, for clients that
   send the same request either way. Repeated keys and JSON lists reach a list field as
   every value given; any other field takes one value, from the body before the query.
+- `params_any_json`: `params`, with a body that is a JSON object read as JSON whatever its
+  Content-Type, for a face whose original server decodes it so (browsers send a string
+  body as text/plain).
 
 A schema's complaint becomes the named params failure (`params_failure`).
 """
@@ -56,12 +59,36 @@ def json_object(request: Request) -> dict:
     return value
 
 
+def json_whatever_type(request: Request) -> dict:
+    """The body as a JSON object when it is one, whatever its Content-Type (a browser's
+    `fetch` with a string body sends text/plain); a form's body, or one that does not
+    start as an object, is no JSON: an empty object. `InvalidParamsFailure` for a body
+    that starts as an object but is not one well-formed JSON object."""
+    if request.is_json:
+        return json_object(request)
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return {}
+    body = request.get_data(cache=True)
+    if not body.lstrip().startswith(b"{"):
+        return {}
+    try:
+        value = json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise InvalidParamsFailure("The request body is not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise InvalidParamsFailure("The JSON body must be an object.")
+    return value
+
+
 class Params(Mapping):
     """The query string, form and JSON body of a request read as one mapping (the
-    `params` location)."""
+    `params` location; `params_any_json` reads a JSON body whatever its Content-Type)."""
 
-    def __init__(self, request: Request, multiple: frozenset):
-        self._json = json_object(request) if request.is_json else {}
+    def __init__(self, request: Request, multiple: frozenset, *, any_json: bool = False):
+        if any_json:
+            self._json = json_whatever_type(request)
+        else:
+            self._json = json_object(request) if request.is_json else {}
         # Lowest precedence first: a body value wins over the query's for a single field.
         self._sources = (request.args, request.form)
         self._multiple = multiple
@@ -100,6 +127,7 @@ class RequestParser(FlaskParser):
         # unknown=None: each schema says itself what an unknown key means.
         super().__init__(unknown=None)
         self.location_loader("params")(self.load_params)
+        self.location_loader("params_any_json")(self.load_params_any_json)
         self.location_loader("form_and_files")(self.load_form_and_files)
         self.location_loader("query_and_body")(self.load_query_and_body)
 
@@ -108,6 +136,9 @@ class RequestParser(FlaskParser):
 
     def load_params(self, req: Request, schema: Schema):
         return Params(req, _multiple_keys(schema))
+
+    def load_params_any_json(self, req: Request, schema: Schema):
+        return Params(req, _multiple_keys(schema), any_json=True)
 
     def load_form_and_files(self, req: Request, schema: Schema):
         return MultiDictProxy(CombinedMultiDict([req.form, req.files]), schema)

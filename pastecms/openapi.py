@@ -244,6 +244,8 @@ def _endpoint_operation(app: Flask, plugin: MarshmallowPlugin, rule, view, metho
 
 def _describe_input(plugin, operation: dict, schema, location: str, method: str) -> None:
     """Document a view's In schema where the request carries it."""
+    if location == "params_any_json":
+        location = "params"  # its JSON body under another Content-Type goes undescribed
     if location == "params":
         location = "query" if method in ("GET", "DELETE") else "params"
     if location in ("query", "headers"):

@@ -48,7 +48,7 @@ def _routes():
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             location = view.location or envelope.input_location(method)
-            if method in ("GET", "DELETE") and location in ("json", "params"):
+            if method in ("GET", "DELETE") and location in ("json", "params", "params_any_json"):
                 location = "query"  # no client sends a body with these
             found.append((rule.rule, rule.endpoint, method, location))
     needs_caller = {
@@ -475,7 +475,7 @@ def sent_as(location: str, case: str) -> str | None:
         return "query" if has_query else None
     if location in ("form", "form_and_files"):
         return "form" if has_query else None
-    if location == "params":
+    if location in ("params", "params_any_json"):
         if case.startswith("content_type_"):
             return None
         return "body" if has_body else "form"

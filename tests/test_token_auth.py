@@ -1,6 +1,7 @@
 """JWT login (seed 004): /api/auth/auth, renewing access tokens, revoking refresh tokens,
 and the face's envelope. The clock is moved, never waited for (`token_clock`)."""
 
+import json
 import time
 import uuid
 import warnings
@@ -527,3 +528,23 @@ def test_a_jwt_costs_no_more_queries_than_an_api_key(app, client, users):
         return len(seen)
 
     assert statements_for(bearer(access)) <= statements_for(bearer(users["alice"]))
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain;charset=UTF-8", "application/json"])
+def test_a_json_login_signs_in_whatever_its_content_type(client, users, content_type):
+    """Digimaker's login form posts JSON.stringify({username, password}) with no
+    Content-Type, which a browser sends as text/plain; the original's server decodes the
+    body as JSON all the same, and so does this face."""
+    body = json.dumps({"username": "alice", "password": PASSWORD})
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = client.post("/api/auth/auth", data=body, headers=headers)
+    assert response.status_code == 200, response.json
+    assert response.json["data"]["access_token"]
+
+
+def test_a_text_body_that_is_no_json_object_is_a_params_failure(client, users):
+    response = client.post(
+        "/api/auth/auth", data='{"username": "alice",', content_type="text/plain"
+    )
+    assert response.status_code == 400
+    assert response.json["data"]["code"] == "20001"

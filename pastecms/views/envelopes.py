@@ -216,10 +216,14 @@ class Digimaker(Envelope):
     "10001" with an empty `detail` for every other failure. The face's Out schemas
     declare the one member `data`, which may be an object, a bare token string or `true`.
     Clients send JSON or a form in a POST, a query string in a GET: `params` reads all.
+    A body that is a JSON object is read as JSON whatever its Content-Type, as the
+    original's server decodes it: Digimaker's login form posts `JSON.stringify(...)`
+    with no Content-Type, which a browser sends as text/plain. (A session cookie still
+    counts only on a request sent as JSON, which no other site's page can make.)
     The face owns two prefixes, one instance each.
     """
 
-    location = "params"
+    location = "params_any_json"
 
     PARAMS_CODE = "20001"
     OTHER_CODE = "10001"
