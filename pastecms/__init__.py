@@ -2,6 +2,7 @@
 
 import logging
 import os
+import re
 import secrets as _secrets
 import urllib.parse
 import uuid
@@ -108,9 +109,29 @@ def register_config(app: Flask, config_class, overrides) -> None:
     # Form bodies (the web paste form) share the request body limit.
     app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
     app.json = JSONProvider(app)
+    app.wsgi_app = OneSlash(app.wsgi_app)
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+class OneSlash:
+    """WSGI middleware: repeated slashes in a path are one slash, answered in place, as
+    nginx merges them. Werkzeug's router would answer a 308 to the merged path, which
+    clients do not follow for a POST (fpaste posts to `…/api/paste//submit` when its URL
+    ends with a slash)."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if "//" in path:
+            environ["PATH_INFO"] = _REPEATED_SLASHES.sub("/", path)
+        return self.wsgi_app(environ, start_response)
+
+
+_REPEATED_SLASHES = re.compile("/{2,}")
 
 
 def _check_secret_key(app: Flask) -> None:
