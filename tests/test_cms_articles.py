@@ -476,12 +476,18 @@ def test_filters_select_and_count_the_articles(cms_admin, library, query, titles
 def test_listed_articles_carry_their_tags_and_category(cms_admin, library):
     listed = {a["title"]: a for a in cms_admin.get("/v1/articles").json["articles"]}
     assert listed["one"]["tags"] == ["python", "web"]
+    # Every field of the CMS's Category type, as the category's own answer has them.
+    (tech,) = [c for c in cms_admin.get("/v1/categories").json["categories"] if c["slug"] == "tech"]
     assert listed["one"]["category"] == {
         "id": listed["one"]["categoryId"],
         "name": "Tech",
         "slug": "tech",
         "color": "#6B7280",
+        "displayOrder": tech["displayOrder"],
+        "createdAt": tech["createdAt"],
     }
+    one = cms_admin.get(f"/v1/articles/{listed['one']['hash']}").json
+    assert one["category"] == listed["one"]["category"]
     assert listed["four"]["category"] is None
 
 

@@ -349,10 +349,15 @@ class MarkdownImportIn(CmsIn):
 
 
 class CategoryRefOut(RecordOut):
+    """An article's category, with every field of the CMS's `Category` type but the
+    count (which would move every article's answer with each article of the category)."""
+
     id = fields.String()
     name = fields.String()
     slug = fields.String()
     color = fields.String()
+    displayOrder = fields.Integer(attribute="display_order")
+    createdAt = IsoTime(attribute="created_at")
 
 
 class ArticleOut(RecordOut):

@@ -93,7 +93,14 @@ _CATEGORIES = Category.__table__
 _LINKS = ArticleTag.__table__
 _TAGS = Tag.__table__
 _USERS = User.__table__
-_CATEGORY_COLUMNS = (_CATEGORIES.c.id, _CATEGORIES.c.name, _CATEGORIES.c.slug, _CATEGORIES.c.color)
+_CATEGORY_COLUMNS = (
+    _CATEGORIES.c.id,
+    _CATEGORIES.c.name,
+    _CATEGORIES.c.slug,
+    _CATEGORIES.c.color,
+    _CATEGORIES.c.display_order,
+    _CATEGORIES.c.created_at,
+)
 
 
 class CategoryRef(NamedTuple):
@@ -103,6 +110,8 @@ class CategoryRef(NamedTuple):
     name: str
     slug: str
     color: str
+    display_order: int
+    created_at: datetime
 
 
 class ArticleRecord:
@@ -117,7 +126,8 @@ class ArticleRecord:
         width = len(self._KEYS)
         for key, value in zip(self._KEYS, row, strict=False):
             setattr(self, key, value)
-        self.category = CategoryRef(*row[width : width + 4]) if row[width] is not None else None
+        category = row[width : width + len(_CATEGORY_COLUMNS)]
+        self.category = CategoryRef(*category) if category[0] is not None else None
         self.tag_names = []
         self.header_image_url = None
         self.author_name = None
