@@ -214,3 +214,66 @@ def test_of_viewers_arriving_together_one_highlights_the_rest_see_plain_text(
     # Once made, every viewer reads it.
     assert '<span class="k">def</span>' in page_of(app.test_client(), paste)
     assert made == ["python"]
+
+
+#: Every language name Modern Paste offers: CodeMirror 5's modes, as fpaste lists them.
+CODEMIRROR_MODES = (
+    "apl asciiarmor asn.1 asterisk brainfuck clike clojure cmake cobol coffeescript "
+    "commonlisp crystal css cypher d dart diff django dockerfile dtd dylan ebnf ecl eiffel "
+    "elm erlang factor fcl forth fortran gas gfm gherkin go groovy haml handlebars haskell "
+    "haskell-literate haxe htmlembedded htmlmixed http idl javascript jinja2 jsx julia "
+    "livescript lua markdown mathematica mbox mirc mllike modelica mscgen mumps nginx nsis "
+    "ntriples octave oz pascal pegjs perl php pig powershell properties protobuf pug puppet "
+    "python q r rpm rst ruby rust sas sass scheme shell sieve slim smalltalk smarty solr soy "
+    "sparql spreadsheet sql stex stylus swift tcl textile tiddlywiki tiki toml tornado troff "
+    "ttcn ttcn-cfg turtle twig vb vbscript velocity verilog vhdl vue webidl xml xquery yacas "
+    "yaml yaml-frontmatter z80"
+).split()
+#: The modes Pygments has no lexer for, nor a near one: shown as plain text.
+WITHOUT_A_HIGHLIGHTER = {
+    "asciiarmor", "asn.1", "fcl", "mirc", "mumps", "oz", "solr", "spreadsheet", "textile",
+    "tiddlywiki", "tiki", "ttcn", "yacas", "z80",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", CODEMIRROR_MODES)
+def test_every_modern_paste_language_name_has_its_highlighter(mode):
+    from pygments.lexers import get_lexer_by_name
+
+    from pastecms.services import language
+
+    name = language.highlighter(mode, "x = 1\n")
+    if mode in WITHOUT_A_HIGHLIGHTER:
+        assert name == language.FALLBACK
+    else:
+        assert highlight._lexer(name) is not None, (mode, name)
+        get_lexer_by_name(name)
+
+
+@pytest.mark.parametrize(
+    ("contents", "lexer"),
+    [
+        ("#include <stdio.h>\nint main(void) {\n    return 0;\n}\n", "c"),
+        ("#include <vector>\nusing namespace std;\nstd::vector<int> v;\n", "cpp"),
+        (
+            "public class A {\n  public static void main(String[] a) {\n"
+            '    System.out.println("x");\n  }\n}\n',
+            "java",
+        ),
+    ],
+)
+def test_clike_is_guessed_among_the_c_like_languages(contents, lexer):
+    from pastecms.services import language
+
+    assert language.highlighter("clike", contents) == lexer
+
+
+@pytest.mark.parametrize("mode", ["clike", "shell", "htmlmixed", "mllike", "stex"])
+def test_a_paste_sent_with_a_codemirror_mode_is_shown_highlighted_and_keeps_its_name(
+    client, api, mode
+):
+    paste = api.submit("#include <stdio.h>\nint main(void) { return 0; }\n", language=mode)
+    assert paste["language"] == mode
+    page = client.get(f"/paste/{paste['paste_id_repr']}").text
+    assert '<span class="' in page, mode
+    assert api.details(paste["paste_id_repr"]).json["language"] == mode

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from pastecms import database, ratelimit
 from pastecms.extensions import db
 from pastecms.models import Highlight
+from pastecms.services import language
 from pastecms.services.pygmentize import NoVerdict, within_budget
 
 # Bump when the HTML `pygmentize` makes changes shape: stored HTML made otherwise is made
@@ -58,7 +59,8 @@ def render(paste) -> Rendering:
     a caller can make it before its transaction writes anything.
     """
     config = current_app.config
-    lexer = _lexer(paste.language)
+    name = language.highlighter(paste.language, paste.contents)
+    lexer = _lexer(name)
     if lexer is None or len(paste.contents) > config["HIGHLIGHT_MAX_SIZE"]:
         return Rendering(paste.id, plain(paste.contents))
     row = db.session.execute(
@@ -72,7 +74,7 @@ def render(paste) -> Rendering:
         # Another request is making it: plain text this once, and nothing stored.
         return Rendering(paste.id, plain(paste.contents))
     try:
-        html = within_budget(paste.contents, paste.language, config["HIGHLIGHT_TIME_LIMIT"])
+        html = within_budget(paste.contents, name, config["HIGHLIGHT_TIME_LIMIT"])
     except NoVerdict as error:
         # Plain text this once, nothing kept: a later view tries again.
         log.warning("highlighting paste %s failed, shown as plain text: %s", paste.id, error)

@@ -60,6 +60,63 @@ _SIGNATURE_WEIGHT = 0.3
 _LEXERS = {name: get_lexer_by_name(name) for name in LANGUAGES if name != FALLBACK}
 
 
+#: Modern Paste's language names are CodeMirror 5's modes (fpaste sends them). Most are
+#: Pygments names too; these are not, and map to the lexer that highlights them. A tuple is
+#: a family one mode stands for (`clike`: C, C++, Java, C#...), guessed among by the
+#: contents. A mode Pygments has no lexer for, nor a near one, maps to plain text.
+CODEMIRROR_MODES = {
+    "asciiarmor": FALLBACK,
+    "asn.1": FALLBACK,
+    "asterisk": "ini",
+    "clike": ("c", "cpp", "java", "csharp", "scala", "kotlin", "objective-c"),
+    "commonlisp": "common-lisp",
+    "fcl": FALLBACK,
+    "gfm": "markdown",
+    "haskell-literate": "literate-haskell",
+    "htmlembedded": "html+erb",
+    "htmlmixed": "html",
+    "jinja2": "html+jinja",
+    "mbox": "email",
+    "mirc": FALLBACK,
+    "mllike": ("ocaml", "fsharp", "sml"),
+    "mumps": FALLBACK,
+    "ntriples": "turtle",
+    "oz": FALLBACK,
+    "pegjs": "javascript",
+    "rpm": "spec",
+    "solr": FALLBACK,
+    "soy": "html",
+    "spreadsheet": FALLBACK,
+    "stex": "latex",
+    "stylus": "css",
+    "textile": FALLBACK,
+    "tiddlywiki": FALLBACK,
+    "tiki": FALLBACK,
+    "tornado": "html+django",
+    "troff": "groff",
+    "ttcn": FALLBACK,
+    "ttcn-cfg": "ini",
+    "vb": "vb.net",
+    "yacas": FALLBACK,
+    "yaml-frontmatter": "markdown",
+    "z80": FALLBACK,
+}
+
+
+def highlighter(language: str, contents: str) -> str:
+    """The Pygments lexer name that highlights a paste stored with `language`: a
+    CodeMirror mode's lexer (for a family, the member its contents look most like; the
+    first when none stands out), else `language` itself. The paste keeps the name it was
+    sent with; only the highlighting reads this."""
+    mapped = CODEMIRROR_MODES.get(language, language)
+    if isinstance(mapped, str):
+        return mapped
+    sample = contents[:SAMPLE]
+    scores = {name: _score(name, get_lexer_by_name(name), sample) for name in mapped}
+    best = max(scores, key=scores.get)
+    return best if scores[best] >= THRESHOLD else mapped[0]
+
+
 def choose(language: str | None, contents: str, file_name: str | None = None) -> str:
     """`language` as chosen, or for none (or `AUTO`) the `guess`."""
     if language and language != AUTO:
