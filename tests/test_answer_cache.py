@@ -154,8 +154,12 @@ def test_the_caller_is_checked_on_every_read(app, cms_admin, cms_reader, site):
     anonymous = app.test_client().get("/v1/articles")
     assert anonymous.status_code == 401
     assert anonymous.json["error"]["code"] == "UNAUTHORIZED"
+    key = cms_reader.post("/v1/api-key/generate").json["key"]
+    generated = {"Authorization": f"Bearer {key}"}
+    client = app.test_client()
+    assert client.get("/v1/articles", headers=generated).status_code == 200
     assert cms_reader.post("/v1/api-key/disable").status_code == 200
-    assert cms_reader.get("/v1/articles").status_code == 401
+    assert client.get("/v1/articles", headers=generated).status_code == 401
 
 
 def test_a_lost_version_row_keeps_nothing_and_never_brings_an_old_answer_back(

@@ -89,45 +89,60 @@ def test_health_is_a_cms_503_when_the_database_does_not(client, monkeypatch):
 # -- API keys ---------------------------------------------------------------------------
 
 
-def test_key_status_tells_whether_there_is_an_enabled_key(cms_reader):
-    response = cms_reader.get("/v1/api-key/status")
-    assert response.status_code == 200
-    status = response.json
+def test_key_status_describes_the_additional_key(cms_reader):
+    before = cms_reader.get("/v1/api-key/status")
+    assert before.status_code == 200
+    assert before.json == {"hasKey": False, "enabled": False, "createdAt": None}
+    cms_reader.post("/v1/api-key/generate")
+    status = cms_reader.get("/v1/api-key/status").json
     assert status["hasKey"] is True and status["enabled"] is True
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", status["createdAt"])
 
 
-def test_generate_gives_a_new_hex_key_that_replaces_the_old(client, cms_reader, app):
-    old_headers = dict(cms_reader.headers)
+def test_generate_never_touches_the_key_it_was_called_with(client, cms_reader, app):
+    """The blog's "Generate" button calls with the blog's own key: that key keeps working
+    (as in the original, where the server's key is never touched), and the generated key
+    is a second one, replaced by the next generate."""
+    own = dict(cms_reader.headers)
     response = cms_reader.post("/v1/api-key/generate")
     assert response.status_code == 200
     key = response.json["key"]
     assert re.fullmatch(r"[0-9a-f]{64}", key)
     assert response.json["createdAt"]
-    # The old key stops working; the new one works on the CMS and the paste face alike.
-    assert client.get("/v1/api-key/status", headers=old_headers).status_code == 401
+    assert client.get("/v1/articles", headers=own).status_code == 200
+    # The new key works on the CMS and the paste face alike.
     headers = {"Authorization": f"Bearer {key}"}
     assert client.get("/v1/api-key/status", headers=headers).json["enabled"] is True
     pasted = client.post("/api/paste/submit", json={"contents": "x", "api_key": key})
     assert pasted.json["poster_username"] == "reader"
+    # Generating again replaces the additional key, still not the caller's own.
+    again = cms_reader.post("/v1/api-key/generate").json["key"]
+    assert client.get("/v1/articles", headers=headers).status_code == 401
+    assert (
+        client.get("/v1/articles", headers={"Authorization": f"Bearer {again}"}).status_code == 200
+    )
+    assert client.get("/v1/articles", headers=own).status_code == 200
     # Stored only hashed.
     with app.app_context():
         stored = db.session.execute(text("SELECT key_hash FROM api_keys")).scalars().all()
-    assert key not in stored
+    assert key not in stored and again not in stored
 
 
-def test_disable_then_enable(client, cms_reader, access_token_for):
-    key_headers = dict(cms_reader.headers)
+def test_disable_then_enable_switch_the_additional_key_only(client, cms_reader):
+    own = dict(cms_reader.headers)
+    assert cms_reader.post("/v1/api-key/enable").json["failure_name"] == (
+        "nonexistent_api_key_failure"
+    )
+    generated = {"Authorization": f"Bearer {cms_reader.post('/v1/api-key/generate').json['key']}"}
     assert cms_reader.post("/v1/api-key/disable").json == {"success": True}
-    refused = client.get("/v1/articles", headers=key_headers)
+    refused = client.get("/v1/articles", headers=generated)
     assert refused.status_code == 401
     assert refused.json["error"]["code"] == "UNAUTHORIZED"
-    # Signed in another way (a JWT access token), the user sees and re-enables the key.
-    jwt_headers = {"Authorization": f"Bearer {access_token_for('reader')}"}
-    status = client.get("/v1/api-key/status", headers=jwt_headers).json
+    status = client.get("/v1/api-key/status", headers=own).json
     assert (status["hasKey"], status["enabled"]) == (True, False)
-    assert client.post("/v1/api-key/enable", headers=jwt_headers).json == {"success": True}
-    assert client.get("/v1/articles", headers=key_headers).status_code == 200
+    assert client.get("/v1/articles", headers=own).status_code == 200
+    assert client.post("/v1/api-key/enable", headers=own).json == {"success": True}
+    assert client.get("/v1/articles", headers=generated).status_code == 200
 
 
 def test_key_routes_need_a_caller(client, db_rows):
@@ -142,15 +157,3 @@ def test_key_routes_need_a_caller(client, db_rows):
         assert response.status_code == 401
         assert response.json["error"]["code"] == "UNAUTHORIZED"
     assert db_rows() == before
-
-
-@pytest.fixture
-def access_token_for(app):
-    from pastecms.services import tokens
-    from pastecms.services import user as user_service
-
-    def make(username):
-        with app.app_context():
-            return tokens.issue_access(user_service.by_username(username))
-
-    return make

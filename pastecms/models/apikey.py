@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pastecms.extensions import db
@@ -19,6 +19,8 @@ class ApiKey(db.Model):
     # The key's first characters, so a user can tell keys apart without the secret.
     prefix: Mapped[str] = mapped_column(String(8))
     is_enabled: Mapped[bool] = mapped_column(default=True)
+    # Made by the CMS face's generate, beside the user's own key (`services.apikey`).
+    is_additional: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)

@@ -1,9 +1,13 @@
 """API keys: the one place keys are issued and disabled, for every face.
 
-A user has one current key: their newest. Issuing a new one (registration, the paste
-face's regenerate, the CMS's generate) disables the others; disabling and enabling act on
-it. Keys are 64 lowercase hex characters from `secrets` (the CMS seed's form), stored only
-as their SHA-256 and shown once. Keys issued before in another form keep working.
+A user has their own key, made at registration and replaced by the paste face's
+regenerate (which disables every key of theirs: it is what a user asks for who fears a
+leak). Beside it, the CMS face manages one *additional* key, as the original manages its
+generated key beside the server's: `generate` makes or replaces it (never the key it was
+called with), `status` describes it, `disable` and `enable` switch it. Every enabled key
+signs its user in on every face. Keys are 64 lowercase hex characters from `secrets` (the
+CMS seed's form), stored only as their SHA-256 and shown once; keys issued before in
+another form keep working.
 """
 
 import secrets as _secrets
@@ -18,42 +22,50 @@ from pastecms.services.article import now
 from pastecms.services.auth import Caller
 
 
-def _current(user_id: int) -> ApiKey | None:
+def _additional(user_id: int) -> ApiKey | None:
+    """The user's additional key: their newest."""
     return db.session.scalar(
-        select(ApiKey).where(ApiKey.user_id == user_id).order_by(ApiKey.id.desc()).limit(1)
+        select(ApiKey)
+        .where(ApiKey.user_id == user_id, ApiKey.is_additional)
+        .order_by(ApiKey.id.desc())
+        .limit(1)
     )
 
 
 def status(caller: Caller) -> dict:
-    """`{"has_key", "enabled", "created_at"}` of the caller's key; `AuthFailure` when
-    anonymous."""
-    key = _current(auth.require(caller).id)
+    """`{"has_key", "enabled", "created_at"}` of the caller's additional key;
+    `AuthFailure` when anonymous."""
+    key = _additional(auth.require(caller).id)
     if key is None:
         return {"has_key": False, "enabled": False, "created_at": None}
     return {"has_key": True, "enabled": key.is_enabled, "created_at": key.created_at}
 
 
 def generate(caller: Caller) -> dict:
-    """A new enabled key for the caller, replacing their others: `{"key",
+    """A new enabled additional key for the caller, replacing their additional key (the
+    key this request came with, and their own, stay as they are): `{"key",
     "created_at"}`, the key shown only now. `AuthFailure` when anonymous."""
     user = auth.require(caller)
-    key, created = _issue(user.id)
+    _set_enabled(user.id, False, additional_only=True)
+    key, created = _issue(user.id, additional=True)
     return {"key": key, "created_at": created.created_at}
 
 
 def replace(user_id: int) -> str:
-    """Disable the user's keys and issue a new enabled one; the key, shown only now."""
-    return _issue(user_id)[0]
-
-
-def _issue(user_id: int) -> tuple[str, ApiKey]:
+    """Disable every key of the user and issue their own key anew; the key, shown only
+    now."""
     disable_all(user_id)
+    return _issue(user_id, additional=False)[0]
+
+
+def _issue(user_id: int, *, additional: bool) -> tuple[str, ApiKey]:
     key = _secrets.token_hex(32)
     created = ApiKey(
         user_id=user_id,
         key_hash=secret.hash_token(key),
         prefix=key[:8],
         is_enabled=True,
+        is_additional=additional,
         created_at=now(),
     )
     db.session.add(created)
@@ -62,15 +74,15 @@ def _issue(user_id: int) -> tuple[str, ApiKey]:
 
 
 def disable(caller: Caller) -> None:
-    """Disable the caller's keys (the credential of this very request may be one of
-    them: it stops working after it). `AuthFailure` when anonymous."""
-    disable_all(auth.require(caller).id)
+    """Disable the caller's additional key (this very request's credential, when it was
+    that key, stops working after it). `AuthFailure` when anonymous."""
+    _set_enabled(auth.require(caller).id, False, additional_only=True)
 
 
 def enable(caller: Caller) -> None:
-    """Enable the caller's current key. Raises `AuthFailure` (anonymous) and
-    `NonexistentApiKeyFailure` (no key yet)."""
-    key = _current(auth.require(caller).id)
+    """Enable the caller's additional key again. Raises `AuthFailure` (anonymous) and
+    `NonexistentApiKeyFailure` (none generated yet)."""
+    key = _additional(auth.require(caller).id)
     if key is None:
         raise NonexistentApiKeyFailure()
     key.is_enabled = True
@@ -79,9 +91,13 @@ def enable(caller: Caller) -> None:
 
 def disable_all(user_id: int) -> None:
     """Disable every key of the user (in SQL: none is loaded)."""
+    _set_enabled(user_id, False, additional_only=False)
+
+
+def _set_enabled(user_id: int, enabled: bool, *, additional_only: bool) -> None:
+    statement = update(ApiKey).where(ApiKey.user_id == user_id)
+    if additional_only:
+        statement = statement.where(ApiKey.is_additional)
     db.session.execute(
-        update(ApiKey)
-        .where(ApiKey.user_id == user_id)
-        .values(is_enabled=False)
-        .execution_options(synchronize_session=False)
+        statement.values(is_enabled=enabled).execution_options(synchronize_session=False)
     )
