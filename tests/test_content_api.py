@@ -353,3 +353,12 @@ def test_the_list_costs_the_same_queries_for_many_articles(app, alice, people, w
     for n in range(3, 30):
         write(f"a{n}", author=people["alice"][0], day=n, tags=["t"])
     assert list_statements() == few
+
+
+@pytest.mark.parametrize("reference", ["nope", "0123456789abcdef", "01hzzzzzzzzzzzzzzzzzzzzzzz"])
+def test_without_credentials_a_read_by_id_is_401_whatever_the_id(client, reference):
+    """As the README says: no credential is 401, before the id is looked at (a malformed
+    id was a 404 first)."""
+    response = client.get(f"/api/content/get/{reference}")
+    assert response.status_code == 401
+    assert response.json["failure_name"] == "auth_failure"

@@ -152,10 +152,29 @@ def test_a_wrong_password_shows_the_form_again(client, make_user):
     make_user("alice")
     response = sign_in(client, password="wrong horse")
     assert response.status_code == 401
-    assert "The password is wrong." in response.text
+    assert "The username or password is wrong." in response.text
     assert 'name="login"' in response.text and 'value="alice"' in response.text
     assert "wrong horse" not in response.text
     assert whoami(client) is None
+
+
+@pytest.mark.parametrize("login", ["nobody", "nobody@example.org", "gone"])
+def test_an_unknown_account_is_told_as_a_wrong_password(client, make_user, app, login):
+    """The sign-in form does not tell who has an account: an unknown or deactivated one
+    gets the answer a wrong password gets, word for word."""
+    from pastecms.extensions import db
+    from pastecms.models import User
+
+    make_user("alice")
+    make_user("gone")
+    with app.app_context():
+        db.session.execute(db.update(User).where(User.username == "gone").values(is_active=False))
+        db.session.commit()
+    wrong = sign_in(client, password="wrong horse")
+    unknown = sign_in(client, login)
+    assert unknown.status_code == wrong.status_code == 401
+    assert "The username or password is wrong." in unknown.text
+    assert "does not exist" not in unknown.text
 
 
 def test_web_and_api_logins_share_the_failed_attempt_limit(make_app, make_user):

@@ -18,7 +18,7 @@ from pastecms.services import attempts, devices, refresh_token, secret
 from pastecms.services import user as user_service
 
 ATTEMPTS_KIND = "login"
-WRONG = "The username or password is wrong."
+WRONG = user_service.WRONG_LOGIN
 _DUMMY_HASH_KEY = "pastecms.login_dummy_hash"
 
 

@@ -20,6 +20,8 @@ from pastecms.services import paste as paste_service
 
 #: What failed logins are counted as (`services.attempts`).
 LOGIN_ATTEMPTS = "login"
+#: What a sign-in that does not tell an unknown account from a wrong password says.
+WRONG_LOGIN = "The username or password is wrong."
 
 # Deliberately plain: the only sure test of an address is a mail that arrives.
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
@@ -158,13 +160,16 @@ def authenticate(
     address: str | None = None,
     allow_email: bool = False,
     device: str | None = None,
+    tell_unknown: bool = True,
 ) -> User:
     """The active user with these credentials; with `allow_email`, `username` may be the
     user's email address instead (a username never holds an "@").
 
     Raises `NonexistentUserFailure` (as the reference API does: availability is public
-    anyway), `AuthFailure` (wrong password) and `RateLimitFailure`, before any password
-    is compared, when the account, or the client at `address`, has failed too often
+    anyway; without `tell_unknown`, the same `AuthFailure` as a wrong password, as a
+    person's sign-in form should), `AuthFailure` (wrong password) and `RateLimitFailure`,
+    before any password is compared, when the account, or the client at `address`, has
+    failed too often
     lately or has another password being checked (`attempts.comparing`). `device` is the
     client's device cookie: one the account signed in from is counted on its own
     (`services.devices`).
@@ -181,8 +186,8 @@ def authenticate(
     with attempts.comparing(LOGIN_ATTEMPTS, target, address, known):
         if user is None or not user.is_active:
             attempts.failed(LOGIN_ATTEMPTS, target, address, known)
-            raise NonexistentUserFailure()
+            raise NonexistentUserFailure() if tell_unknown else AuthFailure(WRONG_LOGIN)
         if not secret.check_password(password, user.password_hash):
             attempts.failed(LOGIN_ATTEMPTS, target, address, known)
-            raise AuthFailure("The password is wrong.")
+            raise AuthFailure("The password is wrong." if tell_unknown else WRONG_LOGIN)
     return user

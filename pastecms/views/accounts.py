@@ -133,6 +133,7 @@ def login(data, caller):
         address=caller.address,
         allow_email=True,
         device=device_cookie(),
+        tell_unknown=False,
     )
     sign_in(user, data["remember_me"])
     return redirect(data["next"], code=303)
