@@ -34,16 +34,23 @@ SERVER_NAME=
 DATABASE_URI=postgresql+psycopg://pastecms@/pastecms
 REDIS_URI=redis://127.0.0.1:6379/0
 
-usage() { sed -n '4,5p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2; exit 2; }
+usage() { sed -n '4,5p' "${BASH_SOURCE[0]}" | sed 's/^# */usage: /; 2s/^usage: /       /' >&2; exit 2; }
+# An option that takes a value: refused with the usage line when the value is missing.
+value() {
+  if [ $# -lt 2 ] || [[ "$2" == --* ]]; then
+    echo "install.sh: $1 takes a value" >&2
+    usage
+  fi
+}
 while [ $# -gt 0 ]; do
   case "$1" in
-    --prefix) PREFIX="${2%/}"; shift 2 ;;
-    --source) SOURCE="$2"; shift 2 ;;
+    --prefix) value "$@"; PREFIX="${2%/}"; shift 2 ;;
+    --source) value "$@"; SOURCE="$2"; shift 2 ;;
     --no-systemd) SYSTEMD=0; shift ;;
-    --port) PORT="$2"; shift 2 ;;
-    --server-name) SERVER_NAME="$2"; shift 2 ;;
-    --database-uri) DATABASE_URI="$2"; shift 2 ;;
-    --redis-uri) REDIS_URI="$2"; shift 2 ;;
+    --port) value "$@"; PORT="$2"; shift 2 ;;
+    --server-name) value "$@"; SERVER_NAME="$2"; shift 2 ;;
+    --database-uri) value "$@"; DATABASE_URI="$2"; shift 2 ;;
+    --redis-uri) value "$@"; REDIS_URI="$2"; shift 2 ;;
     -h|--help) usage ;;
     *) echo "install.sh: unknown option $1" >&2; usage ;;
   esac
@@ -179,4 +186,10 @@ if [ "$SYSTEMD" = 1 ] && [ "$site_changed" = 1 ]; then
   nginx -t && systemctl reload nginx
 fi
 
-say "done: $APP serves on 127.0.0.1:$PORT behind $SITE"
+if [ "$SYSTEMD" = 1 ]; then
+  say "done: $APP serves on 127.0.0.1:$PORT behind $SITE"
+else
+  say "done: the files are written (no user made, nothing started or reloaded)."
+  say "next: start it with:  cd $APP && set -a && . $ENV_FILE && set +a && .venv/bin/gunicorn -c deploy/gunicorn.conf.py wsgi:app"
+  say "      and point nginx at $SITE (nginx -t && systemctl reload nginx)"
+fi

@@ -87,6 +87,9 @@ def test_install_sh_installs_a_server_that_answers_through_nginx_and_runs_again_
     prefix, install = installed
     first = install()
     assert "with a new secret key" in first
+    # It says what it did and what to run next, and claims to serve nothing it started.
+    assert "serves on" not in first
+    assert "next: start it with:" in first and "gunicorn -c deploy/gunicorn.conf.py" in first
     app_dir = prefix / "srv" / "pastecms"
     state = prefix / "var" / "lib" / "pastecms"
     env_file = prefix / "etc" / "pastecms" / "env"
