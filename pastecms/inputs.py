@@ -50,6 +50,11 @@ def json_object(request: Request) -> dict:
         raise IncompleteParamsFailure(
             "The request body must be JSON, sent with Content-Type: application/json."
         )
+    return _one_object(body)
+
+
+def _one_object(body: bytes) -> dict:
+    """`body` parsed as one JSON object; `InvalidParamsFailure` when it is not one."""
     try:
         value = json.loads(body, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
@@ -69,15 +74,7 @@ def json_whatever_type(request: Request) -> dict:
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         return {}
     body = request.get_data(cache=True)
-    if not body.lstrip().startswith(b"{"):
-        return {}
-    try:
-        value = json.loads(body, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        raise InvalidParamsFailure("The request body is not valid JSON.") from None
-    if not isinstance(value, dict):
-        raise InvalidParamsFailure("The JSON body must be an object.")
-    return value
+    return _one_object(body) if body.lstrip().startswith(b"{") else {}
 
 
 class Params(Mapping):
