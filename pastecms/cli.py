@@ -1,13 +1,15 @@
-"""Commands: `pastecms users create`, `pastecms pastes purge`, `pastecms tokens purge`,
+"""Commands: `pastecms users create|list|promote|demote|reset-password|deactivate`,
+`pastecms pastes purge`, `pastecms tokens purge`,
 `pastecms db upgrade`, `pastecms serve` (the same as `flask --app wsgi ...` in a source
 checkout; `pastecms` needs only the installed package)."""
 
 import os
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
 import click
 from flask import Flask
-from flask.cli import AppGroup, FlaskGroup, ScriptInfo
+from flask.cli import AppGroup, FlaskGroup, NoAppException, ScriptInfo
 from marshmallow import ValidationError
 
 from pastecms.errors import Failure
@@ -54,6 +56,71 @@ def create_user(username, password, email, admin):
     click.echo(user.api_key)
 
 
+@users.command("list")
+def list_users():
+    """List every user: name, role, whether active, email, since when."""
+    for user in user_service.everyone():
+        role = "admin" if user.is_admin else "user"
+        state = "active" if user.is_active else "deactivated"
+        since = user.signup_time.strftime("%Y-%m-%d")
+        click.echo(f"{user.username}\t{role}\t{state}\t{user.email or '-'}\t{since}")
+
+
+@users.command("promote")
+@click.argument("username")
+def promote_user(username):
+    """Make a user an admin: they own the site's content."""
+    _commit(lambda: user_service.set_admin(username, True))
+    click.echo(f"{username!r} is an admin.")
+
+
+@users.command("demote")
+@click.argument("username")
+def demote_user(username):
+    """Make an admin a plain user again."""
+    _commit(lambda: user_service.set_admin(username, False))
+    click.echo(f"{username!r} is no longer an admin.")
+
+
+@users.command("reset-password")
+@click.argument("username")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Prompted for when omitted.",
+)
+def reset_password(username, password):
+    """Give a user a new password; their other logins end."""
+
+    def change():
+        # The same rule as registration's for a password.
+        _validated(UserCreateIn, username=username, password=password)
+        user_service.reset_password(username, password)
+
+    _commit(change)
+    click.echo(f"{username!r} has a new password; their sessions and refresh tokens ended.")
+
+
+@users.command("deactivate")
+@click.argument("username")
+def deactivate_user(username):
+    """Deactivate a user with their pastes, keys, refresh tokens and sessions."""
+    _commit(lambda: user_service.deactivate_named(username))
+    click.echo(f"{username!r} is deactivated.")
+
+
+def _commit(change) -> None:
+    """Run a service call and commit it; a failure is the command's one-line error."""
+    try:
+        change()
+        db.session.commit()
+    except Failure as failure:
+        db.session.rollback()
+        raise click.ClickException(f"{failure.failure_name}: {failure.message}") from None
+
+
 def _validated(schema_class, **values) -> dict:
     """The same checks as the API's, so the CLI cannot make what registration refuses."""
     try:
@@ -83,7 +150,12 @@ class MigrationCommands(click.Command):
     (see `extensions.bind_migrations`)."""
 
     def make_context(self, info_name, args, parent=None, **extra):
-        bind_migrations(parent.ensure_object(ScriptInfo).load_app())
+        try:
+            bind_migrations(parent.ensure_object(ScriptInfo).load_app())
+        except NoAppException:
+            # `db ... --help` needs no app: only a command that runs does.
+            if "--help" not in args:
+                raise
         from flask_migrate.cli import db as commands
 
         return commands.make_context(info_name, args, parent=parent, **extra)
@@ -116,11 +188,28 @@ def serve(gunicorn_args):
 def _installed_app() -> Flask:
     from pastecms import app_from_environment
 
-    return app_from_environment()
+    try:
+        return app_from_environment()
+    except SystemExit as refused:
+        # Flask's CLI reports a NoAppException in one line and goes on listing the
+        # commands it has (`pastecms --help` with no settings at all).
+        raise NoAppException(str(refused.code)) from None
+
+
+def _print_version(ctx, param, value) -> None:
+    if value and not ctx.resilient_parsing:
+        try:
+            found = version("pastecms")
+        except PackageNotFoundError:
+            found = "unknown (not installed)"
+        click.echo(f"pastecms {found}")
+        ctx.exit()
 
 
 #: The `pastecms` console command: Flask's CLI (`db`, `users`, `pastes`, `tokens`,
-#: `routes`, `shell`) on the app the environment configures, plus `serve`.
+#: `routes`, `shell`) on the app the environment configures, plus `serve`. The commands
+#: are the group's own, so that `--help` lists them and every `--help` works with no
+#: settings; the app is built only when a command runs.
 main = FlaskGroup(
     name="pastecms",
     create_app=_installed_app,
@@ -128,5 +217,19 @@ main = FlaskGroup(
     load_dotenv=False,
     set_debug_flag=False,
     help="pastecms: serve it, upgrade its database, manage users and purge old data.",
+    params=[
+        click.Option(
+            ["--version"],
+            is_flag=True,
+            expose_value=False,
+            is_eager=True,
+            callback=_print_version,
+            help="Print the installed pastecms version.",
+        )
+    ],
 )
 main.add_command(serve)
+main.add_command(MigrationCommands("db", help="Create or upgrade the schema (Flask-Migrate)."))
+main.add_command(users)
+main.add_command(pastes)
+main.add_command(tokens)

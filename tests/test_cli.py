@@ -179,3 +179,49 @@ def test_cli_refuses_what_registration_refuses(runner, db_rows, username, passwo
     assert result.exit_code != 0
     assert failure_name in result.output
     assert db_rows() == before
+
+
+def test_help_and_version_need_no_settings():
+    """A new user's first `pastecms --help`, with nothing set, lists the commands."""
+    import subprocess
+    import sys
+
+    env = {"PATH": os.environ["PATH"]}
+    for args, expected in [
+        (["--help"], "users"),
+        (["--version"], "pastecms "),
+        (["users", "--help"], "reset-password"),
+        (["db", "--help"], "upgrade"),
+    ]:
+        done = subprocess.run(
+            [sys.executable, "-c", "from pastecms.cli import main; main()", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd="/",
+            timeout=60,
+        )
+        assert done.returncode == 0, (args, done.stderr)
+        assert expected in done.stdout, (args, done.stdout)
+
+
+def test_users_list_promote_demote_reset_password_and_deactivate(runner, make_user, client):
+    make_user("carol", email="carol@example.org")
+    listed = runner.invoke(args=["users", "list"])
+    assert listed.exit_code == 0
+    assert "carol\tuser\tactive\tcarol@example.org" in listed.output
+    assert runner.invoke(args=["users", "promote", "carol"]).exit_code == 0
+    assert "carol\tadmin\t" in runner.invoke(args=["users", "list"]).output
+    assert runner.invoke(args=["users", "demote", "CAROL"]).exit_code == 0
+    assert "carol\tuser\t" in runner.invoke(args=["users", "list"]).output
+    reset = runner.invoke(args=["users", "reset-password", "carol", "--password", "a new horse"])
+    assert reset.exit_code == 0, reset.output
+    login = {"username": "carol", "password": "a new horse"}
+    assert client.post("/api/auth/auth", json=login).status_code == 200
+    short = runner.invoke(args=["users", "reset-password", "carol", "--password", "short"])
+    assert short.exit_code == 1 and "invalid_params_failure" in short.output
+    assert runner.invoke(args=["users", "deactivate", "carol"]).exit_code == 0
+    assert "carol\tuser\tdeactivated" in runner.invoke(args=["users", "list"]).output
+    assert client.post("/api/auth/auth", json=login).status_code == 401
+    unknown = runner.invoke(args=["users", "promote", "nobody"])
+    assert unknown.exit_code == 1 and "nonexistent_user_failure" in unknown.output

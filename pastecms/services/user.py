@@ -123,12 +123,53 @@ def update_profile(
 def deactivate(caller: User | None) -> User:
     """Deactivate the caller, their pastes, API keys, refresh tokens and cookie sessions;
     `AuthFailure` if anonymous."""
-    user = auth.require(caller)
+    return _deactivate(auth.require(caller))
+
+
+def deactivate_named(username: str) -> User:
+    """Deactivate a user as `deactivate` does, by name (an operator's command). Raises
+    `NonexistentUserFailure`."""
+    return _deactivate(named(username))
+
+
+def _deactivate(user: User) -> User:
     user.is_active = False
     auth.end_sessions(user)
     paste_service.deactivate_all_for(user)
     refresh_token.revoke_all_for(user)
     apikey.disable_all(user.id)
+    return user
+
+
+def named(username: str) -> User:
+    """The user with this username (in any case); `NonexistentUserFailure` when none."""
+    user = by_username(username)
+    if user is None:
+        raise NonexistentUserFailure(f"There is no user {username!r}.")
+    return user
+
+
+def everyone() -> list[User]:
+    """Every user, the earliest first."""
+    return list(db.session.scalars(select(User).order_by(User.id)))
+
+
+def set_admin(username: str, is_admin: bool) -> User:
+    """Make the user an admin (who owns the site's content), or no longer one. Raises
+    `NonexistentUserFailure`."""
+    user = named(username)
+    user.is_admin = is_admin
+    return user
+
+
+def reset_password(username: str, password: str) -> User:
+    """Give the user a new password, as an operator does for one who lost theirs: their
+    refresh tokens are revoked and their cookie sessions end, as with a change of their
+    own. Raises `NonexistentUserFailure`."""
+    user = named(username)
+    user.password_hash = secret.hash_password(password)
+    refresh_token.revoke_all_for(user)
+    auth.end_sessions(user)
     return user
 
 
