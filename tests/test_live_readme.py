@@ -112,7 +112,7 @@ def test_the_paste_api_examples_run_as_written(live_env, tmp_path):
     assert (tmp_path / "notes.txt").read_text() == "hello"
     assert "see notes.txt" in result.stdout
     # The shell uploads answered their paste's URL and its deletion URL, as text.
-    assert len(re.findall(r"^http://\S+/paste/\S+/deactivate/\S+$", result.stdout, re.M)) == 3
+    assert len(re.findall(r"^http://\S+/paste/\S+/deactivate/\S+$", result.stdout, re.M)) == 4
 
 
 def test_the_api_reference_examples_run_as_written(live_env, tmp_path):

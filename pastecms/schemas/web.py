@@ -195,6 +195,12 @@ class ShellUploadIn(InputSchema):
         return data
 
 
+class UploadNameIn(InputSchema):
+    """`curl -T notes.txt URL/` puts the file to URL/notes.txt: the name is the title."""
+
+    name = Text(max_length=256, load_default=None)
+
+
 # -- accounts on the web ----------------------------------------------------------------
 
 

@@ -451,6 +451,20 @@ def answer_in_plain_text() -> None:
     g.setdefault(_PLAIN_TEXT, True)
 
 
+#: User-Agents of the command-line clients people type at (curl, Wget, HTTPie), whose
+#: users read an answer in a terminal.
+_SHELL_AGENTS = ("curl/", "wget/", "httpie/")
+
+
+def asks_for_text() -> bool:
+    """Whether the client is a shell's: it prefers text/plain to HTML, or it is curl,
+    Wget or HTTPie (which accept anything). Its failures on the web face are one line of
+    plain text, not a page."""
+    if request.user_agent.string.lower().startswith(_SHELL_AGENTS):
+        return True
+    return request.accept_mimetypes.best_match(["text/html", "text/plain"]) == "text/plain"
+
+
 class WebPage(Envelope):
     """The web face: pages for people. A success renders its `Page` (or passes a
     redirect or file through); a failure renders the error page, or, for the failures
@@ -505,7 +519,7 @@ class WebPage(Envelope):
         return self.render(body.template, body.status, **body.context)
 
     def failure(self, failure: Failure) -> Response:
-        if g.get(_PLAIN_TEXT):
+        if g.get(_PLAIN_TEXT) or asks_for_text():
             # A shell's request: every failure, the app's own (429, 413) too, in its words.
             return shell_text.failure(failure)
         if self.form is not None and isinstance(failure, self.retry):

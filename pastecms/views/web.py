@@ -24,6 +24,7 @@ from pastecms.schemas.web import (
     ShellUploadIn,
     ThemeIn,
     UnlockFormIn,
+    UploadNameIn,
 )
 from pastecms.services import language as language_service
 from pastecms.services import paste as paste_service
@@ -32,6 +33,7 @@ from pastecms.views.envelopes import (
     Page,
     WebPage,
     answer_in_plain_text,
+    asks_for_text,
     shell_text,
     web_page,
 )
@@ -86,6 +88,9 @@ def _from_a_shell() -> bool:
     `curl --data-binary @-`) rather than the form: it has a body but neither the form's
     `contents` nor its CSRF token. A shell's post is anonymous unless it carries an API
     key (`shell_text` trusts no session cookie), so a forged one gains nothing."""
+    if request.endpoint == "web.put_upload":
+        answer_in_plain_text()  # no form puts
+        return True
     if request.endpoint != "web.create" or request.method != "POST":
         return False
     if request.mimetype == "multipart/form-data":
@@ -96,7 +101,10 @@ def _from_a_shell() -> bool:
         except RequestEntityTooLarge:
             answer_in_plain_text()  # the browser's form is multipart: this is a shell
             raise
-    shell = has_text and "contents" not in request.form and "csrf_token" not in request.form
+    # An empty body from curl (`--data-binary ''`) is a shell's too: told that the paste
+    # is empty, not that a browser lost its session cookie.
+    from_the_form = "contents" in request.form or "csrf_token" in request.form
+    shell = not from_the_form and (has_text or asks_for_text())
     if shell:
         answer_in_plain_text()
     return shell
@@ -226,15 +234,23 @@ def form_create(data, caller):
     return redirect(url_for("web.show", paste_id=public_id))
 
 
-@endpoint(shell_text, load=ShellUploadIn, limits=(SUBMIT_LIMIT,))
-def shell_create(data, caller):
+@bp.put("/", defaults={"name": None})
+@bp.put("/<name>")
+def put_upload(name):
+    """A paste put by a shell (`curl -T notes.txt URL/`, as 0x0.st and transfer.sh take
+    them): its URLs, as for a post."""
+    return shell_put(name=name)
+
+
+def _shell_create(data, caller):
     """Create a paste from a shell; answer its URL and its deletion URL, a line each."""
     contents = data["contents"]
+    title = data["title"] or data.get("name")
     paste = paste_service.submit(
         contents,
         caller,
-        title=data["title"],
-        language=language_service.choose(data["language"], contents, data["title"]),
+        title=title,
+        language=language_service.choose(data["language"], contents, title),
         password=data["password"],
         expiry_time=data["expiry_time"],
         max_views=data["max_views"],
@@ -245,6 +261,12 @@ def shell_create(data, caller):
         url_for("web.show", paste_id=public_id, _external=True),
         url_for("web.confirm_delete", paste_id=public_id, token=token, _external=True),
     ]
+
+
+shell_create = endpoint(shell_text, load=ShellUploadIn, limits=(SUBMIT_LIMIT,))(_shell_create)
+shell_put = endpoint(shell_text, load=ShellUploadIn, path=UploadNameIn, limits=(SUBMIT_LIMIT,))(
+    _shell_create
+)
 
 
 @bp.get("/paste/<paste_id>")
