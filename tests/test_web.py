@@ -971,3 +971,23 @@ def test_shell_upload_file_name_is_escaped_on_the_page(client):
     page = client.get(f"/paste/{paste_id}").text
     assert "<svg onload" not in page
     assert "&lt;svg onload=alert(1)&gt;.py" in page
+
+
+@pytest.mark.parametrize(
+    ("title", "saved_as"),
+    [
+        ("demo.py", "demo.py"),
+        ("My notes", "My notes.txt"),
+        ("../../etc/passwd", "etcpasswd.txt"),
+        ("...", None),
+        (None, None),
+    ],
+)
+def test_a_download_is_named_after_the_title(client, api, title, saved_as):
+    fields = {"title": title} if title is not None else {}
+    paste_id = api.submit("print(1)\n", **fields)["paste_id_repr"]
+    response = client.get(f"/paste/{paste_id}/download")
+    assert response.status_code == 200
+    disposition = response.headers["Content-Disposition"]
+    expected = saved_as or f"{paste_id}.txt"
+    assert f'filename="{expected}"' in disposition or f"filename={expected}" in disposition

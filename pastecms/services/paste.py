@@ -362,6 +362,17 @@ def _live_by_id(ids: PasteIds, paste_id: int) -> PasteRecord:
     return PasteRecord(row, ids)
 
 
+def file_name(paste, public_id) -> str:
+    """The name a paste's download is saved under: its title when it has one of its own
+    (`demo.py`), the path and control characters taken out and `.txt` added when it names
+    no type; else its public id, `.txt`."""
+    title = "".join(c for c in paste.title if c.isprintable() and c not in '/\\:"')
+    title = title.strip().strip(".")[:200]
+    if not title or paste.title == DEFAULT_TITLE:
+        return f"{public_id}.txt"
+    return title if "." in title.strip(".") else f"{title}.txt"
+
+
 def read(
     public_id,
     caller: Caller,

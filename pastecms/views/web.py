@@ -356,7 +356,9 @@ def download(data, caller):
     paste_id = data["paste_id"]
     paste = paste_service.read(paste_id, caller, **_reading(paste_id))
     response = Response(paste.contents, mimetype="text/plain")
-    response.headers.set("Content-Disposition", "attachment", filename=f"{paste_id}.txt")
+    response.headers.set(
+        "Content-Disposition", "attachment", filename=paste_service.file_name(paste, paste_id)
+    )
     return response
 
 
