@@ -664,12 +664,19 @@ def test_archive_is_paginated(client, api):
         api.submit(f"c{n}", title=f"paste {n:02}")
     first = client.get("/archive").text
     assert len(re.findall(r">paste \d\d</a>", first)) == 20
-    assert 'rel="next" href="/archive?page=1&amp;sort=recent"' in first
+    assert 'rel="next" href="/archive?page=2&amp;sort=recent"' in first
     assert 'rel="prev"' not in first
-    second = client.get("/archive?page=1").text
+    assert "Page 1<" in first
+    listed = re.findall(r">(paste \d\d)</a>", first)
+    # Pages are numbered from 1 (and 0 reads as 1).
+    for query in ("?page=1", "?page=0"):
+        assert re.findall(r">(paste \d\d)</a>", client.get(f"/archive{query}").text) == listed
+    second = client.get("/archive?page=2").text
     assert re.findall(r">(paste \d\d)</a>", second) == [f"paste {n:02}" for n in range(4, -1, -1)]
+    assert '<ol class="archive" start="21">' in second
+    assert "Page 2<" in second
     assert 'rel="next"' not in second
-    assert 'rel="prev"' in second
+    assert 'rel="prev" href="/archive?page=1&amp;sort=recent"' in second
 
 
 def test_archive_leaves_out_deleted_and_expired_pastes(client, api):

@@ -279,10 +279,10 @@ def test_my_pastes_are_paginated(alice):
     first = alice.get("/my").text
     assert "Paste number 20<" in first and "Paste number 1<" in first
     assert "Paste number 0<" not in first
-    assert 'href="/my?page=1"' in first
-    second = alice.get("/my?page=1").text
+    assert 'href="/my?page=2"' in first
+    second = alice.get("/my?page=2").text
     assert "Paste number 0<" in second and "Paste number 20<" not in second
-    assert 'href="/my?page=0"' in second
+    assert 'href="/my?page=1"' in second
     assert 'rel="next"' not in second
 
 

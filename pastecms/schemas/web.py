@@ -122,12 +122,24 @@ class AttachmentPathIn(PastePathIn):
 ARCHIVE_ORDERS = ("recent", "top")
 
 
-class ArchiveIn(InputSchema):
+class PageIn(InputSchema):
+    """A page of a list for people: numbered from 1 (0 reads as 1). `index` is the same
+    page counted from 0, as the services count them."""
+
     class Meta:
         unknown = EXCLUDE
 
+    page = Integer(load_default=1, maximum=2**31)
+
+    @post_load
+    def counted_from_zero(self, data, **kwargs):
+        data["page"] = max(data["page"], 1)
+        data["index"] = data["page"] - 1
+        return data
+
+
+class ArchiveIn(PageIn):
     sort = Text(max_length=16, load_default="recent", validate=validate.OneOf(ARCHIVE_ORDERS))
-    page = Integer(load_default=0, maximum=2**31)
 
 
 THEMES = ("light", "dark", "auto")
@@ -238,13 +250,6 @@ class PasswordFormIn(InputSchema):
 
     current_password = Text(required=True, max_length=1024)
     new_password = Text(required=True, max_length=1024, validate=validate.Length(min=8))
-
-
-class PageIn(InputSchema):
-    class Meta:
-        unknown = EXCLUDE
-
-    page = Integer(load_default=0, maximum=2**31)
 
 
 class LoginPathIn(InputSchema):

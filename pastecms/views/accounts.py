@@ -154,7 +154,7 @@ def logout(data, caller):
 @signed_in
 def my_pastes(data, caller):
     """The signed-in user's live pastes, newest first, a page at a time."""
-    pastes = paste_service.for_user(caller, data["page"], MY_PAGE_SIZE)
+    pastes = paste_service.for_user(caller, data["index"], MY_PAGE_SIZE)
     return Page("my.html", pastes=pastes, page=data["page"], per_page=MY_PAGE_SIZE)
 
 

@@ -328,8 +328,14 @@ def archive(data, caller):
     """Live pastes, a page at a time, newest or most viewed first; a protected paste is
     listed without any of its contents."""
     lists = {"recent": paste_service.recent, "top": paste_service.top}
-    pastes = lists[data["sort"]](data["page"], ARCHIVE_PAGE_SIZE)
-    return Page("archive.html", pastes=pastes, per_page=ARCHIVE_PAGE_SIZE, **data)
+    pastes = lists[data["sort"]](data["index"], ARCHIVE_PAGE_SIZE)
+    return Page(
+        "archive.html",
+        pastes=pastes,
+        per_page=ARCHIVE_PAGE_SIZE,
+        page=data["page"],
+        sort=data["sort"],
+    )
 
 
 def _raw(data, caller) -> Response:
