@@ -62,3 +62,18 @@ def test_an_empty_post_from_curl_is_told_it_is_empty(client, db_rows):
     assert text.startswith("incomplete_params_failure: ")
     assert "cookie" not in text.lower()
     assert db_rows() == before
+
+
+def test_only_a_file_name_at_the_root_takes_a_put(client, db_rows):
+    """`/api`, `/v1`, `/pub` stay the faces' roots: a PUT there uploads nothing, and a
+    read of an unknown file name at the root is still a 404."""
+    before = db_rows()
+    for path in ("/api", "/v1", "/pub", "/api/paste/submit"):
+        response = client.put(path, data=b"x", headers=CURL)
+        # Each face's own refusal (Qexo's with HTTP 200), never a shell upload's URLs.
+        assert "/deactivate/" not in response.get_data(as_text=True), path
+        assert response.get_json(silent=True) is not None, path
+    assert db_rows() == before
+    assert client.get("/robots.txt").status_code == 404
+    with client.get("/favicon.ico") as icon:
+        assert icon.status_code == 200

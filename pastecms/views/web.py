@@ -4,6 +4,7 @@ from io import BytesIO
 
 from flask import Response, current_app, flash, redirect, request, send_file, session, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.routing import BaseConverter
 
 from pastecms.api import endpoint
 from pastecms.errors import (
@@ -12,6 +13,7 @@ from pastecms.errors import (
     InvalidParamsFailure,
     NonexistentAttachmentFailure,
     NonexistentPasteFailure,
+    NotFoundFailure,
     RateLimitFailure,
 )
 from pastecms.schemas.web import (
@@ -40,6 +42,16 @@ from pastecms.views.envelopes import (
 from pastecms.views.paste import SUBMIT_LIMIT
 
 bp = web_page.blueprint("web", __name__)
+
+
+class FileName(BaseConverter):
+    """One path segment that names a file (it has a dot: `notes.txt`), as `curl -T
+    notes.txt URL/` puts it; `/api`, `/v1` and the other faces' roots are none."""
+
+    regex = r"[^/]*[^/.]\.[^/]+"
+
+
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("file_name", FileName))
 
 #: Sent with every HTML answer of the app: no inline script or style, no framing, no
 #: foreign forms or base URLs, and no guessing of types.
@@ -235,11 +247,19 @@ def form_create(data, caller):
 
 
 @bp.put("/", defaults={"name": None})
-@bp.put("/<name>")
+@bp.put("/<file_name:name>")
 def put_upload(name):
     """A paste put by a shell (`curl -T notes.txt URL/`, as 0x0.st and transfer.sh take
     them): its URLs, as for a post."""
     return shell_put(name=name)
+
+
+@bp.get("/<file_name:name>")
+@endpoint(web_page)
+def no_such_file(data, caller):
+    """A file name at the site's root, which only a shell's upload (a PUT) takes: read,
+    it names nothing."""
+    raise NotFoundFailure()
 
 
 def _shell_create(data, caller):
