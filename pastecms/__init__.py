@@ -72,6 +72,25 @@ def app_from_environment() -> Flask:
     """The app as servers and commands build it: the config class named by
     PASTECMS_CONFIG (`ProdConfig` by default, `DevConfig` for a local debug server), then
     every PASTECMS_* variable. A refused start exits with its one line, no traceback."""
+    try:
+        return create_app(_config_class_from_environment())
+    except ConfigurationError as error:
+        raise SystemExit(f"pastecms: {error}") from None
+
+
+def settings_from_environment() -> dict:
+    """The settings `app_from_environment` starts from, read without building the app
+    (unchecked): for the server's own settings, which must be known before any app is
+    (pastecms/gunicorn_conf.py)."""
+    from flask import Config
+
+    settings = Config(os.getcwd())
+    settings.from_object(_config_class_from_environment())
+    settings.from_prefixed_env("PASTECMS")
+    return dict(settings)
+
+
+def _config_class_from_environment():
     from pastecms import config
 
     name = os.environ.get("PASTECMS_CONFIG", "ProdConfig")
@@ -81,10 +100,7 @@ def app_from_environment() -> Flask:
             f"pastecms: PASTECMS_CONFIG={name!r} is not a configuration "
             "(ProdConfig, DevConfig, Config or TestConfig)."
         )
-    try:
-        return create_app(config_class)
-    except ConfigurationError as error:
-        raise SystemExit(f"pastecms: {error}") from None
+    return config_class
 
 
 def register_config(app: Flask, config_class, overrides) -> None:

@@ -27,7 +27,23 @@ def _int_env(*names: str, default: int) -> int:
     return default
 
 
+def _limits_counted_in_memory() -> bool:
+    """Whether the app this environment configures counts its rate limits in each
+    process's own memory (the embedded default, `memory://`)."""
+    from pastecms import settings_from_environment
+
+    settings = settings_from_environment()
+    return bool(settings["RATELIMIT_ENABLED"]) and str(
+        settings["RATELIMIT_STORAGE_URI"]
+    ).startswith("memory:")
+
+
 bind = os.environ.get("PASTECMS_BIND", "127.0.0.1:8000")
+
+# Limits counted in memory are counted by each worker alone, so several workers would let
+# every limit allow that many times what it says (the production config refuses to start
+# so): on the embedded default, one worker, answering in threads (below).
+_LIMITS_IN_MEMORY = _limits_counted_in_memory()
 
 # A sync worker is held for the whole of each request it answers, slow ones included: a
 # password check (a quarter of a second of bcrypt), the first view of a paste (up to
@@ -39,7 +55,9 @@ bind = os.environ.get("PASTECMS_BIND", "127.0.0.1:8000")
 # second as 3 (2,400-2,570 against 2,380-2,430). More costs memory (about 60-90 MiB a
 # worker) and, on SQLite, write contention.
 # WEB_CONCURRENCY is gunicorn's own convention; naming `workers` here would shadow it.
-workers = _int_env("PASTECMS_WORKERS", "WEB_CONCURRENCY", default=2 * _cpu_count() + 1)
+workers = _int_env(
+    "PASTECMS_WORKERS", "WEB_CONCURRENCY", default=1 if _LIMITS_IN_MEMORY else 2 * _cpu_count() + 1
+)
 # Requests each worker answers at once, one a thread. A request that waits (on bcrypt,
 # which runs outside Python's lock, on a highlighting child process, on SQLite's write
 # lock) then holds one thread, not the whole worker. That matters with one worker (limits
@@ -111,37 +129,34 @@ _APP_MODULES = ("pastecms", "wsgi", "config")
 
 
 def on_starting(server):
-    _forget_refusal()
-
-
-def on_exit(server):
-    _forget_refusal()
-
-
-def _forget_refusal():
-    # The marker by which one worker of this master reports a refused start
-    # (pastecms.gunicorn_worker); a master of a former process with this pid left it.
-    from pastecms.gunicorn_worker import refusal_marker
-
-    try:
-        os.remove(refusal_marker(os.getpid()))
-    except FileNotFoundError:
-        pass
-
-
-def post_worker_init(worker):
-    # Only the server knows how many workers share the app's rate limits: with memory://
-    # storage each counts alone, so every limit would allow that many times what it says.
-    # Refuse to start then under the production config (one line, no traceback), or warn.
-    app = worker.wsgi
+    # The app refuses to start (no secret key, a setting out of range, several workers
+    # counting limits each in its own memory) here in the master, once, before any worker
+    # is forked: its one line, and the server exits. Refused in each worker instead, the
+    # master would start another every second, for ever, and never serve. The app is
+    # built as a worker builds it (gunicorn's documented `load`), then dropped: each
+    # worker builds its own from the code on disk (post_fork).
+    app = server.app.load()
     if hasattr(app, "extensions"):  # a Flask app
         from pastecms import ConfigurationError, ratelimit
 
         try:
-            ratelimit.check_workers(app, worker.cfg.workers)
+            ratelimit.check_workers(app, server.cfg.workers)
         except ConfigurationError as error:
-            # The master halts rather than respawn it (pastecms.gunicorn_worker).
-            worker.refuse_to_start(f"pastecms: {error}")
+            raise SystemExit(f"pastecms: {error}") from None
+        if "sqlalchemy" in app.extensions:
+            from pastecms.extensions import db
+
+            with app.app_context():
+                db.engine.dispose()  # no connection of the master's may reach a worker
+    if _LIMITS_IN_MEMORY and server.cfg.workers == 1:
+        server.log.info(
+            "pastecms: one worker with %d threads, as rate limits are counted in memory; "
+            "for more workers set PASTECMS_RATELIMIT_STORAGE_URI=redis://host:6379/0",
+            server.cfg.threads,
+        )
+
+
+def post_worker_init(worker):
     # A full garbage collection holds every thread of the worker while it walks every
     # object. What the worker has made by now (the app, its modules, their tables) lives as
     # long as it does: collect once, then leave those objects out of every later

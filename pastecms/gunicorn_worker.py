@@ -1,5 +1,5 @@
 """gunicorn's sync and threaded workers, with their own refusals of oversized requests
-answered in JSON, and a refused start that halts the server once.
+answered in JSON.
 
 gunicorn refuses a request line longer than `limit_request_line` (414) and more or larger
 headers than `limit_request_fields` / `limit_request_field_size` allow (431) before the
@@ -11,12 +11,7 @@ Selected by `worker_class` in pastecms/gunicorn_conf.py.
 """
 
 import json
-import os
-import sys
-import tempfile
-import time
 
-from gunicorn.arbiter import Arbiter
 from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
 from gunicorn.workers.gthread import ThreadWorker as GunicornThreadWorker
 from gunicorn.workers.sync import SyncWorker as GunicornSyncWorker
@@ -53,40 +48,6 @@ def refusal(status: int, reason: str, message: str) -> bytes:
 class _PastecmsWorker:
     """What both kinds of worker add to gunicorn's: mixed in before gunicorn's class."""
 
-    def load_wsgi(self):
-        # Each worker loads the app (deploy/gunicorn.conf.py: preload_app is off). When
-        # the app refuses to start (wsgi.py exits with one line saying why), the master
-        # must halt rather than start a new worker every moment: exit as a worker that
-        # failed to boot, after logging the line.
-        try:
-            super().load_wsgi()
-        except SystemExit as refused:
-            self.refuse_to_start(refused.code if isinstance(refused.code, str) else None)
-
-    def refuse_to_start(self, message: str | None) -> None:
-        """End this worker because the app refuses to start, saying why once.
-
-        The first worker to refuse exits as failed to boot, and the master halts. Should
-        a second one exit so before the master is done, gunicorn halts a second time,
-        with a traceback; so every other worker waits for the master to stop it.
-        """
-        if self._first_to_refuse():
-            if message:
-                self.log.critical("%s", message)
-            sys.exit(Arbiter.WORKER_BOOT_ERROR)
-        while self.alive:  # until the master's SIGTERM
-            time.sleep(0.05)
-        sys.exit(0)
-
-    def _first_to_refuse(self) -> bool:
-        try:
-            os.close(os.open(refusal_marker(self.ppid), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-        except FileExistsError:
-            return False
-        except OSError:
-            pass  # no marker to be had: refuse as every worker would
-        return True
-
     def handle_error(self, req, client, addr, exc):
         for kind, (status, reason, message) in _REFUSALS.items():
             if isinstance(exc, kind):
@@ -107,9 +68,3 @@ class SyncWorker(_PastecmsWorker, GunicornSyncWorker):
 class ThreadWorker(_PastecmsWorker, GunicornThreadWorker):
     """Requests in threads (gunicorn's `threads`): a request that waits holds a thread,
     not the worker."""
-
-
-def refusal_marker(master_pid: int) -> str:
-    """The file the first worker of a master to refuse its start creates. The master
-    removes it when it starts and when it exits (pastecms/gunicorn_conf.py)."""
-    return os.path.join(tempfile.gettempdir(), f"pastecms-refused-{master_pid}")

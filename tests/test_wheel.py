@@ -59,10 +59,13 @@ def test_the_wheel_upgrades_its_database_and_serves_a_paste(installed, elsewhere
     assert upgrade.returncode == 0, upgrade.stderr
     assert "Running upgrade" in upgrade.stderr  # the migrations came with the package
 
+    # The embedded default as the README's wheel section runs it: the production config,
+    # SQLite, limits in memory; no worker count (5 workers counting limits apart refused
+    # to start, every second, for ever).
     port = free_port()
     with open(cwd / "serve.log", "wb") as log:
         server = subprocess.Popen(
-            [installed / "pastecms", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+            [installed / "pastecms", "serve", "--bind", f"127.0.0.1:{port}"],
             cwd=cwd,
             env=env,
             stdout=log,
@@ -88,6 +91,9 @@ def test_the_wheel_upgrades_its_database_and_serves_a_paste(installed, elsewhere
         server.wait(timeout=15)
     assert paste["success"] is True
     assert "served from a wheel" in page
+    said = (cwd / "serve.log").read_text()
+    assert said.count("pastecms: one worker with 8 threads, as rate limits are counted") == 1
+    assert said.count("Booting worker") == 1
 
 
 def test_the_installed_command_lists_what_an_operator_needs(installed, elsewhere):
