@@ -12,12 +12,16 @@ PYTEST_ARGS ?=
 # pytest-xdist processes for `make test`: one per CPU; 0 runs the suite in this process.
 PYTEST_WORKERS ?= auto
 
-# The app refuses to start without a secret key; a local server keeps its own in the
-# instance folder (never committed), made on first start.
-SECRET_FILE := instance/secret_key
-RUN_ENV = PASTECMS_CONFIG=Config PASTECMS_SECRET_KEY="$$(cat $(SECRET_FILE))"
+# The local server's settings live in .env, which `flask` and `pastecms` read when run
+# in this folder: the local config, and a secret key made on first start (the app refuses
+# to start without one). Written under umask 077, so it is never readable by others, not
+# even for a moment; git ignores it. Settings already in it are kept, so a user may write
+# it first; a key from an older checkout's instance/secret_key is carried over, since the
+# key also encrypts the paste ids (a new one would break every link).
+ENV_FILE := .env
+OLD_SECRET_FILE := instance/secret_key
 
-.PHONY: run dev test test-live test-all lint fmt bench bench-scale hostile purge clean screenshots
+.PHONY: settings run dev test test-live test-all lint fmt bench bench-scale hostile purge clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,18 +35,21 @@ $(VENV)/.installed-dev: $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed-run
 
-# Written under umask 077, so it is never readable by others, not even for a moment.
-$(SECRET_FILE):
-	mkdir -p -m 750 instance
-	umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))' > $@
+settings:
+	@umask 077 && touch $(ENV_FILE)
+	@grep -q '^PASTECMS_CONFIG=' $(ENV_FILE) || echo 'PASTECMS_CONFIG=Config' >> $(ENV_FILE)
+	@grep -q '^PASTECMS_SECRET_KEY=' $(ENV_FILE) || { \
+	  key=$$(cat $(OLD_SECRET_FILE) 2>/dev/null || \
+	    $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))'); \
+	  echo "PASTECMS_SECRET_KEY=$$key" >> $(ENV_FILE); }
 
 # The development tools (pytest, ruff, schemathesis, hypothesis) into the virtualenv;
 # `make test`, `make lint` and `make fmt` do this first by themselves.
 dev: $(VENV)/.installed-dev
 
-run: $(VENV)/.installed-run $(SECRET_FILE)
-	$(RUN_ENV) $(BIN)/flask --app wsgi db upgrade
-	$(RUN_ENV) $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+run: $(VENV)/.installed-run settings
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 # The in-process suite, and the live tests whose subject is the database (they run on
 # every database the suite runs on); spread over PYTEST_WORKERS processes.
@@ -68,9 +75,9 @@ fmt: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-purge: $(VENV)/.installed-run $(SECRET_FILE)
-	$(RUN_ENV) $(BIN)/flask --app wsgi pastes purge
-	$(RUN_ENV) $(BIN)/flask --app wsgi tokens purge
+purge: $(VENV)/.installed-run settings
+	$(BIN)/flask --app wsgi pastes purge
+	$(BIN)/flask --app wsgi tokens purge
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -214,7 +214,9 @@ main = FlaskGroup(
     name="pastecms",
     create_app=_installed_app,
     add_version_option=False,
-    load_dotenv=False,
+    # As `flask` does: the settings in a .env file found from the current folder up (the
+    # checkout's, which `make run` writes), under the environment's own.
+    load_dotenv=True,
     set_debug_flag=False,
     help="pastecms: serve it, upgrade its database, manage users and purge old data.",
     params=[

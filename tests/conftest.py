@@ -32,6 +32,10 @@ from tests.live import empty_database
 #: see each other's rows or counters.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 
+# A developer's .env (`make run` writes one in the checkout) must not reach the suite:
+# the commands under test (`pastecms`, `flask`) would load its settings into this process.
+os.environ["FLASK_SKIP_DOTENV"] = "1"
+
 
 def per_worker(name: str) -> str:
     """`name`, made this worker's own (unchanged without xdist)."""
