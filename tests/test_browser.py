@@ -148,7 +148,8 @@ def test_a_paste_is_deleted_through_its_button_after_a_confirmation(visitor):
     alice.page.get_by_role("button", name="Delete the paste").click()
     response = alice.page.goto(url)
     assert response.status == 404
-    assert "does not exist" in alice.page.locator("h1").inner_text()
+    assert alice.page.locator("h1").inner_text() == "Not found"
+    assert "does not exist" in alice.page.locator(".error-message").inner_text()
     assert alice.errors == []
 
 

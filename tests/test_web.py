@@ -448,7 +448,8 @@ def test_raw_of_a_locked_paste_links_to_its_prompt(client, api):
 def test_missing_paste_page_speaks_to_people(client):
     response = client.get("/paste/AAAAAAAAAAAAAAAAAAAAAA")
     assert response.status_code == 404
-    assert "<h1>This paste does not exist or has expired.</h1>" in response.text
+    assert "<h1>Not found</h1>" in response.text
+    assert "This paste does not exist or has expired." in response.text
     # The name is there for bug reports, in the small print only.
     small = re.search(r"<small>(.*?)</small>", response.text, re.S).group(1)
     assert "nonexistent_paste_failure" in small
@@ -469,6 +470,21 @@ def test_every_web_error_page_speaks_to_people(client, method, path, status, wor
     assert response.mimetype == "text/html"
     assert words in response.text
     assert "<small>" in response.text
+
+
+def test_a_long_error_message_is_text_under_a_short_heading(make_app):
+    # The longest message a person meets: a form post whose Secure-only session cookie
+    # the browser kept off plain HTTP, explained with the setting that causes it.
+    client = make_app(WTF_CSRF_ENABLED=True, SESSION_COOKIE_SECURE=True).test_client()
+    response = client.post("/logout", base_url="http://paste.example")
+    assert response.status_code == 400
+    heading = re.search(r"<h1>(.*?)</h1>", response.text, re.S).group(1)
+    title = re.search(r"<title>(.*?)</title>", response.text, re.S).group(1)
+    assert heading == "That did not work"
+    assert title == "That did not work · pastecms"
+    message = re.search(r'<p class="error-message">(.*?)</p>', response.text, re.S).group(1)
+    assert len(message) > 200
+    assert "PASTECMS_SESSION_COOKIE_SECURE=false" in message
 
 
 def test_unexpected_error_page_leaks_nothing(make_app, monkeypatch):
