@@ -148,7 +148,8 @@ def test_a_paste_is_deleted_through_its_button_after_a_confirmation(visitor):
     alice.page.get_by_role("button", name="Delete the paste").click()
     response = alice.page.goto(url)
     assert response.status == 404
-    assert "does not exist" in alice.page.locator("h1").inner_text()
+    assert alice.page.locator("h1").inner_text() == "Not found"
+    assert "does not exist" in alice.page.locator(".error-message").inner_text()
     assert alice.errors == []
 
 
@@ -270,3 +271,48 @@ def test_the_account_pages_log_no_console_error(visitor):
     page.get_by_role("button", name="Regenerate the API key").click()
     assert len(page.locator("code.api-key").inner_text()) > 40
     assert alice.errors == []
+
+
+def _marked_lines(page) -> list[str]:
+    """The ids of the lines shown marked: those whose band (a `::before` with a background)
+    is drawn, by CSS :target or by static/lines.js."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.contents td.code [id]')]
+            .filter(line => getComputedStyle(line, '::before').content !== 'none')
+            .map(line => line.id)"""
+    )
+
+
+def test_line_links_mark_a_line_without_script_and_a_range_with_it(visitor):
+    code = "".join(f"line_{n} = {n}\n" for n in range(1, 81))
+    alice, bob = visitor(), visitor(java_script_enabled=False)
+    url = alice.post(code, language="python")
+
+    # Without JavaScript: #L3 is a plain fragment, marked by CSS :target and scrolled to.
+    bob.page.goto(url + "#L30")
+    assert _marked_lines(bob.page) == ["L30"]
+    assert bob.page.locator("#L30").is_visible()
+    assert bob.page.evaluate("window.scrollY") > 0
+
+    # With it: #L3 as well, and a range, from the address or by clicking line numbers.
+    page = alice.page
+    page.goto(url + "#L3")
+    assert _marked_lines(page) == ["L3"]
+    page.goto("/")
+    page.goto(url + "#L3-L7")
+    assert _marked_lines(page) == ["L3", "L4", "L5", "L6", "L7"]
+    page.goto(url + "#L60-L62")  # a new fragment: the range is marked and scrolled to
+    assert _marked_lines(page) == ["L60", "L61", "L62"]
+    top = page.locator("#L60").bounding_box()["y"]
+    assert 0 <= top < page.viewport_size["height"]
+
+    numbers = page.locator(".contents td.linenos")
+    numbers.get_by_role("link", name="64", exact=True).click()
+    numbers.get_by_role("link", name="66", exact=True).click(modifiers=["Shift"])
+    assert page.url == url + "#L64-L66"
+    assert _marked_lines(page) == ["L64", "L65", "L66"]
+    # The number and its line stay side by side, marked or not.
+    for n in (1, 65, 80):
+        number = numbers.get_by_role("link", name=str(n), exact=True).bounding_box()
+        assert number["y"] == page.locator(f"#L{n}").bounding_box()["y"]
+    assert alice.errors == bob.errors == []

@@ -77,6 +77,41 @@ def test_form_token_deactivates_the_paste(client, api):
     assert client.get(f"/paste/{paste_id}").status_code == 404
 
 
+@pytest.mark.parametrize("language", ["python", "text"])
+def test_every_line_number_links_to_its_line(client, api, language):
+    # Blank lines first: Pygments drops them unless told not to, which would number
+    # `import os` 1 where the raw text has it on line 3.
+    paste_id = api.submit("\n\nimport os\nx = 1\n", language=language)["paste_id_repr"]
+    page = client.get(f"/paste/{paste_id}").text
+
+    numbers = re.findall(r'<a href="#L(\d+)">(\d+)</a>', page)
+    assert numbers == [(n, n) for n in ("1", "2", "3", "4")]
+    lines = dict(re.findall(r'<span id="L(\d+)">(.*?)</span>\n', page))
+    assert list(lines) == ["1", "2", "3", "4"]
+    assert lines["1"] == lines["2"] == ""
+    assert re.sub(r"<[^>]+>", "", lines["3"]) == "import os"
+
+
+def test_plain_text_is_laid_out_like_highlighted_code(client, api):
+    """The same box, numbers and padding (the stylesheet's `.lines`) for both."""
+    for language in ("python", "text"):
+        paste_id = api.submit("x = 1\n", language=language)["paste_id_repr"]
+        page = client.get(f"/paste/{paste_id}").text
+        assert '<table class="lines">' in page
+        assert re.search(r'<td class="code"><pre><code><span id="L1">.*x.*1.*</span>\n', page)
+
+
+def test_line_ranges_come_from_a_static_script(client, api):
+    """Which the Content-Security-Policy allows (default-src 'self'); no page has an
+    inline one (`test_no_page_has_inline_script_or_style`)."""
+    paste_id = api.submit("x = 1\n", language="python")["paste_id_repr"]
+    page = client.get(f"/paste/{paste_id}").text
+    assert '<script src="/static/lines.js" defer></script>' in page
+    with client.get("/static/lines.js") as script:
+        assert script.status_code == 200
+        assert script.mimetype in ("text/javascript", "application/javascript")
+
+
 def test_paste_page_escapes_html(client, api):
     paste = api.submit("<script>alert('x')</script>", title="<b>bold</b>")
     page = client.get(f"/paste/{paste['paste_id_repr']}").text
@@ -413,7 +448,8 @@ def test_raw_of_a_locked_paste_links_to_its_prompt(client, api):
 def test_missing_paste_page_speaks_to_people(client):
     response = client.get("/paste/AAAAAAAAAAAAAAAAAAAAAA")
     assert response.status_code == 404
-    assert "<h1>This paste does not exist or has expired.</h1>" in response.text
+    assert "<h1>Not found</h1>" in response.text
+    assert "This paste does not exist or has expired." in response.text
     # The name is there for bug reports, in the small print only.
     small = re.search(r"<small>(.*?)</small>", response.text, re.S).group(1)
     assert "nonexistent_paste_failure" in small
@@ -436,6 +472,21 @@ def test_every_web_error_page_speaks_to_people(client, method, path, status, wor
     assert "<small>" in response.text
 
 
+def test_a_long_error_message_is_text_under_a_short_heading(make_app):
+    # The longest message a person meets: a form post whose Secure-only session cookie
+    # the browser kept off plain HTTP, explained with the setting that causes it.
+    client = make_app(WTF_CSRF_ENABLED=True, SESSION_COOKIE_SECURE=True).test_client()
+    response = client.post("/logout", base_url="http://paste.example")
+    assert response.status_code == 400
+    heading = re.search(r"<h1>(.*?)</h1>", response.text, re.S).group(1)
+    title = re.search(r"<title>(.*?)</title>", response.text, re.S).group(1)
+    assert heading == "That did not work"
+    assert title == "That did not work · pastecms"
+    message = re.search(r'<p class="error-message">(.*?)</p>', response.text, re.S).group(1)
+    assert len(message) > 200
+    assert "PASTECMS_SESSION_COOKIE_SECURE=false" in message
+
+
 def test_unexpected_error_page_leaks_nothing(make_app, monkeypatch):
     app = make_app()
     from pastecms.services import paste as paste_service
@@ -453,7 +504,8 @@ def test_unexpected_error_page_leaks_nothing(make_app, monkeypatch):
 
 # security headers and the icon
 
-INLINE = re.compile(r"<script|<style|\sstyle=|\son[a-z]+=", re.I)
+# A script is a static file's (`<script src=...>`), never inline.
+INLINE = re.compile(r"<script(?![^>]*\ssrc=)|<style|\sstyle=|\son[a-z]+=", re.I)
 
 
 def html_pages(client, api):

@@ -7,6 +7,7 @@ import pytest
 
 from config import ProdConfig
 from pastecms.errors import ConflictFailure
+from pastecms.schemas.user import MIN_PASSWORD_LENGTH
 from tests.conftest import Api
 
 PASSWORD = "correct horse"
@@ -92,6 +93,24 @@ def test_register_refuses_bad_fields_by_name(client, fields, failure):
     assert failure in response.text
     assert 'name="username"' in response.text
     assert whoami(client) is None
+
+
+def test_register_form_states_the_password_rule_it_checks(client):
+    rule = f"At least {MIN_PASSWORD_LENGTH} characters."
+    page = client.get("/register").text
+    assert rule in page
+    assert f'minlength="{MIN_PASSWORD_LENGTH}"' in page
+    # The rule as stated is the rule as checked, and a refusal shows it again.
+    refused = register(client, password="x" * (MIN_PASSWORD_LENGTH - 1))
+    assert refused.status_code == 400
+    assert rule in refused.text
+    assert register(client, password="x" * MIN_PASSWORD_LENGTH).status_code == 303
+
+
+def test_password_forms_state_the_same_rule(alice):
+    rule = f"At least {MIN_PASSWORD_LENGTH} characters."
+    for path in ("/account", "/account/password"):
+        assert rule in alice.get(path).text
 
 
 def test_registration_closed_says_so(make_app):

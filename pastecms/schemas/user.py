@@ -8,11 +8,15 @@ from pastecms.schemas.paste import PasteFaceIn
 USERNAME = validate.Regexp(
     r"[A-Za-z0-9_.-]+\Z", error="Use letters, digits, '.', '_' and '-' only."
 )
+#: The password rule for accounts, defined here only: every face's password fields check
+#: it (`PASSWORD`), and the web forms state it.
+MIN_PASSWORD_LENGTH = 8
+PASSWORD = validate.Length(min=MIN_PASSWORD_LENGTH, max=1024)
 
 
 class UserCreateIn(PasteFaceIn):
     username = Text(required=True, max_length=64, validate=USERNAME)
-    password = Text(required=True, max_length=1024, validate=validate.Length(min=8, max=1024))
+    password = Text(required=True, max_length=1024, validate=PASSWORD)
     name = Text(max_length=128, load_default=None, allow_none=True)
     email = Text(max_length=254, load_default=None, allow_none=True)
 
@@ -21,9 +25,7 @@ class UserUpdateIn(PasteFaceIn):
     name = Text(max_length=128, load_default=None, allow_none=True)
     email = Text(max_length=254, load_default=None, allow_none=True)
     current_password = Text(max_length=1024, load_default=None, allow_none=True)
-    new_password = Text(
-        max_length=1024, load_default=None, allow_none=True, validate=validate.Length(min=8)
-    )
+    new_password = Text(max_length=1024, load_default=None, allow_none=True, validate=PASSWORD)
 
 
 class UsernameIn(PasteFaceIn):

@@ -14,7 +14,7 @@ from pastecms.schemas.paste import (
     language_field,
     mime_type_field,
 )
-from pastecms.schemas.user import USERNAME
+from pastecms.schemas.user import PASSWORD, USERNAME
 
 #: Form choice -> lifetime; the form shows them in this order.
 EXPIRY_CHOICES = {
@@ -221,7 +221,7 @@ class RegisterFormIn(InputSchema):
         unknown = EXCLUDE
 
     username = Text(required=True, max_length=64, validate=USERNAME)
-    password = Text(required=True, max_length=1024, validate=validate.Length(min=8))
+    password = Text(required=True, max_length=1024, validate=PASSWORD)
     email = Text(max_length=254, load_default=None)
 
 
@@ -249,7 +249,7 @@ class PasswordFormIn(InputSchema):
         unknown = EXCLUDE
 
     current_password = Text(required=True, max_length=1024)
-    new_password = Text(required=True, max_length=1024, validate=validate.Length(min=8))
+    new_password = Text(required=True, max_length=1024, validate=PASSWORD)
 
 
 class LoginPathIn(InputSchema):

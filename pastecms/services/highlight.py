@@ -27,9 +27,9 @@ from pastecms.models import Highlight
 from pastecms.services import language
 from pastecms.services.pygmentize import NoVerdict, within_budget
 
-# Bump when the HTML `pygmentize` makes changes shape: stored HTML made otherwise is made
-# again.
-_FORMAT = 1
+# Bump when the stored HTML changes shape: stored HTML made otherwise is made again.
+# 2: numbered lines with anchors (`numbered`), leading blank lines kept.
+_FORMAT = 2
 #: What stored HTML must have been made by to be used as it is.
 MADE_BY = f"pygments {pygments.__version__}, format {_FORMAT}"
 #: One request at a time makes a paste's HTML, for this long at most (`_claim`).
@@ -82,6 +82,7 @@ def render(paste) -> Rendering:
         return Rendering(paste.id, plain(paste.contents))
     if html is None:
         return Rendering(paste.id, plain(paste.contents), None, is_new=True)
+    html = numbered(_lines(html))
     packed = zlib.compress(html.encode("utf-8"), 6)
     return Rendering(paste.id, Markup(html), packed, is_new=True)
 
@@ -112,8 +113,40 @@ def _release(paste_id: int) -> None:
 
 
 def plain(contents: str) -> Markup:
-    """Contents as escaped plain text, shaped like highlighted code for the stylesheet."""
-    return Markup('<div class="highlight"><pre><code>%s</code></pre></div>') % escape(contents)
+    """Contents as escaped plain text, numbered like highlighted code (`numbered`)."""
+    # Line breaks as Pygments and HTML parsers count them: CR LF and a lone CR are one.
+    text = contents.replace("\r\n", "\n").replace("\r", "\n")
+    return numbered(_lines(str(escape(text))))  # str: Markup's split makes a Markup a line
+
+
+def _lines(text: str) -> list[str]:
+    lines = text.split("\n")
+    if len(lines) > 1 and not lines[-1]:
+        lines.pop()  # the newline ending the last line starts no line of its own
+    return lines
+
+
+def numbered(lines: list[str]) -> Markup:
+    """Lines of HTML (each closing what it opens) as a paste's page shows them: beside
+    them a column of line numbers, each a link to its line (`#L3`), and each line a span
+    with that id (`L3`), so that following a link marks its line with CSS `:target`
+    alone; `static/lines.js` adds ranges (`#L3-L7`).
+
+    About 14 bytes a line more than Pygments' own numbered table (a link in place of its
+    number's span, and the line's span): 7% more for 1000 lines of highlighted Python,
+    35% more gzipped (the numbers, now three to a line, compress least). Made once for
+    highlighted code (stored); on every view for plain text: about 2 µs a line, 40 ms
+    for a paste of 1 MiB in 25,000 lines.
+    """
+    count = len(lines)
+    numbers = "\n".join(f'<a href="#L{n}">{n}</a>' for n in range(1, count + 1))
+    code = "\n".join(f'<span id="L{n}">{line}</span>' for n, line in enumerate(lines, 1))
+    return Markup(
+        '<div class="highlight"><table class="lines"><tr>'
+        f'<td class="linenos"><pre>{numbers}</pre></td>'
+        f'<td class="code"><pre><code>{code}\n</code></pre></td>'
+        "</tr></table></div>"
+    )
 
 
 def _lexer(language: str):

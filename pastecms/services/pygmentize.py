@@ -26,7 +26,9 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 
-_FORMATTER = HtmlFormatter(linenos="table", cssclass="highlight", wrapcode=True)
+# Lines of HTML with no wrapping element; `services.highlight` numbers them. Pygments closes
+# every span at the end of its line, so each line is HTML of its own.
+_FORMATTER = HtmlFormatter(nowrap=True)
 # A child needs this long to start (Python and Pygments) on top of its budget; it is
 # killed after both, should its own timer have failed to stop it.
 _CHILD_STARTUP_S = 5.0
@@ -39,8 +41,11 @@ log = logging.getLogger("pastecms")
 
 
 def highlighted(contents: str, language: str) -> str:
-    """`contents` as HTML, highlighted by the lexer named `language` (no budget)."""
-    return highlight(contents, get_lexer_by_name(language), _FORMATTER)
+    """`contents` as HTML, highlighted by the lexer named `language` (no budget): a line of
+    HTML for each line of text, each ending in a newline."""
+    # stripnl=False keeps leading and trailing blank lines, which Pygments drops by
+    # default: line 3 of the page (#L3) is line 3 of the raw text.
+    return highlight(contents, get_lexer_by_name(language, stripnl=False), _FORMATTER)
 
 
 class NoVerdict(Exception):

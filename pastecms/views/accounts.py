@@ -16,6 +16,7 @@ from pastecms.errors import (
     UsernameNotAvailableFailure,
     UserRegistrationDisabledFailure,
 )
+from pastecms.schemas.user import MIN_PASSWORD_LENGTH
 from pastecms.schemas.web import (
     LoginFormIn,
     LoginPathIn,
@@ -75,6 +76,12 @@ password_form = WebPage("password.html", retry=(*_FORM_FAILURES, AuthFailure))
 def check_csrf_token():
     """Every form post carries the token its page was served with."""
     csrf.protect()
+
+
+@bp.context_processor
+def password_rule() -> dict:
+    """The password rule the account forms state, as the schemas check it."""
+    return {"min_password_length": MIN_PASSWORD_LENGTH}
 
 
 @bp.app_context_processor

@@ -494,6 +494,19 @@ class WebPage(Envelope):
         "paste_attachments_disabled_failure": "This site does not take attachments.",
     }
 
+    #: The error page's heading, by status: a few words, however long the message under it
+    #: (a CSRF failure's explains a setting); other statuses get `heading_of`'s default.
+    headings = {
+        401: "Password or sign-in needed",
+        403: "Not allowed",
+        404: "Not found",
+        405: "Not allowed",
+        409: "Already taken",
+        413: "Too large",
+        429: "Too many requests",
+        503: "The site is busy",
+    }
+
     def __init__(
         self,
         form: str | None = None,
@@ -514,6 +527,10 @@ class WebPage(Envelope):
         # Raised with particulars (what a quota has left, which limit was hit), which the
         # person needs as well.
         return f"{human} {failure.message}"
+
+    def heading_of(self, status: int) -> str:
+        default = "Something went wrong" if status >= 500 else "That did not work"
+        return self.headings.get(status, default)
 
     def success(self, body, status: int) -> Response:
         return self.render(body.template, body.status, **body.context)
@@ -536,9 +553,11 @@ class WebPage(Envelope):
                 **self.context(),
             )
         else:
+            status = self.status_of(failure)
             response = self.render(
                 "error.html",
-                self.status_of(failure),
+                status,
+                heading=self.heading_of(status),
                 failure=failure,
                 message=self.message_of(failure),
                 request_id=g.get("request_id"),
