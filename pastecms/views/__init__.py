@@ -5,6 +5,7 @@ from pastecms.views import (
     articles,
     auth,
     cms_site,
+    console,
     content,
     docs,
     friends,
@@ -38,5 +39,6 @@ BLUEPRINTS = (
     health.bp,
     web.bp,
     accounts.bp,
+    console.bp,
     docs.bp,
 )

@@ -1,7 +1,5 @@
 """The web face's account pages: register, sign in and out, my pastes, the account."""
 
-import functools
-
 from flask import current_app, flash, redirect, request, url_for
 
 from pastecms.api import endpoint
@@ -34,6 +32,7 @@ from pastecms.views.signin import (
     device_cookie,
     sign_in,
     sign_out,
+    signed_in,
     signed_in_user,
     stay_signed_in,
 )
@@ -88,21 +87,6 @@ def password_rule() -> dict:
 def header_user() -> dict:
     """Who the pages' header names as signed in (None: the sign-in links)."""
     return {"signed_in_user": signed_in_user}
-
-
-def signed_in(view):
-    """A page for a signed-in user: a visitor is sent to sign in first, then back to the
-    page (a form's post: to the account page, since a redirect cannot post again)."""
-
-    @functools.wraps(view)
-    def wrapper(data, caller):
-        if not caller.is_authenticated:
-            get = request.method == "GET"
-            back = request.full_path.rstrip("?") if get else url_for("accounts.account")
-            return redirect(url_for("accounts.login", next=back), code=303)
-        return view(data, caller)
-
-    return wrapper
 
 
 @bp.get("/register")

@@ -1,7 +1,9 @@
 """Cookie sign-in, shared by the faces that start a session (the JSON login and the web
 pages): what the session holds, and who it holds."""
 
-from flask import after_this_request, current_app, request, session
+import functools
+
+from flask import after_this_request, current_app, redirect, request, session, url_for
 
 from pastecms.services import auth, devices
 
@@ -55,3 +57,18 @@ def signed_in_user():
     return auth.session_user(
         session.get(auth.SESSION_USER_ID), session.get(auth.SESSION_GENERATION)
     )
+
+
+def signed_in(view):
+    """A page for a signed-in user: a visitor is sent to sign in first, then back to the
+    page (a form's post: to the account page, since a redirect cannot post again)."""
+
+    @functools.wraps(view)
+    def wrapper(data, caller):
+        if not caller.is_authenticated:
+            get = request.method == "GET"
+            back = request.full_path.rstrip("?") if get else url_for("accounts.account")
+            return redirect(url_for("accounts.login", next=back), code=303)
+        return view(data, caller)
+
+    return wrapper
