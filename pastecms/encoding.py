@@ -1,7 +1,9 @@
 """JSON responses encoded by orjson."""
 
+import weakref
+
 import orjson
-from flask import Response
+from flask import Flask, Response
 from flask.json.provider import DefaultJSONProvider
 
 # Dates, dataclasses and subclasses of str/int/dict go to Flask's `default`, so they come
@@ -27,12 +29,19 @@ class JSONProvider(DefaultJSONProvider):
 
     sort_keys = False
 
+    def __init__(self, app: Flask) -> None:
+        super().__init__(app)
+        # The app answering: its debug flag and response class are read per response.
+        # (Flask's own reference is private; a proxy, as Flask keeps it, so the provider
+        # never keeps its app alive.)
+        self.owner = weakref.proxy(app)
+
     def response(self, *args, **kwargs) -> Response:
-        compact = self.compact if self.compact is not None else not self._app.debug
+        compact = self.compact if self.compact is not None else not self.owner.debug
         if len(args) != 1 or kwargs or self.sort_keys or not compact:
             return super().response(*args, **kwargs)
         try:
             body = orjson.dumps(args[0], default=self.default, option=_OPTIONS)
         except TypeError:  # orjson.JSONEncodeError is a TypeError
             return super().response(*args, **kwargs)
-        return self._app.response_class(body, mimetype=self.mimetype)
+        return self.owner.response_class(body, mimetype=self.mimetype)

@@ -16,6 +16,9 @@ from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
 from gunicorn.workers.gthread import ThreadWorker as GunicornThreadWorker
 from gunicorn.workers.sync import SyncWorker as GunicornSyncWorker
 
+from pastecms.errors import InvalidParamsFailure
+from pastecms.views.envelopes import ModernPaste
+
 _REFUSALS = {
     LimitRequestLine: (414, "URI Too Long", "The request line is longer than this server accepts."),
     LimitRequestHeaders: (
@@ -28,14 +31,7 @@ _REFUSALS = {
 
 def refusal(status: int, reason: str, message: str) -> bytes:
     """A whole HTTP response refusing a request, in the paste face's failure envelope."""
-    body = json.dumps(
-        {
-            "success": False,
-            "message": message,
-            "failure_name": "invalid_params_failure",
-            "failure": "invalid_params_failure",
-        }
-    ).encode()
+    body = json.dumps(ModernPaste.failure_body(InvalidParamsFailure(message))).encode()
     head = (
         f"HTTP/1.1 {status} {reason}\r\n"
         "Connection: close\r\n"

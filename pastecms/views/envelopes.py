@@ -34,6 +34,14 @@ class ModernPaste(Envelope):
         return self.json_response({"success": True, "message": None, **body}, status)
 
     def failure(self, failure: Failure) -> Response:
+        return self.json_response(
+            self.failure_body(failure), self.status_of(failure), failure.headers
+        )
+
+    @staticmethod
+    def failure_body(failure: Failure) -> dict:
+        """The body of `failure` on this face (also written by the gunicorn worker, for
+        the refusals it answers before any app sees the request)."""
         body = {
             "success": False,
             "message": failure.message,
@@ -42,7 +50,7 @@ class ModernPaste(Envelope):
         }
         if failure.details:
             body["details"] = failure.details
-        return self.json_response(body, self.status_of(failure), failure.headers)
+        return body
 
     def describe_success(self, out: dict) -> dict:
         properties = {

@@ -16,6 +16,7 @@ from pastecms.errors import (
     NotFoundFailure,
     RateLimitFailure,
 )
+from pastecms.ratelimit import SUBMIT_LIMIT
 from pastecms.schemas.web import (
     EXPIRY_CHOICES,
     ArchiveIn,
@@ -39,7 +40,6 @@ from pastecms.views.envelopes import (
     shell_text,
     web_page,
 )
-from pastecms.views.paste import SUBMIT_LIMIT
 
 bp = web_page.blueprint("web", __name__)
 
