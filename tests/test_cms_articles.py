@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pastecms.services import article as article_service
+from pastecms.services import clock as clock_service
 
 ULID = re.compile(r"[0-9a-hjkmnp-tv-z]{26}")
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -29,7 +29,7 @@ class Clock:
 def clock(monkeypatch):
     """The time the content services read, moved by the test."""
     clock = Clock()
-    monkeypatch.setattr(article_service, "utcnow", lambda: clock.now)
+    monkeypatch.setattr(clock_service, "utcnow", lambda: clock.now)
     return clock
 
 

@@ -172,11 +172,11 @@ def clock_moved(monkeypatch):
     """A clock that moves a second per reading, so every time in the test differs."""
     from datetime import UTC, datetime, timedelta
 
-    from pastecms.services import article as article_service
+    from pastecms.services import clock as clock_service
 
     ticks = iter(range(10_000))
     start = datetime(2024, 3, 1, tzinfo=UTC)
-    monkeypatch.setattr(article_service, "utcnow", lambda: start + timedelta(seconds=next(ticks)))
+    monkeypatch.setattr(clock_service, "utcnow", lambda: start + timedelta(seconds=next(ticks)))
 
 
 def test_an_export_is_sent_as_it_is_read_a_few_articles_at_a_time(cms_admin, monkeypatch):

@@ -10,6 +10,7 @@ import pytest
 from pastecms.extensions import db
 from pastecms.models import Setting
 from pastecms.services import article as article_service
+from pastecms.services import clock as clock_service
 from pastecms.services import settings as settings_service
 from tests.hooks import Receiver, WebhookLog
 from tests.qexo import Pub
@@ -104,7 +105,7 @@ def test_a_post_without_front_matter_is_titled_by_its_name(app, admin_pub):
 
 def test_posts_are_listed_as_qexo_lists_files(admin_pub, monkeypatch):
     stamp = datetime(2026, 1, 7, 10, 30, tzinfo=UTC)
-    monkeypatch.setattr(article_service, "now", lambda: stamp)
+    monkeypatch.setattr(clock_service, "now", lambda: stamp)
     admin_pub.ok(
         admin_pub.post("save", {"file": "source/_posts/my-first-post.md", "content": POST})
     )

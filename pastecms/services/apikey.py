@@ -17,8 +17,7 @@ from sqlalchemy import select, update
 from pastecms.errors import NonexistentApiKeyFailure
 from pastecms.extensions import db
 from pastecms.models import ApiKey
-from pastecms.services import auth, secret
-from pastecms.services.article import now
+from pastecms.services import auth, clock, secret
 from pastecms.services.auth import Caller
 
 
@@ -66,7 +65,7 @@ def _issue(user_id: int, *, additional: bool) -> tuple[str, ApiKey]:
         prefix=key[:8],
         is_enabled=True,
         is_additional=additional,
-        created_at=now(),
+        created_at=clock.now(),
     )
     db.session.add(created)
     db.session.flush()

@@ -15,7 +15,6 @@ status, category or tags moves the counters of what it left and what it joined, 
 """
 
 import functools
-import secrets
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +25,6 @@ from sqlalchemy import bindparam, delete, func, insert, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
-from ulid import ULID
 
 from pastecms.errors import (
     ConflictFailure,
@@ -44,41 +42,16 @@ from pastecms.models import (
     Image,
     Tag,
     User,
-    utcnow,
 )
-from pastecms.services import webhook
+from pastecms.services import clock, webhook
+from pastecms.services.changes import UNSET
+from pastecms.services.ids import new_hash, new_id
 
 DRAFT = "draft"
 PUBLISHED = "published"
 STATUSES = (DRAFT, PUBLISHED)
 KINDS = ("post", "page")
 MAX_PER_PAGE = 100
-
-
-class _Unset:
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-#: A field `update` leaves as it is.
-UNSET = _Unset()
-
-
-def new_id() -> str:
-    """A new id of an article, tag, category or image: 16 lowercase hex characters."""
-    return secrets.token_hex(8)
-
-
-def new_hash() -> str:
-    """A new article hash: a ULID in lowercase."""
-    return str(ULID()).lower()
-
-
-def now() -> datetime:
-    """The time now, to the millisecond: what the wire shows is what is stored, so an
-    exported and re-imported article keeps its times exactly."""
-    stamp = utcnow()
-    return stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -574,7 +547,7 @@ def create(
         raise ConflictFailure("An article with this hash already exists.")
     if slug is not None and _exists(Article.slug == slug):
         raise ConflictFailure("An article with this slug already exists.")
-    stamp = now()
+    stamp = clock.now()
     if status == PUBLISHED and published_at is None:
         published_at = stamp
     article = Article(
@@ -659,8 +632,8 @@ def update(
     if published_at is not UNSET and published_at is not None:
         _stamp_published(article, published_at)
     elif status == PUBLISHED and article.published_at is None:
-        _stamp_published(article, now())
-    article.updated_at = now()
+        _stamp_published(article, clock.now())
+    article.updated_at = clock.now()
     db.session.flush()
     if tags is not UNSET:
         _unlink_tags(article)
@@ -679,7 +652,7 @@ def publish(article_hash: str) -> Article:
     `NonexistentArticleFailure` when there is none."""
     article = _get(article_hash)
     before = _counted_state(article)
-    stamp = now()
+    stamp = clock.now()
     article.status = PUBLISHED
     _stamp_published(article, stamp)
     article.updated_at = stamp
@@ -692,7 +665,7 @@ def unpublish(article_hash: str) -> Article:
     article = _get(article_hash)
     before = _counted_state(article)
     article.status = DRAFT
-    article.updated_at = now()
+    article.updated_at = clock.now()
     return _saved(article, before)
 
 
@@ -766,7 +739,7 @@ def _link_tags(article: Article, names: list[str]) -> list[str]:
     ids = dict(db.session.execute(select(Tag.name, Tag.id).where(Tag.name.in_(names))).all())
     missing = [name for name in names if name not in ids]
     if missing:
-        stamp = now()
+        stamp = clock.now()
         new = [{"id": new_id(), "name": name, "created_at": stamp} for name in missing]
         db.session.execute(
             insert(Tag), [{**row, "article_count": 0, "published_count": 0} for row in new]

@@ -1,4 +1,5 @@
-"""Public paste ids: the integer id encrypted into a short URL-safe string.
+"""Ids: public paste ids, the integer id encrypted into a short URL-safe string; and the
+new ids of the site's content (articles, tags, categories, images, article hashes).
 
 One AES block holds a fixed marker and the id, so a string that does not decrypt to the
 marker is not an id at all: garbage is told apart from a missing paste without a query,
@@ -9,11 +10,13 @@ import base64
 import binascii
 import functools
 import re
+import secrets
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
+from ulid import ULID
 
 from pastecms.errors import NonexistentPasteFailure
 
@@ -83,3 +86,13 @@ def init_app(app):
 
 def paste_ids() -> PasteIds:
     return current_app.extensions["pastecms.ids"]
+
+
+def new_id() -> str:
+    """A new id of an article, tag, category or image: 16 lowercase hex characters."""
+    return secrets.token_hex(8)
+
+
+def new_hash() -> str:
+    """A new article hash: a ULID in lowercase."""
+    return str(ULID()).lower()

@@ -10,7 +10,8 @@ from pastecms.errors import InvalidParamsFailure, NonexistentImageFailure
 from pastecms.extensions import db
 from pastecms.models import Article, Image
 from pastecms.services import article as article_service
-from pastecms.services.article import new_id, now
+from pastecms.services import clock
+from pastecms.services.ids import new_id
 from pastecms.services.taxonomy import Page, paginate
 
 #: (MIME type, file extension, test of the first bytes): the types a site may serve.
@@ -64,7 +65,7 @@ def upload(
         size_bytes=len(data),
         alt_text=alt_text,
         data=data,
-        created_at=now(),
+        created_at=clock.now(),
     )
     db.session.add(image)
     db.session.flush()

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from pastecms.errors import InvalidParamsFailure
 from pastecms.extensions import db
 from pastecms.models import Setting
-from pastecms.services.article import now
+from pastecms.services import clock
 
 #: The keys a site has, and what each means (README, "Site settings").
 KEYS = (
@@ -55,7 +55,7 @@ def repair() -> int:
     webhook = stored.get(WEBHOOK_KEY)
     if webhook is not None and not _is_web_url(webhook.value):
         repaired[WEBHOOK_KEY] = None
-    stamp = now()
+    stamp = clock.now()
     for key, value in repaired.items():
         _store(key, value, stamp)
     db.session.flush()
@@ -105,7 +105,7 @@ def update(values: dict) -> dict:
     if problems:
         text = "; ".join(f"{key}: {message}" for key, message in problems.items())
         raise InvalidParamsFailure(text[:500], details=problems)
-    stamp = now()
+    stamp = clock.now()
     for key, value in values.items():
         _store(key, value, stamp)
     db.session.flush()

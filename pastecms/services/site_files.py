@@ -26,7 +26,7 @@ from pastecms.errors import (
 from pastecms.extensions import db
 from pastecms.models import Article, SiteFile
 from pastecms.services import article as article_service
-from pastecms.services import taxonomy, transfer, webhook
+from pastecms.services import clock, taxonomy, transfer, webhook
 
 MAX_PATH = 512
 MAX_SLUG = 200
@@ -102,7 +102,7 @@ def save(path: str, content: str) -> None:
     if target is not None:
         _save_article(*target, content)
         return
-    stamp = article_service.now()
+    stamp = clock.now()
     size = len(content.encode("utf-8", "surrogatepass"))
     stored = db.session.scalar(select(SiteFile).where(SiteFile.path == path))
     if stored is None:

@@ -16,7 +16,9 @@ from pastecms.errors import (
 from pastecms.extensions import db
 from pastecms.models import Category, Tag
 from pastecms.models.content import DISPLAY_ORDER_MAX
-from pastecms.services.article import UNSET, new_id, now
+from pastecms.services import clock
+from pastecms.services.changes import UNSET
+from pastecms.services.ids import new_id
 
 MAX_PER_PAGE = 200
 DEFAULT_COLOR = "#6B7280"
@@ -65,7 +67,7 @@ def get_tag(tag_id: str) -> Tag:
 def create_tag(name: str) -> Tag:
     """A new tag; `ConflictFailure` when the name is taken (exactly, case and all)."""
     _check_tag_name_free(name)
-    tag = Tag(id=new_id(), name=name, article_count=0, published_count=0, created_at=now())
+    tag = Tag(id=new_id(), name=name, article_count=0, published_count=0, created_at=clock.now())
     db.session.add(tag)
     db.session.flush()
     return tag
@@ -121,7 +123,7 @@ def create_category(
         # At the column's largest value already, the new one ties with the last and
         # sorts after it by creation: after the last either way, and never an overflow.
         display_order = 0 if last is None else min(last + 1, DISPLAY_ORDER_MAX)
-    stamp = now()
+    stamp = clock.now()
     category = Category(
         id=new_id(),
         name=name,
@@ -156,7 +158,7 @@ def update_category(
     ):
         if value is not UNSET:
             setattr(category, field, value)
-    category.updated_at = now()
+    category.updated_at = clock.now()
     db.session.flush()
     return category
 
@@ -188,7 +190,7 @@ def reorder_categories(ordered_ids: list[str]) -> None:
         raise InvalidParamsFailure(f"orderedIds: {message}", details={"orderedIds": message})
     named = set(ordered_ids)
     order = [*ordered_ids, *(category_id for category_id in current if category_id not in named)]
-    stamp = now()
+    stamp = clock.now()
     for position, category_id in enumerate(order):
         db.session.execute(
             update(Category)

@@ -20,7 +20,7 @@ from pastecms.schemas.cms import (
 )
 from pastecms.services import article as article_service
 from pastecms.services import transfer
-from pastecms.services.article import UNSET
+from pastecms.services.changes import UNSET
 from pastecms.views.envelopes import cms
 from pastecms.views.links import article_export_url, with_image_urls
 

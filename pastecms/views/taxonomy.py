@@ -21,7 +21,7 @@ from pastecms.schemas.cms import (
     TagOut,
 )
 from pastecms.services import taxonomy
-from pastecms.services.article import UNSET
+from pastecms.services.changes import UNSET
 from pastecms.views.envelopes import cms
 
 bp = cms.blueprint("cms_taxonomy", __name__, url_prefix="/v1")
