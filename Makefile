@@ -21,7 +21,8 @@ PYTEST_WORKERS ?= auto
 ENV_FILE := .env
 OLD_SECRET_FILE := instance/secret_key
 
-.PHONY: settings run dev test test-live test-all lint fmt bench bench-scale scale hostile purge clean screenshots
+.PHONY: settings run dev test test-live test-all lint fmt bench bench-scale bench-instructions scale \
+	hostile purge clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -90,6 +91,14 @@ bench: $(VENV)/.installed-dev
 
 bench-scale: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py --scale
+
+# Instructions per request under valgrind's callgrind (Debian's `valgrind`), in-process
+# through WSGI, against a bare Flask route: reproducible within 1 % from run to run, so a
+# small saving shows (issue 30). Two runs of every route, some minutes each;
+# INSTRUCTIONS_ARGS='--only details,recent --runs 1' for fewer.
+INSTRUCTIONS_ARGS ?=
+bench-instructions: $(VENV)/.installed-dev
+	$(BIN)/python bench/instructions.py $(INSTRUCTIONS_ARGS)
 
 # The app under hostile load (issue 18): the shipped nginx site and gunicorn config, a
 # well-behaved client alone and then beside four attackers; at most a minute of load, over

@@ -104,13 +104,20 @@ def _config_class_from_environment():
 
 
 def register_config(app: Flask, config_class, overrides) -> None:
-    from pastecms import database
+    """Load the config class, then PASTECMS_* and `overrides`; check every setting against
+    `config.SETTINGS` (a value a setting does not take refuses the start, in one line) and
+    keep the checked values frozen for `config.settings()`."""
+    from pastecms import config, database
 
     if config_class is None:
-        from pastecms.config import ProdConfig as config_class
+        config_class = config.ProdConfig
     app.config.from_object(config_class)
     app.config.from_prefixed_env("PASTECMS")
     app.config.update(overrides or {})
+    try:
+        app.config.update(config.checked(app.config))
+    except config.SettingError as error:
+        raise ConfigurationError(str(error)) from None
     os.makedirs(app.instance_path, mode=database.PRIVATE_DIRECTORY, exist_ok=True)
     _check_secret_key(app)
     uri = app.config["DATABASE_URI"] or "sqlite:///" + os.path.join(
@@ -129,6 +136,7 @@ def register_config(app: Flask, config_class, overrides) -> None:
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    config.freeze(app)
 
 
 class OneSlash:

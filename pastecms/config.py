@@ -5,7 +5,13 @@
 is an integer and `PASTECMS_REQUIRE_LOGIN_TO_PASTE=true` a boolean).
 """
 
+import math
 import os
+import re
+from dataclasses import dataclass, field, make_dataclass
+
+from flask import current_app
+from limits import parse_many
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -182,3 +188,263 @@ class TestConfig(Config):
     DATABASE_URI = os.environ.get("PASTECMS_TEST_DATABASE_URI")
     RATELIMIT_STORAGE_URI = os.environ.get("PASTECMS_TEST_RATELIMIT_STORAGE_URI", "memory://")
     WTF_CSRF_ENABLED = False
+
+
+# --- every setting checked at start, and the frozen settings services read -------------
+#
+# `create_app` checks the config against SETTINGS once (after the class and the
+# PASTECMS_* variables are loaded) and refuses to start, in one line, on a value a
+# setting does not take; a test keeps every setting of the classes above in the table.
+# Conversions: from_prefixed_env parses JSON, so PASTECMS_MAX_PAGE_SIZE=50 is already 50;
+# a number given as text ("50", from an override or a quoted JSON string) is taken and
+# converted, true/false/yes/no/on/off in any case and 0/1 are booleans, and a whole
+# number where text is wanted (a secret of digits) is taken as its digits.
+
+
+class SettingError(ValueError):
+    """A setting has a value it does not take; the message names it, what it got and what
+    it takes, in one line."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name, its kind and the values it takes.
+
+    kind: "int" (a whole number), "number" (whole or decimal), "bool", "text", "choice"
+    (one of `choices`), "limits" (the limits' notation, such as "60 per minute;1000 per
+    day") or "list" (a list of text, or one comma-separated text). `low`/`high` bound
+    numbers; `optional` also takes None (unset).
+    """
+
+    name: str
+    kind: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+    optional: bool = False
+
+    def accepts(self) -> str:
+        """What the setting takes, in words."""
+        if self.kind in ("int", "number"):
+            what = "a whole number" if self.kind == "int" else "a number"
+            if self.low is not None and self.high is not None:
+                what += f" from {_num(self.low)} to {_num(self.high)}"
+            elif self.low is not None:
+                what += f" of at least {_num(self.low)}"
+            elif self.high is not None:
+                what += f" of at most {_num(self.high)}"
+        else:
+            what = {
+                "bool": "true or false",
+                "text": "text",
+                "choice": "one of " + ", ".join(map(str, self.choices)),
+                "limits": "limits such as '60 per minute' (several joined by ';')",
+                "list": "a list of text, or one comma-separated text",
+            }[self.kind]
+        return what + (", or null for none" if self.optional else "")
+
+    def check(self, value):
+        """`value` as the app uses it (converted as the comment above says); raises
+        `SettingError` when the setting does not take it."""
+        if value is None and self.optional:
+            return None
+        converted = _CONVERT[self.kind](self, value)
+        if converted is _REFUSED:
+            raise SettingError(f"PASTECMS_{self.name} is {value!r}; it takes {self.accepts()}.")
+        return converted
+
+
+_REFUSED = object()
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+_TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
+
+
+def _num(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _in_range(setting: Setting, number):
+    if setting.low is not None and number < setting.low:
+        return _REFUSED
+    if setting.high is not None and number > setting.high:
+        return _REFUSED
+    return number
+
+
+def _int(setting: Setting, value):
+    if isinstance(value, str) and _INTEGER.fullmatch(value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return _REFUSED
+    return _in_range(setting, value)
+
+
+def _number(setting: Setting, value):
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return _REFUSED
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return _REFUSED
+    return _in_range(setting, value)
+
+
+def _bool(setting: Setting, value):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | str) and str(value).strip().lower() in _TRUE | _FALSE:
+        return str(value).strip().lower() in _TRUE
+    return _REFUSED
+
+
+def _text(setting: Setting, value):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value if isinstance(value, str) else _REFUSED
+
+
+def _choice(setting: Setting, value):
+    return value if value in setting.choices else _REFUSED
+
+
+def _limits(setting: Setting, value):
+    if not isinstance(value, str):
+        return _REFUSED
+    try:
+        parse_many(value)
+    except ValueError:
+        return _REFUSED
+    return value
+
+
+def _list(setting: Setting, value):
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+        return value
+    return _REFUSED
+
+
+_CONVERT = {
+    "int": _int,
+    "number": _number,
+    "bool": _bool,
+    "text": _text,
+    "choice": _choice,
+    "limits": _limits,
+    "list": _list,
+}
+
+
+def _bools(*names: str) -> tuple[Setting, ...]:
+    return tuple(Setting(name, "bool") for name in names)
+
+
+#: Every setting the classes above define, and what each takes.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("SECRET_KEY", "text", optional=True),  # its length: `_check_secret_key`
+    Setting("PASTE_ID_KEY", "text", optional=True),
+    Setting("DATABASE_URI", "text", optional=True),  # its driver: `_check_driver`
+    Setting("DATABASE_POOL_SIZE", "int", 1, 1000),
+    *_bools(
+        "ENCRYPT_PASTE_IDS",
+        "REQUIRE_LOGIN_TO_PASTE",
+        "ENABLE_USER_REGISTRATION",
+        "ENABLE_PASTE_ATTACHMENTS",
+    ),
+    Setting("MAX_CONTENT_LENGTH", "int", 1, optional=True),
+    Setting("MAX_PASTE_SIZE", "int", 1),
+    Setting("MAX_ATTACHMENT_SIZE", "int", 0),
+    Setting("MAX_ATTACHMENT_COUNT", "int", 0),
+    Setting("MAX_PAGE_SIZE", "int", 1, 10_000),
+    Setting("MAX_PAGE_NUM", "int", 1),
+    Setting("MAX_PAGE_BYTES", "int", 0, optional=True),
+    Setting("MAX_IMAGE_SIZE", "int", 1),
+    Setting("CMS_CORS_ORIGINS", "list"),
+    Setting("IDEMPOTENCY_KEY_LIFETIME", "int", 1),
+    Setting("HIGHLIGHT_MAX_SIZE", "int", 0),
+    Setting("HIGHLIGHT_TIME_LIMIT", "number", 0),
+    Setting("ANSWER_CACHE_MAX_BYTES", "int", 0),
+    Setting("BCRYPT_ROUNDS", "int", 4, 31),  # what bcrypt takes
+    Setting("MIN_PASTE_PASSWORD_LENGTH", "int", 0, 1024),
+    *_bools("RATELIMIT_ENABLED", "RATELIMIT_REQUIRE_SHARED_STORAGE", "RATELIMIT_HEADERS_ENABLED"),
+    Setting("RATELIMIT_STORAGE_URI", "text"),
+    *(
+        Setting(name, "limits")
+        for name in (
+            "RATELIMIT_SUBMIT",
+            "RATELIMIT_ACCOUNT",
+            "RATELIMIT_FAILED_ATTEMPTS",
+            "QUOTA_ANONYMOUS",
+            "QUOTA_USER",
+            "RATELIMIT_FRIEND_APPLICATIONS",
+            "RATELIMIT_TALK_LIKES",
+            "RATELIMIT_STATISTIC",
+            "RATELIMIT_CMS_READ",
+            "RATELIMIT_CMS_WRITE",
+            "STATISTIC_NEW_PAGES",
+        )
+    ),
+    *_bools("RATELIMIT_FAIL_CLOSED", "FRIEND_APPLICATIONS", "CUSTOM_FIELDS_EXECUTE"),
+    Setting("STATISTIC_DOMAINS", "list"),
+    Setting("CAPTCHA", "choice", choices=("none", "recaptcha_v2", "recaptcha_v3")),
+    Setting("CAPTCHA_SECRET", "text", optional=True),
+    Setting("CAPTCHA_VERIFY_URL", "text"),
+    Setting("CAPTCHA_MIN_SCORE", "number", 0, 1),
+    Setting("CAPTCHA_TIMEOUT", "number", 0),
+    Setting("CUSTOM_FIELDS_CPU_SECONDS", "int", 1),
+    Setting("CUSTOM_FIELDS_MEMORY_MIB", "int", 1),
+    Setting("CUSTOM_FIELDS_TIMEOUT", "number", 0),
+    Setting("CUSTOM_FIELDS_MAX_OUTPUT", "int", 0),
+    Setting("WEBHOOK_TIMEOUT", "number", 0),
+    Setting("WEBHOOK_ALLOWED_NETWORKS", "list"),  # each a network: `webhook.settings_problem`
+    Setting("JWT_ACCESS_EXPIRES", "int", 1),
+    Setting("JWT_REFRESH_EXPIRES", "int", 1),
+    Setting("JWT_REMEMBER_ME", "bool"),
+    Setting("JWT_REMEMBER_EXPIRES", "int", 1),
+    Setting("PROXY_HOPS", "int", 0, 100),
+    *_bools("SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SECURE"),
+    Setting("SESSION_COOKIE_SAMESITE", "choice", choices=("Lax", "Strict", "None"), optional=True),
+    Setting("WTF_CSRF_TIME_LIMIT", "int", 1, optional=True),
+    *_bools("WTF_CSRF_CHECK_DEFAULT", "WTF_CSRF_ENABLED", "TESTING"),
+    Setting("DEBUG", "bool", optional=True),  # Flask's default is None
+)
+
+
+def checked(config) -> dict:
+    """Every setting of SETTINGS in `config` (a mapping, such as `app.config`) as the app
+    uses it. Raises `SettingError` for the first one with a value it does not take."""
+    return {s.name: s.check(config[s.name]) for s in SETTINGS if s.name in config}
+
+
+#: The frozen settings: one attribute per setting, named in lower case
+#: (`settings.max_page_size`), lists made tuples. Built once in `create_app`; services
+#: read it through `pastecms.settings()`.
+#: A setting the config does not have (WTF_CSRF_ENABLED outside tests) is None.
+Settings = make_dataclass(
+    "Settings",
+    [(s.name.lower(), object, field(default=None)) for s in SETTINGS],
+    frozen=True,
+    slots=True,
+    repr=False,  # it holds the secret key
+)
+_KEY = "pastecms.settings"
+
+
+def freeze(app) -> None:
+    """Keep the frozen settings of `app` (its config, checked) for `settings()`."""
+    app.extensions[_KEY] = Settings(
+        **{
+            s.name.lower(): tuple(value) if isinstance(value, list) else value
+            for s in SETTINGS
+            if (value := app.config.get(s.name)) is not None
+        }
+    )
+
+
+def settings() -> "Settings":
+    """The current app's frozen settings (`settings().max_page_size`): what services read
+    instead of `current_app.config`. Built once by `create_app`; a change to `app.config`
+    after that is not seen here."""
+    return current_app.extensions[_KEY]

@@ -23,7 +23,7 @@ from marshmallow import fields
 from werkzeug.exceptions import HTTPException
 
 from config import TestConfig
-from pastecms import answers, create_app, ratelimit
+from pastecms import answers, config, create_app, ratelimit
 from pastecms.api import OPTIONAL, envelope_for
 from pastecms.errors import CATALOGUE
 from pastecms.extensions import db
@@ -247,7 +247,9 @@ def _seed_site(client):
     admin.ok(admin.post("set_custom", {"name": "field", "content": "print(1)"}))
     settings = {"FRIEND_APPLICATIONS": True, "STATISTIC_DOMAINS": ["blog.example"]}
     saved = {name: app.config[name] for name in settings}
+    # Services read the settings frozen when the app was built: freeze them again.
     app.config.update(settings)
+    config.freeze(app)
     try:
         application = {
             "name": "applicant",
@@ -258,6 +260,7 @@ def _seed_site(client):
         visitor.ok(visitor.get("statistic", headers={"Referer": "https://blog.example/post/"}))
     finally:
         app.config.update(saved)
+        config.freeze(app)
 
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)

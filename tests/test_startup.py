@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 
 from config import ProdConfig, TestConfig
-from pastecms import ConfigurationError, create_app, ratelimit
+from pastecms import ConfigurationError, config, create_app, ratelimit
 from tests.live import ROOT, free_port
 
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
@@ -75,6 +75,15 @@ def run_gunicorn(tmp_path, start="named", **settings) -> subprocess.CompletedPro
             {"PASTECMS_SECRET_KEY": KEY, "PASTECMS_WEBHOOK_ALLOWED_NETWORKS": "10.0.0.0/33"},
             "PASTECMS_WEBHOOK_ALLOWED_NETWORKS: '10.0.0.0/33' does not appear to be",
         ),
+        # Once these started, and every list answered 500.
+        (
+            {"PASTECMS_SECRET_KEY": KEY, "PASTECMS_MAX_PAGE_SIZE": "abc"},
+            "PASTECMS_MAX_PAGE_SIZE is 'abc'; it takes a whole number from 1 to 10000.",
+        ),
+        (
+            {"PASTECMS_SECRET_KEY": KEY, "PASTECMS_MAX_PAGE_BYTES": "abc"},
+            "PASTECMS_MAX_PAGE_BYTES is 'abc'; it takes a whole number of at least 0, or null",
+        ),
     ],
 )
 @pytest.mark.parametrize("app", ["wsgi", "pastecms:create_app"])
@@ -85,6 +94,83 @@ def test_a_refused_start_is_one_line_without_a_traceback(env, says, app):
     assert says in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert "No such command" not in result.stderr
+
+
+# Every setting is checked at start against `config.SETTINGS`: values it does not take.
+BAD_VALUES = {
+    "int": ["abc", 1.5, True, [1]],
+    "number": ["abc", float("nan"), False],
+    "bool": ["maybe", 2, 0.5],
+    "text": [1.5, ["x"], True],
+    "choice": ["bogus", 1],
+    "limits": ["lots", "60 per fortnight", 60],
+    "list": [42, [1, 2], {"a": "b"}],
+}
+
+
+def _bad_values():
+    for setting in config.SETTINGS:
+        values = list(BAD_VALUES[setting.kind])
+        if setting.low is not None:
+            values.append(setting.low - (1 if setting.kind == "int" else 0.5))
+        if setting.high is not None:
+            values.append(setting.high + 1)
+        if not setting.optional:
+            values.append(None)
+        for value in values:
+            yield pytest.param(setting, value, id=f"{setting.name}={value!r}")
+
+
+@pytest.mark.parametrize(("setting", "value"), list(_bad_values()))
+def test_a_setting_given_a_value_it_does_not_take_refuses_the_start_in_one_line(setting, value):
+    with pytest.raises(ConfigurationError) as refused:
+        create_app(TestConfig, {setting.name: value})
+    message = str(refused.value)
+    assert message == f"PASTECMS_{setting.name} is {value!r}; it takes {setting.accepts()}."
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("name", "given", "taken"),
+    [
+        ("MAX_PAGE_SIZE", "50", 50),
+        ("MAX_PAGE_BYTES", " 2048 ", 2048),
+        ("HIGHLIGHT_TIME_LIMIT", "0.5", 0.5),
+        ("CAPTCHA_TIMEOUT", 3, 3),
+        ("REQUIRE_LOGIN_TO_PASTE", "True", True),
+        ("ENABLE_USER_REGISTRATION", "off", False),
+        ("ENCRYPT_PASTE_IDS", 0, False),
+        ("PASTE_ID_KEY", 12345678, "12345678"),
+        ("MAX_PAGE_BYTES", None, None),
+    ],
+)
+def test_numbers_and_booleans_given_as_text_are_converted(name, given, taken):
+    app = create_app(TestConfig, {name: given})
+    assert app.config[name] == taken
+    assert type(app.config[name]) is type(taken)
+    with app.app_context():
+        assert getattr(config.settings(), name.lower()) == taken
+
+
+def test_every_setting_of_the_config_classes_is_checked_at_start():
+    classes = (config.Config, config.DevConfig, config.ProdConfig, config.TestConfig)
+    defined = {name for cls in classes for name in vars(cls) if name.isupper()}
+    assert defined <= {setting.name for setting in config.SETTINGS}
+
+
+def test_the_defaults_of_every_config_class_are_taken():
+    for cls in (config.Config, config.DevConfig, config.ProdConfig, config.TestConfig):
+        config.checked({name: getattr(cls, name) for name in dir(cls) if name.isupper()})
+
+
+def test_settings_are_frozen_and_do_not_show_secrets():
+    app = create_app(TestConfig, {"MAX_PAGE_SIZE": 7})
+    with app.app_context():
+        settings = config.settings()
+    assert settings.max_page_size == 7
+    with pytest.raises(AttributeError):
+        settings.max_page_size = 8
+    assert "test-secret-key" not in repr(settings)
 
 
 def test_a_long_enough_secret_key_starts(tmp_path):

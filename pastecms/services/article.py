@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from flask import current_app
 from sqlalchemy import bindparam, delete, func, insert, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
+from pastecms.config import settings
 from pastecms.errors import (
     ConflictFailure,
     InvalidParamsFailure,
@@ -284,7 +284,7 @@ def list_page(
     is counted. Raises `InvalidParamsFailure` for a page past MAX_PAGE_NUM.
     """
     per_page = max(1, min(per_page, MAX_PER_PAGE))
-    max_page = current_app.config["MAX_PAGE_NUM"]
+    max_page = settings().max_page_num
     if page > max_page:
         raise InvalidParamsFailure(
             f"page is at most {max_page}.", details={"page": f"Must be at most {max_page}."}
@@ -452,9 +452,9 @@ def search(
     The database filters, sorts, pages and counts. Raises `InvalidParamsFailure` for an
     unknown sort key or field, or an offset past MAX_PAGE_NUM pages of MAX_PAGE_SIZE.
     """
-    config = current_app.config
-    limit = max(1, min(limit, config["MAX_PAGE_SIZE"]))
-    max_offset = config["MAX_PAGE_NUM"] * config["MAX_PAGE_SIZE"]
+    config = settings()
+    limit = max(1, min(limit, config.max_page_size))
+    max_offset = config.max_page_num * config.max_page_size
     if offset > max_offset:
         raise InvalidParamsFailure(
             f"offset is at most {max_offset}.", details={"offset": f"Must be at most {max_offset}."}

@@ -13,11 +13,11 @@ the first of them was counted.
 import contextlib
 import time
 
-from flask import current_app
 from limits import parse, parse_many
 from limits.errors import StorageError
 
 from pastecms import ratelimit
+from pastecms.config import settings
 from pastecms.errors import RateLimitFailure
 
 #: How long a comparison's claim on its target and address lasts, should its request
@@ -67,13 +67,13 @@ def comparing(kind: str, target: str, address: str | None, device: str | None = 
 
 
 def _items():
-    return parse_many(current_app.config["RATELIMIT_FAILED_ATTEMPTS"])
+    return parse_many(settings().ratelimit_failed_attempts)
 
 
 def check(kind: str, target: str, address: str | None, device: str | None = None) -> None:
     """`RateLimitFailure` (with Retry-After) when `target`, or the client at `address`,
     has failed too often lately at `kind` (or, for a known `device`, that device)."""
-    if not current_app.config["RATELIMIT_ENABLED"]:
+    if not settings().ratelimit_enabled:
         return
     strategy = ratelimit.limiter().limiter
     try:
@@ -92,7 +92,7 @@ def check(kind: str, target: str, address: str | None, device: str | None = None
 
 def failed(kind: str, target: str, address: str | None, device: str | None = None) -> None:
     """Count one failed attempt at `target` from `address` (or from a known `device`)."""
-    if not current_app.config["RATELIMIT_ENABLED"]:
+    if not settings().ratelimit_enabled:
         return
     strategy = ratelimit.limiter().limiter
     try:

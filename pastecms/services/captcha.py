@@ -7,8 +7,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from flask import current_app
-
+from pastecms.config import settings
 from pastecms.errors import CaptchaFailure, ServiceUnavailableFailure
 
 log = logging.getLogger("pastecms")
@@ -38,18 +37,18 @@ def verify(token: str | None, address: str | None) -> None:
     Raises `CaptchaFailure` for a missing or refused token (or a v3 score under
     CAPTCHA_MIN_SCORE), `ServiceUnavailableFailure` when the verifier cannot be asked.
     """
-    config = current_app.config
-    kind = config["CAPTCHA"]
+    config = settings()
+    kind = config.captcha
     if kind == NONE:
         return
     if not token:
         raise CaptchaFailure("A captcha answer (`verify`) is required.")
-    verdict = _ask(config["CAPTCHA_VERIFY_URL"], config["CAPTCHA_SECRET"], token, address)
+    verdict = _ask(config.captcha_verify_url, config.captcha_secret, token, address)
     if verdict.get("success") is not True:
         raise CaptchaFailure()
     if kind == RECAPTCHA_V3:
         score = verdict.get("score")
-        if not isinstance(score, int | float) or score < float(config["CAPTCHA_MIN_SCORE"]):
+        if not isinstance(score, int | float) or score < float(config.captcha_min_score):
             raise CaptchaFailure()
 
 
@@ -64,9 +63,7 @@ def _ask(url: str, secret: str, token: str, address: str | None) -> dict:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(
-            request, timeout=float(current_app.config["CAPTCHA_TIMEOUT"])
-        ) as response:
+        with urllib.request.urlopen(request, timeout=float(settings().captcha_timeout)) as response:
             verdict = json.loads(response.read(MAX_ANSWER_BYTES))
     except (OSError, ValueError) as error:  # URLError, timeouts, HTTP errors, bad JSON
         log.warning("captcha verification failed: %s", error)

@@ -7,10 +7,10 @@ import signal
 import subprocess
 import sys
 
-from flask import current_app
 from sqlalchemy import delete, select
 
 from pastecms import database, sandbox
+from pastecms.config import settings
 from pastecms.errors import (
     FeatureDisabledFailure,
     NonexistentCustomFieldFailure,
@@ -59,8 +59,8 @@ def run(name: str, variables: dict) -> str:
     `NonexistentCustomFieldFailure`, and for the run itself `SandboxViolationFailure`,
     `SandboxErrorFailure`, `SandboxMemoryFailure` or `SandboxTimeoutFailure`.
     """
-    config = current_app.config
-    if not config["CUSTOM_FIELDS_EXECUTE"]:
+    config = settings()
+    if not config.custom_fields_execute:
         raise FeatureDisabledFailure("Running custom fields is switched off on this server.")
     content = db.session.scalar(select(CustomField.content).where(CustomField.name == name))
     if content is None:
@@ -69,11 +69,11 @@ def run(name: str, variables: dict) -> str:
         {
             "code": content,
             "variables": variables,
-            "cpu_seconds": int(config["CUSTOM_FIELDS_CPU_SECONDS"]),
-            "memory_bytes": int(config["CUSTOM_FIELDS_MEMORY_MIB"]) * 1024 * 1024,
-            "max_output": int(config["CUSTOM_FIELDS_MAX_OUTPUT"]),
+            "cpu_seconds": config.custom_fields_cpu_seconds,
+            "memory_bytes": config.custom_fields_memory_mib * 1024 * 1024,
+            "max_output": config.custom_fields_max_output,
         },
-        timeout=float(config["CUSTOM_FIELDS_TIMEOUT"]),
+        timeout=float(config.custom_fields_timeout),
     )
     if answer["outcome"] == sandbox.OK:
         return answer["output"]

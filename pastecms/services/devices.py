@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import secrets
 
-from flask import current_app
+from pastecms.config import settings
 
 #: The cookie's name; it lives a year, and every sign-in gives a fresh one.
 COOKIE = "pastecms_device"
@@ -22,7 +22,7 @@ MAX_AGE = 365 * 24 * 3600
 
 def _signature(user_id: int, nonce: str) -> str:
     key = hmac.new(
-        current_app.config["SECRET_KEY"].encode(), b"pastecms device cookie", hashlib.sha256
+        settings().secret_key.encode(), b"pastecms device cookie", hashlib.sha256
     ).digest()
     return hmac.new(key, f"{user_id}.{nonce}".encode(), hashlib.sha256).hexdigest()
 

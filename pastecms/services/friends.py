@@ -3,11 +3,11 @@
 import functools
 import html
 
-from flask import current_app
 from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from pastecms import database
+from pastecms.config import settings
 from pastecms.errors import ConflictFailure, FeatureDisabledFailure, NonexistentFriendFailure
 from pastecms.extensions import db
 from pastecms.models import FriendLink, utcnow
@@ -136,7 +136,7 @@ def apply(
     as HTML, and an application is anyone's text. Raises `FeatureDisabledFailure` unless
     FRIEND_APPLICATIONS is on, and what `captcha.verify` raises.
     """
-    if not current_app.config["FRIEND_APPLICATIONS"]:
+    if not settings().friend_applications:
         raise FeatureDisabledFailure("This site does not take friend-link applications.")
     captcha.verify(verify, address)
     safe = {

@@ -13,7 +13,6 @@ import zlib
 from dataclasses import dataclass
 
 import pygments
-from flask import current_app
 from limits import parse
 from markupsafe import Markup, escape
 from pygments.lexers import get_lexer_by_name
@@ -22,6 +21,7 @@ from pygments.util import ClassNotFound
 from sqlalchemy import select
 
 from pastecms import database, ratelimit
+from pastecms.config import settings
 from pastecms.extensions import db
 from pastecms.models import Highlight
 from pastecms.services import language
@@ -58,10 +58,10 @@ def render(paste) -> Rendering:
     otherwise. Stored HTML is read back; what is made here is only written by `store`, so
     a caller can make it before its transaction writes anything.
     """
-    config = current_app.config
+    config = settings()
     name = language.highlighter(paste.language, paste.contents)
     lexer = _lexer(name)
-    if lexer is None or len(paste.contents) > config["HIGHLIGHT_MAX_SIZE"]:
+    if lexer is None or len(paste.contents) > config.highlight_max_size:
         return Rendering(paste.id, plain(paste.contents))
     row = db.session.execute(
         select(_HIGHLIGHTS.c.html, _HIGHLIGHTS.c.made_by).where(_HIGHLIGHTS.c.paste_id == paste.id)
@@ -74,7 +74,7 @@ def render(paste) -> Rendering:
         # Another request is making it: plain text this once, and nothing stored.
         return Rendering(paste.id, plain(paste.contents))
     try:
-        html = within_budget(paste.contents, name, config["HIGHLIGHT_TIME_LIMIT"])
+        html = within_budget(paste.contents, name, config.highlight_time_limit)
     except NoVerdict as error:
         # Plain text this once, nothing kept: a later view tries again.
         log.warning("highlighting paste %s failed, shown as plain text: %s", paste.id, error)

@@ -57,6 +57,7 @@ from limits import parse
 from sqlalchemy import delete, select, update
 
 from pastecms import database, ratelimit
+from pastecms.config import settings
 from pastecms.errors import (
     IdempotencyKeyInUseFailure,
     IdempotencyKeyReusedFailure,
@@ -179,7 +180,7 @@ def remember(attempt: Attempt, paste_id: int, token: str) -> Earlier | None:
         "request_hash": attempt.fingerprint,
         "paste_id": paste_id,
         "token": _seal(token, attempt.stored_under),
-        "expires_at": now + timedelta(seconds=current_app.config["IDEMPOTENCY_KEY_LIFETIME"]),
+        "expires_at": now + timedelta(seconds=settings().idempotency_key_lifetime),
     }
     statement = database.dialect_insert(_KEYS).values(key_hash=attempt.stored_under, **values)
     statement = statement.on_conflict_do_update(
@@ -221,7 +222,7 @@ def _plain(value):
 
 
 def _derived(info: bytes) -> bytes:
-    secret = current_app.config["SECRET_KEY"]
+    secret = settings().secret_key
     secret = secret.encode("utf-8") if isinstance(secret, str) else secret
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
 

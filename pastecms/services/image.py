@@ -2,10 +2,10 @@
 publicly. Their type is read from their first bytes, never from the name or the type
 the client gives."""
 
-from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import undefer
 
+from pastecms.config import settings
 from pastecms.errors import InvalidParamsFailure, NonexistentImageFailure
 from pastecms.extensions import db
 from pastecms.models import Article, Image
@@ -46,7 +46,7 @@ def upload(
     PNG, GIF or WebP image or is larger than MAX_IMAGE_SIZE, and (under `articleId`) for
     an article id that names none.
     """
-    limit = current_app.config["MAX_IMAGE_SIZE"]
+    limit = settings().max_image_size
     if len(data) > limit:
         _refuse("file", f"File too large. Max size: {limit} bytes.")
     found = sniff(data)

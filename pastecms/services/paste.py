@@ -6,10 +6,10 @@ import hmac
 from datetime import datetime
 from typing import NamedTuple
 
-from flask import current_app
 from sqlalchemy import and_, bindparam, case, delete, insert, or_, select, update
 from sqlalchemy.orm import undefer
 
+from pastecms.config import settings
 from pastecms.errors import (
     AuthFailure,
     ForbiddenFailure,
@@ -203,7 +203,7 @@ def submit(
     `IdempotencyKeyInUseFailure` (its first request is still running) and
     `NonexistentPasteFailure` (the paste it made is gone).
     """
-    if caller.user is None and current_app.config["REQUIRE_LOGIN_TO_PASTE"]:
+    if caller.user is None and settings().require_login_to_paste:
         raise UnauthenticatedPastesDisabledFailure()
     # The request as the paste will store it: what it means, not how it was spelled,
     # is what a retry must repeat.
@@ -237,13 +237,13 @@ def _store(
     max_views: int | None,
 ) -> PasteRecord:
     """`submit`'s new paste, kept under `attempt`'s key when there is one."""
-    config = current_app.config
+    config = settings()
     user = caller.user
     size = len(contents.encode("utf-8"))
     if max_views is not None and max_views < 1:
         raise InvalidParamsFailure("max_views must be at least 1.")
-    if size > config["MAX_PASTE_SIZE"]:
-        raise PayloadTooLargeFailure(f"The paste is larger than {config['MAX_PASTE_SIZE']} bytes.")
+    if size > config.max_paste_size:
+        raise PayloadTooLargeFailure(f"The paste is larger than {config.max_paste_size} bytes.")
     now = utcnow()
     if expiry_time is not None and expiry_time <= now:
         _invalid("expiry_time", "Must be in the future.")
@@ -319,7 +319,7 @@ def _replayed(earlier: "idempotency.Earlier") -> PasteRecord:
 def _check_new_password(password: str | None) -> None:
     """`InvalidParamsFailure` for a new paste password shorter than the server allows; no
     password at all (None or empty, as Modern Paste clients send it) is no password."""
-    shortest = current_app.config["MIN_PASTE_PASSWORD_LENGTH"]
+    shortest = settings().min_paste_password_length
     if password and len(password) < shortest:
         message = f"A paste password needs at least {shortest} characters."
         raise InvalidParamsFailure(message, details={"password": message})
@@ -334,19 +334,19 @@ def _invalid(field: str, problem: str):
 def _check_attachments(attachments: list[dict]) -> None:
     if not attachments:
         return
-    config = current_app.config
-    if not config["ENABLE_PASTE_ATTACHMENTS"]:
+    config = settings()
+    if not config.enable_paste_attachments:
         raise PasteAttachmentsDisabledFailure()
-    if len(attachments) > config["MAX_ATTACHMENT_COUNT"]:
-        _invalid("attachments", f"A paste takes at most {config['MAX_ATTACHMENT_COUNT']}.")
+    if len(attachments) > config.max_attachment_count:
+        _invalid("attachments", f"A paste takes at most {config.max_attachment_count}.")
     names = [item["file_name"] for item in attachments]
     if len(set(names)) != len(names):
         _invalid("attachments", "Names must be unique within a paste.")
     for item in attachments:
-        if len(item["data"]) > config["MAX_ATTACHMENT_SIZE"]:
+        if len(item["data"]) > config.max_attachment_size:
             raise PasteAttachmentTooLargeFailure(
                 f"Attachment {item['file_name']!r} is larger than "
-                f"{config['MAX_ATTACHMENT_SIZE']} bytes."
+                f"{config.max_attachment_size} bytes."
             )
 
 
@@ -570,7 +570,7 @@ def for_user(caller: Caller, page_num: int = 0, num_per_page: int | None = None)
     answers with all of a user's pastes, so scripts expect more than the lists' 20.
     """
     user = auth.require(caller)
-    per_page = num_per_page or current_app.config["MAX_PAGE_SIZE"]
+    per_page = num_per_page or settings().max_page_size
     return _page("user", page_num, per_page, user_id=user.id)
 
 
@@ -585,13 +585,13 @@ def top(page_num: int = 0, num_per_page: int | None = None) -> list:
 
 
 def _page(which: str, page_num: int, num_per_page: int | None, **params) -> list:
-    config = current_app.config
-    per_page = min(num_per_page or 20, config["MAX_PAGE_SIZE"])
-    if page_num > config["MAX_PAGE_NUM"]:
-        _invalid("page_num", f"Must be at most {config['MAX_PAGE_NUM']}.")
-    budget = config["MAX_PAGE_BYTES"]
+    config = settings()
+    per_page = min(num_per_page or 20, config.max_page_size)
+    if page_num > config.max_page_num:
+        _invalid("page_num", f"Must be at most {config.max_page_num}.")
+    budget = config.max_page_bytes
     if budget is None:
-        budget = config["MAX_PASTE_SIZE"]
+        budget = config.max_paste_size
     # A page of pastes that each weigh their share of the budget or less is read whole,
     # in one query, and never weighs more than the budget.
     params.update(

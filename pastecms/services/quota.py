@@ -11,27 +11,27 @@ one that does not fit what is left of it now, `RateLimitFailure` (429, with Retr
 
 import time
 
-from flask import current_app
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
 
 from pastecms import ratelimit
+from pastecms.config import settings
 from pastecms.errors import PayloadTooLargeFailure, RateLimitFailure
 from pastecms.services.auth import Caller
 
 
 def _counters(caller: Caller) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
-    config = current_app.config
+    config = settings()
     address = caller.address or "-"
     if not caller.is_authenticated:
         keys = [ratelimit.counter("quota", "anonymous", "address", address)]
-        setting = config["QUOTA_ANONYMOUS"]
+        setting = config.quota_anonymous
     else:
         keys = [
             ratelimit.counter("quota", "user", str(caller.user_id)),
             ratelimit.counter("quota", "users", "address", address),
         ]
-        setting = config["QUOTA_USER"]
+        setting = config.quota_user
     return [(item, key) for item in parse_many(setting) for key in keys]
 
 
@@ -42,8 +42,7 @@ def charge(caller: Caller, size: int) -> None:
     is more than a quota allows in a whole window, and `RateLimitFailure` (with
     `Retry-After`) when it is more than is left of one now.
     """
-    config = current_app.config
-    if not config["RATELIMIT_ENABLED"] or size <= 0:
+    if not settings().ratelimit_enabled or size <= 0:
         return
     strategy = ratelimit.limiter().limiter
     counters = _counters(caller)

@@ -9,9 +9,9 @@ its access token, and answering it here would send the client round in a loop.
 
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import delete, select
 
+from pastecms.config import settings
 from pastecms.errors import AuthFailure, TokenExpiredFailure
 from pastecms.extensions import db
 from pastecms.models import RefreshToken, User, utcnow
@@ -28,11 +28,11 @@ def issue_pair(user: User, *, remember: bool = False) -> dict[str, str]:
     `remember` asks for a long-lived refresh token (JWT_REMEMBER_EXPIRES); it is honoured
     only when JWT_REMEMBER_ME allows it, and is otherwise an ordinary one.
     """
-    config = current_app.config
+    config = settings()
     # Whole seconds, so the stored expiry is exactly the token's `exp` claim.
     now = utcnow().replace(microsecond=0)
-    long_lived = remember and config["JWT_REMEMBER_ME"]
-    lifetime = config["JWT_REMEMBER_EXPIRES"] if long_lived else config["JWT_REFRESH_EXPIRES"]
+    long_lived = remember and config.jwt_remember_me
+    lifetime = config.jwt_remember_expires if long_lived else config.jwt_refresh_expires
     expires_at = now + timedelta(seconds=lifetime)
     refresh, guid = tokens.issue_refresh(user, expires_at, now=now)
     db.session.add(RefreshToken(guid=guid, user_id=user.id, issued_at=now, expires_at=expires_at))

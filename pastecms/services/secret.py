@@ -18,7 +18,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import bcrypt
-from flask import current_app
+
+from pastecms.config import settings
 
 _BCRYPT_THREADS = 2
 _BCRYPT_NICENESS = 10
@@ -63,7 +64,7 @@ def _bcrypt_input(password: str) -> bytes:
 
 
 def hash_password(password: str) -> str:
-    rounds = current_app.config["BCRYPT_ROUNDS"]
+    rounds = settings().bcrypt_rounds
     hashed = _in_bcrypt_thread(bcrypt.hashpw, _bcrypt_input(password), bcrypt.gensalt(rounds))
     return hashed.decode("ascii")
 

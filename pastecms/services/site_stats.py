@@ -19,11 +19,11 @@ import json
 import re
 from urllib.parse import quote, unquote, urlsplit
 
-from flask import current_app
 from limits import parse_many
 from sqlalchemy import bindparam, select, update
 
 from pastecms import database, ratelimit
+from pastecms.config import settings
 from pastecms.errors import DomainNotVerifiedFailure, FeatureDisabledFailure
 from pastecms.extensions import db
 from pastecms.models import SiteVisitor, VisitCount
@@ -58,7 +58,7 @@ def _hosts(setting) -> frozenset:
 def allowed_hosts() -> frozenset:
     """The hosts whose pages are counted, from STATISTIC_DOMAINS (a list, or a JSON list
     or comma-separated hosts as text)."""
-    setting = current_app.config["STATISTIC_DOMAINS"] or ()
+    setting = settings().statistic_domains or ()
     return _hosts(setting if isinstance(setting, str) else tuple(setting))
 
 
@@ -101,7 +101,7 @@ def _site_and_page(referer: str | None) -> tuple[str, str, str]:
 
 def _new_row(host: str) -> bool:
     """Whether `host` may start counting one more page or port now (and counts it)."""
-    bound = parse_many(current_app.config["STATISTIC_NEW_PAGES"])
+    bound = parse_many(settings().statistic_new_pages)
     return ratelimit.take(bound, "new statistic pages", "statistic", "new_pages", host)
 
 

@@ -9,11 +9,11 @@ and this client's likes straight off the rows and their indexes.
 import functools
 import uuid
 
-from flask import current_app
 from sqlalchemy import String as SQLString
 from sqlalchemy import bindparam, cast, delete, exists, func, or_, select, update
 
 from pastecms import database
+from pastecms.config import settings
 from pastecms.errors import (
     IncompleteParamsFailure,
     InvalidParamsFailure,
@@ -59,11 +59,11 @@ def page(page: int, limit: int, address: str | None) -> dict:
     content, time, tags, values, likes and `liked`, whether the client at `address`
     likes it). `page` counts from 1 (0 reads as 1); `limit` 0 reads as the default, and
     is clamped to MAX_PAGE_SIZE. Raises `InvalidParamsFailure` past MAX_PAGE_NUM."""
-    config = current_app.config
+    config = settings()
     page = max(page, 1)
-    limit = min(limit or DEFAULT_LIMIT, config["MAX_PAGE_SIZE"])
-    if page > config["MAX_PAGE_NUM"]:
-        raise InvalidParamsFailure(f"page: Must be at most {config['MAX_PAGE_NUM']}.")
+    limit = min(limit or DEFAULT_LIMIT, config.max_page_size)
+    if page > config.max_page_num:
+        raise InvalidParamsFailure(f"page: Must be at most {config.max_page_num}.")
     connection = db.session.connection()
     statements = _statements()
     rows = connection.execute(

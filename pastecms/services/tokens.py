@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
+from pastecms.config import settings
 from pastecms.errors import AuthFailure, TokenExpiredFailure
 from pastecms.models import utcnow
 
@@ -42,7 +43,7 @@ def _keys() -> dict[str, bytes]:
 def issue_access(user, now: datetime | None = None) -> str:
     """A signed access token for `user`, valid for JWT_ACCESS_EXPIRES seconds."""
     now = now or utcnow()
-    lifetime = timedelta(seconds=current_app.config["JWT_ACCESS_EXPIRES"])
+    lifetime = timedelta(seconds=settings().jwt_access_expires)
     claims = {
         "exp": int((now + lifetime).timestamp()),
         "iat": int(now.timestamp()),

@@ -2,9 +2,9 @@
 
 import re
 
-from flask import current_app
 from sqlalchemy import func, select
 
+from pastecms.config import settings
 from pastecms.errors import (
     AuthFailure,
     ConflictFailure,
@@ -69,7 +69,7 @@ def create(
     Raises `UserRegistrationDisabledFailure`, `UsernameNotAvailableFailure` (taken in any
     case), `InvalidEmailFailure` and `ConflictFailure` (the email is another account's).
     """
-    if enforce_registration_setting and not current_app.config["ENABLE_USER_REGISTRATION"]:
+    if enforce_registration_setting and not settings().enable_user_registration:
         raise UserRegistrationDisabledFailure()
     if not is_username_available(username):
         raise UsernameNotAvailableFailure(f"The username {username!r} is not available.")

@@ -27,9 +27,9 @@ import threading
 import urllib.parse
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import event, select
 
+from pastecms.config import settings
 from pastecms.errors import Failure, InvalidParamsFailure
 from pastecms.extensions import db
 from pastecms.models import Setting, utcnow
@@ -114,7 +114,7 @@ def settings_problem(config) -> str | None:
 def allowed_networks() -> tuple[Network, ...]:
     """The internal networks the operator lets webhooks call (WEBHOOK_ALLOWED_NETWORKS of
     the current app, checked at start)."""
-    return networks(current_app.config["WEBHOOK_ALLOWED_NETWORKS"])
+    return networks(settings().webhook_allowed_networks)
 
 
 @dataclass(frozen=True)
@@ -234,7 +234,7 @@ def content_changed(kind: str, action: str, key: str) -> None:
         url = db.session.scalar(select(Setting.value).where(Setting.key == SETTING))
         pending = info[_PENDING] = {
             "url": url,
-            "timeout": current_app.config["WEBHOOK_TIMEOUT"],
+            "timeout": settings().webhook_timeout,
             "allowed": allowed_networks(),
             "changes": [],
             "count": 0,
