@@ -37,3 +37,4 @@ def test_a_user_who_is_not_an_admin_sees_no_admin_section(signed_in_as):
     home = client.get("/console/")
     assert home.status_code == 200
     assert "managed by its admins" in home.text
+

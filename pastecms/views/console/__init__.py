@@ -10,10 +10,17 @@ import functools
 from dataclasses import dataclass
 
 from pastecms.errors import ForbiddenFailure
+from pastecms.views import csrf
 from pastecms.views.envelopes import web_page
 from pastecms.views.signin import signed_in
 
 bp = web_page.blueprint("console", __name__, url_prefix="/console")
+
+
+@bp.before_request
+def check_csrf_token():
+    """Every form post of every section carries the token its page was served with."""
+    csrf.protect()
 
 
 @dataclass(frozen=True)
