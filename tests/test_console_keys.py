@@ -12,6 +12,7 @@ from pastecms.models import WebhookDelivery
 from pastecms.services import webhook
 from tests.conftest import Cms
 from tests.hooks import Receiver
+from tests.test_browser import browser  # noqa: F401  (the fixture: one Chromium per module)
 from tests.test_web_accounts import PASSWORD, csrf_token_of, sign_in
 
 PUBLIC = "93.184.215.14"
@@ -397,3 +398,99 @@ def test_a_refused_custom_field_action_is_named_on_the_page(
     failure_page(response, status, name)
     assert "New custom field" in response.text, "the page, not an error page"
     assert db_rows() == before
+
+
+# -- in a browser ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def console_site(live_env, tmp_path):
+    """gunicorn with custom fields on and webhooks allowed to loopback receivers."""
+    from tests.live import gunicorn
+
+    env = live_env(
+        RATELIMIT_ENABLED="false", CUSTOM_FIELDS_EXECUTE="true", WEBHOOK_ALLOWED_NETWORKS=LOOPBACK
+    )
+    with gunicorn(env, tmp_path / "app.log") as url:
+        yield url
+
+
+@pytest.mark.live
+def test_every_page_of_the_section_works_in_chromium(
+    browser,  # noqa: F811  (the fixture imported above)
+    console_site,
+    make_user,
+    receiver,
+):
+    """Every page, the forms' answers too, without a console error, a failed stylesheet
+    or a CSP violation; a key generated on the page works against /v1/articles."""
+    from tests.test_browser import Visitor
+
+    make_user("owner", is_admin=True)
+    context = browser.new_context(base_url=console_site)
+    try:
+        owner = Visitor(context.new_page())
+        page = owner.page
+        page.on("console", owner.console)
+        page.on("pageerror", lambda error: owner.errors.append(str(error)))
+        page.on("response", owner.response)
+        page.goto("/login?next=/console/")
+        page.get_by_label("Username or email").fill("owner")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("navigation", name="Console").get_by_role(
+            "link", name="Keys and settings"
+        ).click()
+        assert page.locator("dd.key-state").inner_text() == "none generated yet"
+
+        # The flow: generate a key, then call the CMS API with it.
+        page.get_by_role("button", name="Generate a key").click()
+        key = page.locator("code.api-key").inner_text()
+        assert re.fullmatch(r"[0-9a-f]{64}", key)
+        articles = page.request.get("/v1/articles", headers={"Authorization": f"Bearer {key}"})
+        assert articles.status == 200 and articles.json()["total"] == 0
+        page.get_by_role("link", name="Back to the API key").click()
+        assert key not in page.content()
+        page.get_by_role("button", name="Disable").click()
+        assert page.locator("dd.key-state").inner_text() == "disabled"
+        page.get_by_role("button", name="Enable").click()
+
+        sections = page.get_by_role("navigation", name="Keys and settings")
+        sections.get_by_role("link", name="Site settings").click()
+        page.locator('input[name="site_name"]').fill("My blog")
+        page.get_by_role("button", name="Save the settings").click()
+        assert "The settings are saved." in page.locator("main").inner_text()
+        page.locator('input[name="site_name"]').fill(" ")
+        page.get_by_role("button", name="Save the settings").click()
+        assert page.get_by_role("alert").is_visible()
+
+        sections = page.get_by_role("navigation", name="Keys and settings")
+        sections.get_by_role("link", name="Webhook").click()
+        page.get_by_label(re.compile("^URL")).fill(receiver.url)
+        page.get_by_role("button", name="Set the webhook").click()
+        assert page.locator("code.webhook-token").is_visible()
+        page.get_by_role("button", name="Send a test delivery").click()
+        assert receiver.wait()[1]["event"] == "test"
+        assert "HTTP 204" in page.locator("table.deliveries").inner_text()
+
+        sections = page.get_by_role("navigation", name="Keys and settings")
+        sections.get_by_role("link", name="Custom fields").click()
+        new = page.locator("form.custom-field-new")
+        new.get_by_label("Name").fill("hello")
+        new.get_by_label("Code").fill('print("hello, " + who)')
+        new.get_by_role("button", name="Save").click()
+        page.locator("details.custom-field summary").click()
+        page.get_by_label(re.compile("^Variables")).fill("who=world")
+        page.get_by_role("button", name="Run").click()
+        assert "hello, world" in page.locator(".custom-output pre").inner_text()
+
+        # Phone width, dark mode: every page again.
+        page.set_viewport_size({"width": 375, "height": 740})
+        page.emulate_media(color_scheme="dark")
+        for path in PAGES:
+            assert page.goto(path).status == 200
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 375, f"{path} is wider than a phone"
+        assert owner.errors == []
+    finally:
+        context.close()
