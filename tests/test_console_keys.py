@@ -114,6 +114,20 @@ def test_every_form_needs_its_csrf_token(make_app, make_user, db_rows, path, dat
     assert "csrf_failure" not in client.post(path, data={**data, "csrf_token": token}).text
 
 
+def test_the_pages_need_no_script_and_carry_no_inline_style(admin, resolver):
+    resolver["hook.test"] = [PUBLIC]
+    admin.post("/console/webhook", data={"uri": "https://hook.test/h"})
+    admin.post("/console/custom-fields", data={"name": "card", "content": "print(1)"})
+    answers = [admin.get(page) for page in PAGES]
+    answers.append(admin.post("/console/keys/generate"))
+    answers.append(admin.post("/console/custom-fields/run", data={"key": "card"}))
+    for answer in answers:
+        assert answer.status_code == 200
+        assert "<script" not in answer.text and " style=" not in answer.text
+        assert "script-src" not in answer.headers["Content-Security-Policy"]
+        assert "default-src 'self'" in answer.headers["Content-Security-Policy"]
+
+
 # -- the CMS API key -------------------------------------------------------------------------
 
 
