@@ -91,6 +91,25 @@ class CustomField(db.Model):
     __table_args__ = IDS_NEVER_REUSED
 
 
+class WebhookDelivery(db.Model):
+    """One call of the content webhook (or a test call from the console): when, what it
+    announced, where to (masked: no credentials, path or query, where the token is), and
+    how it went: the HTTP status it answered, or why it was not answered. Only the newest
+    few are kept (`services.webhook.KEEP_DELIVERIES`)."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    event: Mapped[str] = mapped_column(String(32))
+    destination: Mapped[str] = mapped_column(String(2048))
+    status: Mapped[int | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(String(512))
+    duration_ms: Mapped[int] = mapped_column()
+
+    __table_args__ = IDS_NEVER_REUSED
+
+
 class VisitCount(db.Model):
     """Page views of a site (`target` "host[:port]", with `uv` its distinct visitors) or
     of a page (`target` "host[:port]/path")."""

@@ -34,6 +34,11 @@ _FAILURES = {
 _CPU_SIGNALS = (-signal.SIGXCPU, -signal.SIGKILL)
 
 
+def list_all() -> list[CustomField]:
+    """Every custom field, by name."""
+    return list(db.session.scalars(select(CustomField).order_by(CustomField.name)))
+
+
 def save(name: str, content: str) -> None:
     """Store `content` under `name`, replacing what was there (also when two requests
     race to create it)."""

@@ -24,19 +24,24 @@ import socket
 import ssl
 import string
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass
 
-from sqlalchemy import event, select
+from flask import Flask, current_app
+from sqlalchemy import delete, event, select
 
 from pastecms.config import settings
 from pastecms.errors import Failure, InvalidParamsFailure
 from pastecms.extensions import db
-from pastecms.models import Setting, utcnow
+from pastecms.models import Setting, WebhookDelivery, utcnow
 
 SETTING = "webhook_url"
 #: The changes one POST lists at most (an import may change thousands of articles).
 MAX_CHANGES = 50
+#: The deliveries kept (`WebhookDelivery`), the newest: enough to see a pattern, never a
+#: table that grows with the site's traffic.
+KEEP_DELIVERIES = 50
 _PENDING = "webhook_pending"
 _TIMEOUT = 2**31
 _PORTS = {"http": http.client.HTTP_PORT, "https": http.client.HTTPS_PORT}
@@ -233,6 +238,9 @@ def content_changed(kind: str, action: str, key: str) -> None:
         # Looked up once per transaction (an import changes many articles in one).
         url = db.session.scalar(select(Setting.value).where(Setting.key == SETTING))
         pending = info[_PENDING] = {
+            # The delivery is recorded from the background thread, in an app context of
+            # its own (Flask's documented way to hand the app itself to a thread).
+            "app": current_app._get_current_object(),
             "url": url,
             "timeout": settings().webhook_timeout,
             "allowed": allowed_networks(),
@@ -256,7 +264,7 @@ def _announce(session) -> None:
     ).encode()
     threading.Thread(
         target=_post,
-        args=(pending["url"], body, pending["timeout"], pending["allowed"]),
+        args=(pending["app"], pending["url"], body, pending["timeout"], pending["allowed"]),
         daemon=True,
     ).start()
 
@@ -266,24 +274,126 @@ def _forget(session, previous_transaction) -> None:
     session.info.pop(_PENDING, None)
 
 
-def _post(url: str, body: bytes, timeout: float, allowed: tuple[Network, ...]) -> None:
-    """POST `body` to the webhook; any failure, a refused address or an answer other than
-    2xx included, is logged (as `masked(url)`) and goes no further."""
+@dataclass(frozen=True)
+class Delivery:
+    """How one call went: the status the receiver answered (None when it was not called
+    or did not answer), or `error`, why not; `problem` is the log line of a failed call."""
+
+    status: int | None
+    error: str | None
+    duration_ms: int
+    problem: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def _post(app: Flask, url: str, body: bytes, timeout: float, allowed: tuple) -> None:
+    """POST `body` to the webhook from a background thread; the delivery is recorded,
+    then any failure (a refused address or an answer other than 2xx included) is logged
+    (as `masked(url)`) and goes no further."""
+    delivery = _deliver(url, body, timeout, allowed)
     try:
-        # Checked again at every call: the name may point elsewhere since it was created,
-        # and WEBHOOK_ALLOWED_NETWORKS may list less.
+        with app.app_context():
+            _record("content_changed", url, delivery)
+            db.session.commit()
+    except Exception as error:  # noqa: BLE001 - a record that fails never fails the hook
+        log.warning("The content webhook's delivery could not be recorded: %s", error)
+    if delivery.problem:
+        log.warning("%s", delivery.problem)
+
+
+def _deliver(url: str, body: bytes, timeout: float, allowed: tuple[Network, ...]) -> Delivery:
+    """POST `body` to `url`, checked again first (the name may point elsewhere since the
+    webhook was created, and WEBHOOK_ALLOWED_NETWORKS may list less); never raises."""
+    started = time.monotonic()
+
+    def took() -> int:
+        return round((time.monotonic() - started) * 1000)
+
+    where = masked(url)
+    try:
         destination = check_destination(url, allowed)
         status = _send(destination, body, min(timeout, _TIMEOUT))
     except Failure as refused:
         why = refused.details.get("uri", refused.message)
-        log.warning("The content webhook %s failed: not called: %s", masked(url), why)
-        return
-    except Exception as error:  # noqa: BLE001 - any failure of the hook is only logged
-        log.warning("The content webhook %s failed: %s", masked(url), error)
-        return
+        problem = f"The content webhook {where} failed: not called: {why}"
+        return Delivery(None, f"Not called: {why}", took(), problem)
+    except Exception as error:  # noqa: BLE001 - any failure of the hook is only told
+        said = _scrubbed(str(error) or type(error).__name__, url)
+        return Delivery(None, said, took(), f"The content webhook {where} failed: {said}")
     if not 200 <= status < 300:
         # A redirect (3xx) too: it is not followed, since where it leads was never checked.
-        log.warning("The content webhook %s failed: it answered HTTP %d", masked(url), status)
+        problem = f"The content webhook {where} failed: it answered HTTP {status}"
+        return Delivery(status, None, took(), problem)
+    return Delivery(status, None, took(), None)
+
+
+def _scrubbed(text: str, url: str) -> str:
+    """`text` (an exception's message) without any part of `url` that may hold a secret:
+    the URL itself, its credentials, its path and its query."""
+    parts = urllib.parse.urlsplit(url)
+    secrets_in_url = (url, parts.query, parts.path if parts.path.strip("/") else "")
+    for piece in (*secrets_in_url, parts.username, parts.password):
+        if piece:
+            text = text.replace(piece, "***")
+    return text
+
+
+def _record(event_name: str, url: str, delivery: Delivery) -> WebhookDelivery:
+    """Keep `delivery` (the URL masked, as the logs show it), and only the newest
+    KEEP_DELIVERIES; flushed, not committed."""
+    row = WebhookDelivery(
+        sent_at=utcnow(),
+        event=event_name,
+        destination=masked(url)[:2048],
+        status=delivery.status,
+        error=delivery.error[:512] if delivery.error else None,
+        duration_ms=delivery.duration_ms,
+    )
+    db.session.add(row)
+    db.session.flush()
+    oldest_kept = db.session.scalar(
+        select(WebhookDelivery.id)
+        .order_by(WebhookDelivery.id.desc())
+        .offset(KEEP_DELIVERIES - 1)
+        .limit(1)
+    )
+    if oldest_kept is not None:
+        db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.id < oldest_kept))
+    return row
+
+
+def current() -> dict | None:
+    """The webhook as the console shows it, or None when none is set: `{"destination":
+    its URL masked (no credentials, path or query: the token is in the query),
+    "updated_at"}`."""
+    stored = db.session.get(Setting, SETTING)
+    if stored is None or not stored.value:
+        return None
+    return {"destination": masked(stored.value), "updated_at": stored.updated_at}
+
+
+def send_test() -> WebhookDelivery:
+    """Call the webhook now with `{"event": "test"}`, as a change would, and record the
+    delivery; answers it (a failed call is a delivery too, never an exception). Raises
+    `InvalidParamsFailure` when no webhook is set."""
+    url = db.session.scalar(select(Setting.value).where(Setting.key == SETTING))
+    if not url:
+        raise InvalidParamsFailure("No webhook is set.", details={"uri": "No webhook is set."})
+    body = json.dumps({"event": "test", "count": 0, "changes": []}).encode()
+    delivery = _deliver(url, body, settings().webhook_timeout, allowed_networks())
+    if delivery.problem:
+        log.warning("%s", delivery.problem)
+    return _record("test", url, delivery)
+
+
+def deliveries(limit: int = KEEP_DELIVERIES) -> list[WebhookDelivery]:
+    """The recorded deliveries, the newest first."""
+    return list(
+        db.session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id.desc()).limit(limit))
+    )
 
 
 def _send(destination: Destination, body: bytes, timeout: float) -> int:

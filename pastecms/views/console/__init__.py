@@ -62,4 +62,5 @@ def console_sections() -> dict:
     return {"console_sections": sections_for}
 
 
-from pastecms.views.console import home  # noqa: E402, F401  (the sections register themselves)
+# The sections register themselves, in the navigation's order.
+from pastecms.views.console import home, keys  # noqa: E402, F401
