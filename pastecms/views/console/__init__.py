@@ -55,4 +55,5 @@ def console_sections() -> dict:
     return {"console_sections": sections_for}
 
 
+import pastecms.views.console.articles  # noqa: E402, F401
 from pastecms.views.console import home  # noqa: E402, F401  (the sections register themselves)
