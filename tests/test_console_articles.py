@@ -636,3 +636,14 @@ def test_a_form_without_its_csrf_token_is_refused(admin, seeded, db_rows):
         forged = admin.post(url, data={**form, "csrf_token": "forged"}, token=False)
         assert forged.status_code == 400, url
     assert db_rows() == before
+
+
+def test_tags_are_listed_a_hundred_a_page(app, admin):
+    with app.app_context():
+        for number in range(101):
+            taxonomy.create_tag(f"tag-{number:03}")
+        db.session.commit()
+    first = admin.get("/console/taxonomy").text
+    assert "tag-099" in first and "tag-100" not in first and "101 tags" in first
+    second = admin.get("/console/taxonomy?page=2").text
+    assert "tag-100" in second and "tag-099" not in second and 'rel="prev"' in second

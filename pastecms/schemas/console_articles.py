@@ -154,3 +154,7 @@ class CategoryFormIn(FormIn):
 
 class MoveFormIn(FormIn):
     direction = Text(max_length=8, required=True, validate=validate.OneOf(("up", "down")))
+
+
+class PageFormIn(FormIn):
+    page = Integer(minimum=1, maximum=INT32, load_default=1)

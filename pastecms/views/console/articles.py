@@ -24,6 +24,7 @@ from pastecms.schemas.console_articles import (
     CategoryFormIn,
     ImportFormIn,
     MoveFormIn,
+    PageFormIn,
     TagFormIn,
 )
 from pastecms.services import article as article_service
@@ -40,7 +41,8 @@ SECTIONS.append(Section("Articles", "console.articles", admin=False))
 SECTIONS.append(Section("Tags and categories", "console.taxonomy", admin=True))
 
 PER_PAGE = 20
-#: Categories and tags a page lists at most (the services' largest page).
+TAGS_PER_PAGE = 100
+#: Categories a page lists at most (the service's largest page).
 LIST_ALL = taxonomy_service.MAX_PER_PAGE
 BY_HASH = {"path": ArticlePathIn, "path_failure": NonexistentArticleFailure}
 _FORM_FAILURES = (IncompleteParamsFailure, InvalidParamsFailure, ConflictFailure)
@@ -77,10 +79,14 @@ def _editor_context() -> dict:
     }
 
 
-def _taxonomy_context() -> dict:
+def _taxonomy_context(page: int = 1) -> dict:
+    """The taxonomy page's lists: a page of tags, and every category in display order."""
     if not _for_an_admin():
-        return {"tags": [], "categories": []}
-    return {"tags": taxonomy_service.tag_page(1, LIST_ALL).items, "categories": _categories()}
+        return {"tags": None, "categories": []}
+    return {
+        "tags": taxonomy_service.tag_page(page, TAGS_PER_PAGE),
+        "categories": _categories(),
+    }
 
 
 editor_form = WebPage("console/article_edit.html", retry=_FORM_FAILURES, context=_editor_context)
@@ -95,39 +101,35 @@ taxonomy_form = WebPage(
 # -- the list ---------------------------------------------------------------------------
 
 
-def _list_page(caller, filters: dict) -> Page:
-    # Anyone but an admin sees their own articles only: the console is where authors
-    # manage what they wrote, and only what the drafts rule lets them read besides.
-    found = article_service.search(
-        caller,
-        order=(("published_at", True), ("updated_at", True)),
-        author_id=None if caller.is_admin else caller.user_id,
-        status=filters["status"],
-        tag=filters["tag"],
-        category=filters["category"],
-        text=filters["q"],
-        limit=PER_PAGE,
-        offset=(filters["page"] - 1) * PER_PAGE,
-    )
-    return Page(
-        "console/articles.html",
-        articles=found.articles,
-        total=found.total,
-        page=filters["page"],
-        per_page=PER_PAGE,
-        filters={key: value for key, value in filters.items() if key != "page" and value},
-        categories=taxonomy_service.category_page(1, LIST_ALL).items,
-        statuses=STATUSES,
-    )
-
-
 @bp.get("/articles")
 @endpoint(web_page, load=ArticleFilterIn, location="query")
 @console_page(admin=False)
 def articles(data, caller):
     """A page of articles (an admin's: all; anyone else's: their own), newest
     publication first, filtered by status, tag, category and text."""
-    return _list_page(caller, data)
+    # Anyone but an admin sees their own articles only: the console is where authors
+    # manage what they wrote. `search` applies the drafts rule (`readable_by`) as well.
+    found = article_service.search(
+        caller,
+        order=(("published_at", True), ("updated_at", True)),
+        author_id=None if caller.is_admin else caller.user_id,
+        status=data["status"],
+        tag=data["tag"],
+        category=data["category"],
+        text=data["q"],
+        limit=PER_PAGE,
+        offset=(data["page"] - 1) * PER_PAGE,
+    )
+    return Page(
+        "console/articles.html",
+        articles=found.articles,
+        total=found.total,
+        page=data["page"],
+        per_page=PER_PAGE,
+        filters={key: value for key, value in data.items() if key != "page" and value},
+        categories=taxonomy_service.category_page(1, LIST_ALL).items,
+        statuses=STATUSES,
+    )
 
 
 # -- the editor -------------------------------------------------------------------------
@@ -345,21 +347,18 @@ def articles_export(data, caller):
 # -- tags and categories ----------------------------------------------------------------
 
 
-def _taxonomy_page() -> Page:
-    return Page("console/taxonomy.html", failure=None, form={}, **_taxonomy_context())
-
-
 def _back(message: str):
     flash(message, "console")
     return redirect(url_for("console.taxonomy"), code=303)
 
 
 @bp.get("/taxonomy")
-@endpoint(web_page)
+@endpoint(web_page, load=PageFormIn, location="query")
 @console_page
 def taxonomy(data, caller):
-    """Tags and categories (in display order), with their counts and their forms."""
-    return _taxonomy_page()
+    """Tags (by name, a page at a time) and categories (in display order), with their
+    counts and their forms."""
+    return Page("console/taxonomy.html", failure=None, **_taxonomy_context(data["page"]))
 
 
 @bp.post("/taxonomy/tags")
