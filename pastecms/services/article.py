@@ -442,12 +442,20 @@ def search(
     order: tuple[tuple[str, bool], ...] = (("published_at", True),),
     matches: tuple[Match, ...] = (),
     author_id: int | None = None,
+    status: str | None = None,
+    tag: str | None = None,
+    category: str | None = None,
+    text: str | None = None,
     limit: int = 10,
     offset: int = 0,
 ) -> ArticleSearch:
     """The articles `reader` may read that meet every match (and are `author_id`'s),
     sorted by `order` (pairs of a SORTABLE name and whether descending; ties by id), from
     `offset`, at most `limit` (clamped to MAX_PAGE_SIZE); with the total matching.
+
+    Narrowed further, as `list_page` narrows: to a `status`, a `tag` (a name, exactly),
+    a `category` (a slug; an unknown tag or category matches nothing), and a `text` found
+    in the title, the description or the content, in any case.
 
     The database filters, sorts, pages and counts. Raises `InvalidParamsFailure` for an
     unknown sort key or field, or an offset past MAX_PAGE_NUM pages of MAX_PAGE_SIZE.
@@ -465,6 +473,18 @@ def search(
         conditions.append(readable)
     if author_id is not None:
         conditions.append(_ARTICLES.c.author_id == author_id)
+    if status is not None:
+        conditions.append(_ARTICLES.c.status == status)
+    if tag:
+        tagged = select(_LINKS.c.article_id).join(_TAGS, _TAGS.c.id == _LINKS.c.tag_id)
+        conditions.append(_ARTICLES.c.id.in_(tagged.where(_TAGS.c.name == tag)))
+    if category:
+        slugged = select(_CATEGORIES.c.id).where(_CATEGORIES.c.slug == category)
+        conditions.append(_ARTICLES.c.category_id.in_(slugged))
+    if text:
+        conditions.append(
+            or_(*(column.icontains(text, autoescape=True) for column in MATCHABLE.values()))
+        )
     for match in map(Match._make, matches):
         column = _known(MATCHABLE, match.field, "field")
         conditions.append(

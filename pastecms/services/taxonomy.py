@@ -225,3 +225,19 @@ def _check_category_free(name: str | None, slug: str | None) -> None:
     taken = db.session.scalar(select(Category.id).where(or_(*conditions)).limit(1))
     if taken is not None:
         raise ConflictFailure("Category with this name or slug already exists")
+
+
+def move_category(category_id: str, steps: int) -> None:
+    """Move the category `steps` places later in the display order (earlier when
+    negative), as far as the ends allow; the others keep their order (`reorder_categories`).
+    `NonexistentCategoryFailure` when there is none."""
+    get_category(category_id)
+    order = list(
+        db.session.scalars(
+            select(Category.id).order_by(Category.display_order, Category.created_at, Category.id)
+        )
+    )
+    position = order.index(category_id)
+    order.remove(category_id)
+    order.insert(max(0, min(len(order), position + steps)), category_id)
+    reorder_categories(order)
