@@ -10,10 +10,13 @@ from pastecms.extensions import db
 from pastecms.models import (
     ApiKey,
     Attachment,
+    BlockedNetwork,
     CustomField,
     FriendLink,
+    ModerationEntry,
     Notification,
     Paste,
+    PasteReport,
     SiteFile,
     User,
 )
@@ -45,7 +48,17 @@ NEW_ROW = {
     "notifications": lambda: Notification(label="l", content="c"),
     "custom_fields": lambda: CustomField(name=f"field{next(_serial)}", content="c"),
     "site_files": lambda: SiteFile(path=f"source/{next(_serial)}.js", content="c", size=1),
+    "paste_reports": lambda: PasteReport(paste_id=_stored(_paste()).id, reason="spam"),
+    "blocked_networks": lambda: BlockedNetwork(cidr=f"10.{next(_serial) % 256}.0.0/16"),
+    "moderation_log": lambda: ModerationEntry(actor_name="a", action="hide", target="t"),
 }
+
+
+def _stored(row):
+    """`row`, flushed: a parent whose id its child names by value (no relationship)."""
+    db.session.add(row)
+    db.session.flush()
+    return row
 
 
 def test_every_table_with_counted_ids_is_checked():
