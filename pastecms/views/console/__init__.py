@@ -56,3 +56,5 @@ def console_sections() -> dict:
 
 
 from pastecms.views.console import home  # noqa: E402, F401  (the sections register themselves)
+
+from pastecms.views.console import moderation  # noqa: E402, F401  # isort: skip
