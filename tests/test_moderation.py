@@ -393,6 +393,10 @@ def set_limit(admin, longest, never):
 
 def test_the_longest_expiry_applies_to_the_api(app, admin, db_rows):
     assert set_limit(admin, "1d", never=False).status_code == 303
+    console = admin.get("/console/moderation").text
+    assert '<option value="1d" selected>' in console
+    assert 'name="never" >' in console  # not ticked
+    assert "New pastes may have at most 1 day, on every face" in console
     client = app.test_client()
     before = db_rows()
     for fields in ({"expiry_time": int(time.time()) + 2 * 86400}, {}, {"expiry_time": None}):

@@ -141,19 +141,6 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=utcnow().tzinfo)
 
 
-def reports_of(caller: Caller, public_id) -> list[PasteReport]:
-    """Every report of a paste, the newest first (admins only)."""
-    _require_admin(caller)
-    paste = _any_paste(public_id)
-    return list(
-        db.session.scalars(
-            select(PasteReport)
-            .where(PasteReport.paste_id == paste.id)
-            .order_by(PasteReport.created_at.desc(), PasteReport.id.desc())
-        )
-    )
-
-
 # -- pastes, as admins see them ---------------------------------------------------------
 
 
@@ -164,6 +151,8 @@ class AdminPaste:
     paste: Paste
     public_id: str
     state: str  # "live", "hidden", "expired" or "deleted"
+    #: Its reports, the newest first (filled in by `paste` only).
+    reports: list[PasteReport] = field(default_factory=list)
 
     @property
     def poster(self) -> str | None:
@@ -188,11 +177,17 @@ def _any_paste(public_id) -> Paste:
 
 
 def paste(caller: Caller, public_id) -> AdminPaste:
-    """Any stored paste, hidden ones too, for an admin to look at; reads no view.
-    Raises `ForbiddenFailure` and `NonexistentPasteFailure`."""
+    """Any stored paste, hidden ones too, with every report of it, for an admin to look
+    at; reads no view. Raises `ForbiddenFailure` and `NonexistentPasteFailure`."""
     _require_admin(caller)
     found = _any_paste(public_id)
-    return AdminPaste(found, str(paste_ids().encode(found.id)), _state(found, utcnow()))
+    reports = db.session.scalars(
+        select(PasteReport)
+        .where(PasteReport.paste_id == found.id)
+        .order_by(PasteReport.created_at.desc(), PasteReport.id.desc())
+    )
+    public = str(paste_ids().encode(found.id))
+    return AdminPaste(found, public, _state(found, utcnow()), list(reports))
 
 
 def search(caller: Caller, query: str = "") -> list[AdminPaste]:

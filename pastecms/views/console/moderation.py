@@ -88,8 +88,7 @@ def moderation_pastes(data, caller):
 def moderation_paste(data, caller):
     """One paste as an admin sees it, hidden or not, with its reports and the actions."""
     found = moderation_service.paste(caller, data["paste_id"])
-    reports = moderation_service.reports_of(caller, data["paste_id"])
-    return Page("console/moderation_paste.html", item=found, reports=reports)
+    return Page("console/moderation_paste.html", item=found, reports=found.reports)
 
 
 @bp.post("/moderation/paste/<paste_id>/<action>")
