@@ -90,6 +90,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SUBMIT = "60 per minute"
     RATELIMIT_ACCOUNT = "10 per minute"  # login, registration
+    # Reports of pastes (paste/report and the paste page's form), per client address.
+    RATELIMIT_REPORT = "10 per hour;30 per day"
     # Failed attempts at a secret (paste passwords, logins), per target and per client
     # address alike (pastecms.services.attempts).
     # Each wrong guess costs a bcrypt comparison (a quarter of a second of CPU at cost 12):
@@ -374,6 +376,7 @@ SETTINGS: tuple[Setting, ...] = (
         Setting(name, "limits")
         for name in (
             "RATELIMIT_SUBMIT",
+            "RATELIMIT_REPORT",
             "RATELIMIT_ACCOUNT",
             "RATELIMIT_FAILED_ATTEMPTS",
             "QUOTA_ANONYMOUS",

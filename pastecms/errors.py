@@ -170,6 +170,13 @@ class PayloadTooLargeFailure(Failure):
     message = "The request or the paste is larger than this server allows."
 
 
+class AddressBlockedFailure(Failure):
+    """A new paste from an address range an admin blocked (any face)."""
+
+    failure_name, status = "address_blocked_failure", 403
+    message = "This site takes no pastes from your network."
+
+
 class CsrfFailure(Failure):
     """A web form posted without the CSRF token its page was served with, or without the
     session cookie that token is checked against; the message says which."""

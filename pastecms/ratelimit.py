@@ -190,6 +190,8 @@ class RateLimit:
 #: shared scope makes them draw on one counter, so RATELIMIT_SUBMIT means what it says
 #: however a client mixes them.
 SUBMIT_LIMIT = RateLimit("RATELIMIT_SUBMIT", scope="paste_submit")
+#: Reports of pastes per client address, over the paste API and the web form alike.
+REPORT_LIMIT = RateLimit("RATELIMIT_REPORT", scope="paste_report")
 
 
 def _layers(limits: tuple[RateLimit, ...]) -> list[list[RateLimit]]:

@@ -179,6 +179,20 @@ def _csrf(ctx):
     return client.post("/", data={"contents": "x"})
 
 
+def _address_blocked(ctx):
+    from pastecms.extensions import db
+    from pastecms.models import BlockedNetwork
+
+    with ctx.client.application.app_context():
+        db.session.add(BlockedNetwork(cidr="203.0.113.0/24"))
+        db.session.commit()
+    return ctx.client.post(
+        "/api/paste/submit",
+        json={"contents": "x"},
+        environ_base={"REMOTE_ADDR": "203.0.113.7"},
+    )
+
+
 TRIGGERS = {
     "undefined_failure": _undefined,
     "auth_failure": lambda ctx: ctx.client.post("/api/paste/user", json={}),
@@ -232,6 +246,7 @@ TRIGGERS = {
     "method_not_allowed_failure": lambda ctx: ctx.client.get("/api/paste/submit"),
     "captcha_failure": _captcha,
     "csrf_failure": _csrf,
+    "address_blocked_failure": _address_blocked,
     "feature_disabled_failure": lambda ctx: ctx.client.get("/pub/statistic/"),
     "domain_not_verified_failure": _statistic,
     "nonexistent_talk_failure": lambda ctx: ctx.client.post(

@@ -10,12 +10,16 @@ from pastecms.extensions import db
 from pastecms.models import (
     ApiKey,
     Attachment,
+    BlockedNetwork,
     CustomField,
     FriendLink,
+    ModerationEntry,
     Notification,
     Paste,
+    PasteReport,
     SiteFile,
     User,
+    WebhookDelivery,
 )
 
 _serial = itertools.count()
@@ -45,7 +49,20 @@ NEW_ROW = {
     "notifications": lambda: Notification(label="l", content="c"),
     "custom_fields": lambda: CustomField(name=f"field{next(_serial)}", content="c"),
     "site_files": lambda: SiteFile(path=f"source/{next(_serial)}.js", content="c", size=1),
+    "paste_reports": lambda: PasteReport(paste_id=_stored(_paste()).id, reason="spam"),
+    "blocked_networks": lambda: BlockedNetwork(cidr=f"10.{next(_serial) % 256}.0.0/16"),
+    "moderation_log": lambda: ModerationEntry(actor_name="a", action="hide", target="t"),
+    "webhook_deliveries": lambda: WebhookDelivery(
+        event="test", destination="https://hook.example/***", status=204, duration_ms=1
+    ),
 }
+
+
+def _stored(row):
+    """`row`, flushed: a parent whose id its child names by value (no relationship)."""
+    db.session.add(row)
+    db.session.flush()
+    return row
 
 
 def test_every_table_with_counted_ids_is_checked():

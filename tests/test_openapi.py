@@ -227,6 +227,7 @@ def test_rate_limited_routes_and_only_they_document_429(make_app):
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_SUBMIT="1 per day",
         RATELIMIT_ACCOUNT="1 per day",
+        RATELIMIT_REPORT="1 per day",
         RATELIMIT_CMS_READ="1 per day",
         RATELIMIT_CMS_WRITE="1 per day",
     )

@@ -14,6 +14,12 @@ from pastecms.models.content import (
 )
 from pastecms.models.highlight import Highlight
 from pastecms.models.idempotency import IdempotencyKey
+from pastecms.models.moderation import (
+    REPORT_REASONS,
+    BlockedNetwork,
+    ModerationEntry,
+    PasteReport,
+)
 from pastecms.models.paste import Attachment, Paste
 from pastecms.models.site import (
     CustomField,
@@ -33,7 +39,9 @@ from pastecms.models.user import User
 
 __all__ = [
     "NEVER",
+    "REPORT_REASONS",
     "ApiKey",
+    "BlockedNetwork",
     "Article",
     "ArticleTag",
     "ArticleTotal",
@@ -45,8 +53,10 @@ __all__ = [
     "Highlight",
     "IdempotencyKey",
     "Image",
+    "ModerationEntry",
     "Notification",
     "Paste",
+    "PasteReport",
     "RefreshToken",
     "Setting",
     "SiteCounter",

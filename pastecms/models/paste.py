@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pastecms.extensions import db
@@ -33,6 +33,8 @@ class Paste(db.Model):
     # The read that makes `views` reach this deletes the paste (1: burn after reading).
     max_views: Mapped[int | None]
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Hidden by an admin (`services.moderation`): gone on every face, kept for the console.
+    is_hidden: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Lets lists skip the attachment query for the common paste without any.
     attachment_count: Mapped[int] = mapped_column(default=0)
 

@@ -23,7 +23,7 @@ from pastecms.errors import (
 )
 from pastecms.extensions import db
 from pastecms.models import Attachment, Highlight, Paste, User, utcnow
-from pastecms.services import attempts, auth, highlight, idempotency, quota, secret
+from pastecms.services import attempts, auth, highlight, idempotency, paste_policy, quota, secret
 from pastecms.services.auth import Caller
 from pastecms.services.ids import PasteIds, paste_ids
 
@@ -38,9 +38,11 @@ _USERS = User.__table__
 
 
 def _live(now):
-    """Filters shared by every read: active and not past its expiry."""
+    """Filters shared by every read: active, not hidden by an admin, and not past its
+    expiry."""
     return (
         _PASTES.c.is_active.is_(True),
+        _PASTES.c.is_hidden.is_(False),
         or_(_PASTES.c.expiry_time.is_(None), _PASTES.c.expiry_time > now),
     )
 
@@ -194,8 +196,10 @@ def submit(
     it stores its paste as without one; the same request again stores nothing and returns
     that paste as the caller may see it now, with its token (`_replayed`).
 
-    Raises `UnauthenticatedPastesDisabledFailure`, `PayloadTooLargeFailure`,
-    `InvalidParamsFailure` (past expiry, bad attachments, a password shorter than
+    Raises `AddressBlockedFailure` (the caller's address is in a range an admin blocked:
+    `services.paste_policy`), `UnauthenticatedPastesDisabledFailure`,
+    `PayloadTooLargeFailure`, `InvalidParamsFailure` (past expiry, or longer than the
+    admins allow, bad attachments, a password shorter than
     MIN_PASTE_PASSWORD_LENGTH, a malformed idempotency key),
     `PasteAttachmentsDisabledFailure`, `PasteAttachmentTooLargeFailure`, over the
     caller's byte quota (`services.quota`) `PayloadTooLargeFailure` or `RateLimitFailure`;
@@ -203,6 +207,8 @@ def submit(
     `IdempotencyKeyInUseFailure` (its first request is still running) and
     `NonexistentPasteFailure` (the paste it made is gone).
     """
+    # First: a blocked network learns nothing else about its paste.
+    paste_policy.check_address(caller.address)
     if caller.user is None and settings().require_login_to_paste:
         raise UnauthenticatedPastesDisabledFailure()
     # The request as the paste will store it: what it means, not how it was spelled,
@@ -247,6 +253,7 @@ def _store(
     now = utcnow()
     if expiry_time is not None and expiry_time <= now:
         _invalid("expiry_time", "Must be in the future.")
+    paste_policy.check_expiry(expiry_time, now)
     _check_attachments(attachments)
     _check_new_password(password)
     # Last, once the paste is known to be storable: a refused paste uses up no quota.
@@ -348,6 +355,13 @@ def _check_attachments(attachments: list[dict]) -> None:
                 f"Attachment {item['file_name']!r} is larger than "
                 f"{config.max_attachment_size} bytes."
             )
+
+
+def live(public_id) -> PasteRecord:
+    """The live paste with this public id, as its readers may find it (without counting a
+    view); `NonexistentPasteFailure` for an unknown, garbage, expired, deactivated or
+    hidden id."""
+    return _get_live(public_id)
 
 
 def _get_live(public_id) -> PasteRecord:

@@ -4,6 +4,7 @@ from flask import request
 
 from pastecms.api import REQUIRED, endpoint
 from pastecms.errors import (
+    AddressBlockedFailure,
     AuthFailure,
     ForbiddenFailure,
     IdempotencyKeyInUseFailure,
@@ -14,7 +15,8 @@ from pastecms.errors import (
     RateLimitFailure,
     UnauthenticatedPastesDisabledFailure,
 )
-from pastecms.ratelimit import SUBMIT_LIMIT
+from pastecms.ratelimit import REPORT_LIMIT, SUBMIT_LIMIT
+from pastecms.schemas.moderation import PasteReportedOut, PasteReportIn
 from pastecms.schemas.paste import (
     PageIn,
     PasteDeactivateIn,
@@ -27,6 +29,7 @@ from pastecms.schemas.paste import (
     PasteSubmittedOut,
     UserPastesIn,
 )
+from pastecms.services import moderation as moderation_service
 from pastecms.services import paste as paste_service
 from pastecms.services.idempotency import HEADER as IDEMPOTENCY_HEADER
 from pastecms.views.envelopes import modern_paste
@@ -42,6 +45,7 @@ bp = modern_paste.blueprint("paste_api", __name__, url_prefix="/api/paste")
     dump=PasteSubmittedOut,
     limits=(SUBMIT_LIMIT,),
     failures=(
+        AddressBlockedFailure,
         UnauthenticatedPastesDisabledFailure,
         PasteAttachmentsDisabledFailure,
         PasteAttachmentTooLargeFailure,
@@ -125,3 +129,16 @@ def recent(data, caller):
 def top(data, caller):
     """A page of live pastes, most viewed first."""
     return {"pastes": with_urls(paste_service.top(data["page_num"], data["num_per_page"]))}
+
+
+@bp.post("/report")
+@endpoint(
+    modern_paste,
+    load=PasteReportIn,
+    dump=PasteReportedOut,
+    limits=(REPORT_LIMIT,),
+    failures=(NonexistentPasteFailure,),
+)
+def report(data, caller):
+    """Report a live paste to the site's admins (their moderation queue)."""
+    return moderation_service.report(data["paste_id"], data["reason"], data["details"], caller)

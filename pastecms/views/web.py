@@ -16,7 +16,9 @@ from pastecms.errors import (
     NotFoundFailure,
     RateLimitFailure,
 )
-from pastecms.ratelimit import SUBMIT_LIMIT
+from pastecms.models import REPORT_REASONS
+from pastecms.ratelimit import REPORT_LIMIT, SUBMIT_LIMIT
+from pastecms.schemas.moderation import ReportFormIn
 from pastecms.schemas.web import (
     EXPIRY_CHOICES,
     ArchiveIn,
@@ -30,7 +32,9 @@ from pastecms.schemas.web import (
     UploadNameIn,
 )
 from pastecms.services import language as language_service
+from pastecms.services import moderation as moderation_service
 from pastecms.services import paste as paste_service
+from pastecms.services import paste_policy
 from pastecms.views import csrf
 from pastecms.views.envelopes import (
     Page,
@@ -71,9 +75,11 @@ THEME_COOKIE_AGE = 365 * 24 * 3600
 
 
 def _form_choices() -> dict:
+    # Only the lifetimes the site's admins allow (`services.paste_policy`).
+    limit = paste_policy.expiry_limit()
     return {
         "languages": [language_service.AUTO, *language_service.LANGUAGES],
-        "expiry_choices": list(EXPIRY_CHOICES),
+        "expiry_choices": [name for name, life in EXPIRY_CHOICES.items() if limit.allows(life)],
     }
 
 
@@ -84,6 +90,18 @@ unlock_form = WebPage(
     "unlock.html",
     retry=(AuthFailure, RateLimitFailure, IncompleteParamsFailure, InvalidParamsFailure),
     context=lambda: {"paste_id": request.view_args["paste_id"]},
+)
+
+
+def _report_context() -> dict:
+    return {"paste_id": request.view_args["paste_id"], "reasons": REPORT_REASONS}
+
+
+#: The report form: a refusal of what was typed (or too many reports) shows it again.
+report_form_page = WebPage(
+    "report.html",
+    retry=(IncompleteParamsFailure, InvalidParamsFailure, RateLimitFailure),
+    context=_report_context,
 )
 
 
@@ -362,6 +380,22 @@ def _raw(data, caller) -> Response:
     paste_id = data["paste_id"]
     paste = paste_service.read(paste_id, caller, **_reading(paste_id))
     return Response(paste.contents, mimetype="text/plain")
+
+
+@bp.get("/paste/<paste_id>/report")
+@endpoint(web_page, path=PastePathIn)
+def report_form(data, caller):
+    """The form to report a live paste to the site's admins (counts no view)."""
+    paste = paste_service.live(data["paste_id"])
+    return Page("report.html", paste=paste, form={}, failure=None, **_report_context())
+
+
+@bp.post("/paste/<paste_id>/report")
+@endpoint(report_form_page, load=ReportFormIn, path=PastePathIn, limits=(REPORT_LIMIT,))
+def report(data, caller):
+    """Send a report of a paste to the moderation queue."""
+    moderation_service.report(data["paste_id"], data["reason"], data["details"], caller)
+    return Page("reported.html", paste_id=data["paste_id"])
 
 
 @bp.get("/paste/<paste_id>/raw")

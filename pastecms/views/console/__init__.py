@@ -63,4 +63,4 @@ def console_sections() -> dict:
 
 
 # The sections register themselves, in the navigation's order.
-from pastecms.views.console import articles, home, keys  # noqa: E402, F401
+from pastecms.views.console import articles, home, keys, moderation  # noqa: E402, F401
