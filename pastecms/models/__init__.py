@@ -25,6 +25,7 @@ from pastecms.models.site import (
     Talk,
     TalkLike,
     VisitCount,
+    VisitDay,
 )
 from pastecms.models.token import RefreshToken
 from pastecms.models.types import UTCDateTime, utcnow
@@ -57,5 +58,6 @@ __all__ = [
     "User",
     "UTCDateTime",
     "VisitCount",
+    "VisitDay",
     "utcnow",
 ]
