@@ -56,3 +56,4 @@ def console_sections() -> dict:
 
 
 from pastecms.views.console import home  # noqa: E402, F401  (the sections register themselves)
+from pastecms.views.console import site as site  # noqa: E402, F401  (talks, friends, statistics)
