@@ -349,18 +349,18 @@ def waiting(client) -> list[str]:
 
 
 def test_an_approved_application_is_on_pub_friends(applying):
-    admin, visitor = applying
-    visitor.ok(visitor.post("ask_friend", APPLICATION))
+    admin, asker = applying
+    asker.ok(asker.post("ask_friend", APPLICATION))
     assert waiting(admin) == ["Ann &amp; Co"]  # stored escaped, shown as typed, once escaped
     notifications = admin.get("/console/notifications").text
     assert "Friend Link Application - Ann &amp; Co" in notifications
     assert "&amp;lt;b&amp;gt;" not in notifications
-    assert visitor.ok(visitor.get("friends"))["data"] == []  # waiting: not shown
+    assert asker.ok(asker.get("friends"))["data"] == []  # waiting: not shown
     page = admin.get("/console/friends").text
     time = re.search(r"/console/applications/([0-9.]+)/approve", page).group(1)
     response = admin.post(f"/console/applications/{time}/approve")
     assert flashed(follow(admin, response)) == ["Approved: Ann &amp; Co is shown."]
-    (link,) = visitor.ok(visitor.get("friends"))["data"]
+    (link,) = asker.ok(asker.get("friends"))["data"]
     assert (link["name"], link["url"]) == ("Ann &amp; Co", "https://ann.example/")
     assert waiting(admin) == []
     # Hidden again later, it is a hidden link, not an application waiting.
@@ -369,8 +369,8 @@ def test_an_approved_application_is_on_pub_friends(applying):
 
 
 def test_a_refused_application_is_gone(applying, db_rows):
-    admin, visitor = applying
-    visitor.ok(visitor.post("ask_friend", APPLICATION))
+    admin, asker = applying
+    asker.ok(asker.post("ask_friend", APPLICATION))
     page = admin.get("/console/friends").text
     time = re.search(r"/console/applications/([0-9.]+)/refuse", page).group(1)
     response = admin.post(f"/console/applications/{time}/refuse")
@@ -527,3 +527,109 @@ def test_a_visitor_from_before_the_days_were_kept_is_not_new_to_the_site(countin
         )
         db.session.commit()
     assert visit("https://blog.example/", "203.0.113.1")["site_uv"] == 1
+
+
+# -- in Chromium -----------------------------------------------------------------------
+
+from tests.test_browser import browser, visitor  # noqa: E402, F401  (fixtures)
+
+#: Every page of the section a browser opens without an id in its address.
+CONSOLE_PAGES = [
+    "/console/talks",
+    "/console/friends",
+    "/console/notifications",
+    "/console/statistics",
+]
+
+
+@pytest.fixture
+def site(live_env, make_user, tmp_path):
+    """gunicorn on the test database, taking applications and counting blog.example; the
+    admin olivia exists (the `visitor` fixture's server)."""
+    from tests.live import gunicorn
+
+    make_user("olivia", is_admin=True)
+    env = live_env(
+        RATELIMIT_ENABLED="false",
+        FRIEND_APPLICATIONS="true",
+        STATISTIC_DOMAINS='["blog.example"]',
+    )
+    with gunicorn(env, tmp_path / "app.log") as url:
+        yield url
+
+
+def signed_in_admin(visitor, javascript: bool):  # noqa: F811  (the fixture)
+    olivia = visitor(java_script_enabled=javascript)
+    page = olivia.page
+    page.goto("/login?next=/console/")
+    page.get_by_label("Username or email").fill("olivia")
+    page.get_by_label("Password").fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    assert page.url.endswith("/console/")
+    return olivia
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_the_owner_manages_the_site_in_a_browser(visitor, site, javascript, tmp_path):  # noqa: F811
+    olivia = signed_in_admin(visitor, javascript)
+    page, api = olivia.page, olivia.page.request
+
+    # A visitor's application, approved, is on /pub/friends.
+    applied = api.post(f"{site}/pub/ask_friend", form=APPLICATION).json()
+    assert applied["status"] is True
+    page.goto("/console/friends")
+    assert page.locator("#applications + table strong").inner_text() == "Ann & Co"
+    with page.expect_navigation():
+        page.get_by_role("button", name="Approve").click()
+    assert page.locator(".notice").inner_text() == "Approved: Ann & Co is shown."
+    friends = api.get(f"{site}/pub/friends").json()["data"]
+    assert [link["url"] for link in friends] == ["https://ann.example/"]
+
+    # A talk posted here is on /pub/talks.
+    page.goto("/console/talks")
+    page.get_by_label("Content").fill("Written in the console")
+    page.get_by_label("Tags").fill("Life, Console")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Post the talk").click()
+    assert page.locator(".notice").inner_text() == "The talk is posted."
+    (talk,) = api.get(f"{site}/pub/talks").json()["data"]
+    assert (talk["content"], talk["tags"]) == ("Written in the console", ["Life", "Console"])
+
+    # Deleting it asks first.
+    page.get_by_role("link", name="Delete…").click()
+    assert page.locator("h1").inner_text() == "Delete this talk?"
+    with page.expect_navigation():
+        page.get_by_role("button", name="Delete the talk").click()
+    assert api.get(f"{site}/pub/talks").json()["count"] == 0
+
+    # The chart shows the visits /pub/statistic counted today, as the table does.
+    for path, _ in (("/a/", 1), ("/a/", 2), ("/b/", 3)):
+        counted = api.get(
+            f"{site}/pub/statistic", headers={"Referer": f"https://blog.example{path}"}
+        )
+        assert counted.json()["status"] is True
+    page.goto("/console/statistics")
+    today = page.locator("g.day").last
+    assert (today.get_attribute("data-pv"), today.get_attribute("data-uv")) == ("3", "1")
+    assert float(today.locator("rect.pv").get_attribute("height")) == 180.0
+    row = page.locator(f'.stats-days tr[data-day="{today.get_attribute("data-day")}"]')
+    assert row.locator("td.pv").inner_text() == "3" and row.locator("td.uv").inner_text() == "1"
+    assert page.locator("svg.chart").bounding_box()["height"] > 100  # drawn by its stylesheet
+
+    # Every page, and the notification the application made, at a phone's width in dark.
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.emulate_media(color_scheme="dark")
+    for path in CONSOLE_PAGES:
+        page.goto(path)
+        assert page.locator(".console-page h1").is_visible()
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 375, f"{path} is {width}px wide at a phone's width"
+    page.goto("/console/notifications")
+    assert page.get_by_role("heading", name="Friend Link Application - Ann & Co").is_visible()
+    if javascript:  # a picture of each page for review, dark at a phone's width
+        for path in CONSOLE_PAGES:
+            page.goto(path)
+            page.screenshot(path=tmp_path / f"{path.rsplit('/', 1)[1]}.png", full_page=True)
+    assert olivia.errors == []
