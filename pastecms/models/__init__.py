@@ -31,6 +31,7 @@ from pastecms.models.site import (
     Talk,
     TalkLike,
     VisitCount,
+    VisitDay,
     WebhookDelivery,
 )
 from pastecms.models.token import RefreshToken
@@ -68,6 +69,7 @@ __all__ = [
     "User",
     "UTCDateTime",
     "VisitCount",
+    "VisitDay",
     "WebhookDelivery",
     "utcnow",
 ]

@@ -1,13 +1,16 @@
 """Site content served by the Qexo face: friend links, talks and their likes,
 notifications, custom fields, visit counts."""
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pastecms.extensions import db
 from pastecms.models.types import IDS_NEVER_REUSED, UTCDateTime, utcnow
+
+#: What a visitor row's days read when they were not kept yet (before migration 0017).
+EPOCH_DAY = "1970-01-01"
 
 
 class FriendLink(db.Model):
@@ -23,6 +26,8 @@ class FriendLink(db.Model):
     image: Mapped[str] = mapped_column(String(2048))
     description: Mapped[str] = mapped_column(Text)
     is_shown: Mapped[bool] = mapped_column(default=False)
+    #: A visitor's application (ask_friend) no admin has shown or refused yet.
+    is_application: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     __table_args__ = (
         # The public list: shown links, oldest first, straight off the index.
@@ -122,12 +127,28 @@ class VisitCount(db.Model):
 
 
 class SiteVisitor(db.Model):
-    """A client address seen on a site: the key counts it once."""
+    """A client address seen on a site: the key counts it once. `first_day` and
+    `last_day` (UTC) tell a visit whether its client is new to the site, new today, or
+    neither, from the one statement that records it (rows from before they were kept
+    read 1970-01-01)."""
 
     __tablename__ = "site_visitors"
 
     site: Mapped[str] = mapped_column(String(1024), primary_key=True)
     client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    first_day: Mapped[date] = mapped_column(Date, server_default=EPOCH_DAY)
+    last_day: Mapped[date] = mapped_column(Date, server_default=EPOCH_DAY)
+
+
+class VisitDay(db.Model):
+    """A site's page views on one UTC day, and its distinct visitors that day."""
+
+    __tablename__ = "visit_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    site: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    pv: Mapped[int] = mapped_column(BigInteger, default=0)
+    uv: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class SiteFile(db.Model):

@@ -47,6 +47,12 @@ def everything(search: str | None = None) -> list[FriendLink]:
     return list(db.session.scalars(query))
 
 
+def applications() -> list[FriendLink]:
+    """Visitors' applications no admin has shown or removed yet, oldest first."""
+    query = select(FriendLink).where(FriendLink.is_application.is_(True))
+    return list(db.session.scalars(query.order_by(FriendLink.time)))
+
+
 def _time_text(microseconds: int) -> str:
     """Epoch seconds with six decimals: fixed width (for ten-digit seconds), so the text
     sorts as the time."""
@@ -54,9 +60,16 @@ def _time_text(microseconds: int) -> str:
 
 
 def add(
-    name: str, url: str, image: str = "", description: str = "", shown: bool = False
+    name: str,
+    url: str,
+    image: str = "",
+    description: str = "",
+    shown: bool = False,
+    *,
+    application: bool = False,
 ) -> FriendLink:
-    """Store a link; returns it, with its `time` (its id).
+    """Store a link; returns it, with its `time` (its id). An `application` (a visitor's)
+    waits among `applications()` until an admin shows or removes it.
 
     Raises `ConflictFailure` only if no free time could be found (not in practice).
     """
@@ -69,6 +82,7 @@ def add(
             image=image,
             description=description,
             is_shown=shown,
+            is_application=application and not shown,
         )
         try:
             with db.session.begin_nested():
@@ -82,7 +96,8 @@ def add(
     raise ConflictFailure("No free id for the link; retry.")
 
 
-def _by_time(time: str) -> FriendLink:
+def find(time: str) -> FriendLink:
+    """The link whose id is `time`; `NonexistentFriendFailure` when there is none."""
     link = db.session.scalar(select(FriendLink).where(FriendLink.time == time))
     if link is None:
         raise NonexistentFriendFailure()
@@ -99,16 +114,19 @@ def edit(
     shown: bool | None = None,
 ) -> FriendLink:
     """Change the given fields of the link `time` (None leaves one as it is); returns it.
+    Showing an application approves it: it waits no more, even if hidden again later.
 
     Raises `NonexistentFriendFailure`.
     """
-    link = _by_time(time)
+    link = find(time)
     changes = {"name": name, "url": url, "image": image, "description": description}
     for field, value in changes.items():
         if value is not None:
             setattr(link, field, value)
     if shown is not None:
         link.is_shown = shown
+        if shown:
+            link.is_application = False
     db.session.flush()
     return link
 
@@ -145,7 +163,7 @@ def apply(
         "image": html.escape(image),
         "description": html.escape(description),
     }
-    link = add(**safe, shown=False)
+    link = add(**safe, shown=False, application=True)
     notifications.create(
         f"Friend Link Application - {safe['name']}",
         f"Site Name: {safe['name']}<br>Link: {safe['url']}<br>Image: {safe['image']}<br>"

@@ -17,19 +17,21 @@ visit still counts for its site.
 import functools
 import json
 import re
+from datetime import date, timedelta
 from urllib.parse import quote, unquote, urlsplit
 
 from limits import parse_many
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from pastecms import database, ratelimit
 from pastecms.config import settings
 from pastecms.errors import DomainNotVerifiedFailure, FeatureDisabledFailure
 from pastecms.extensions import db
-from pastecms.models import SiteVisitor, VisitCount
+from pastecms.models import SiteVisitor, VisitCount, VisitDay, utcnow
 
 _COUNTS = VisitCount.__table__
 _VISITORS = SiteVisitor.__table__
+_DAYS = VisitDay.__table__
 MAX_TARGET_LENGTH = 256
 #: The page a site's visits are counted under once its host starts no more new pages: a
 #: page's own target never has a "#" (the fragment is dropped, a "#" in the path escaped).
@@ -108,9 +110,21 @@ def _new_row(host: str) -> bool:
 @functools.cache
 def _statements(dialect: str):
     del dialect  # a key: each database builds its own ON CONFLICT statements
+    # A visitor's row answers, in the statement that records it, what its visit is: no
+    # row when the client was seen today already; its `first_day` otherwise, which is
+    # today only for a client new to the site (RETURNING says this where rowcount is not
+    # reliable for an INSERT, and without a second statement to read the row).
     visitor = database.dialect_insert(_VISITORS).values(
-        site=bindparam("site"), client=bindparam("client")
+        site=bindparam("site"),
+        client=bindparam("client"),
+        first_day=bindparam("day"),
+        last_day=bindparam("day"),
     )
+    visitor = visitor.on_conflict_do_update(
+        index_elements=[_VISITORS.c.site, _VISITORS.c.client],
+        set_={"last_day": visitor.excluded.last_day},
+        where=_VISITORS.c.last_day != visitor.excluded.last_day,
+    ).returning(_VISITORS.c.first_day)
     # One row per statement: SQLAlchemy caches the compiled form of a single-row INSERT,
     # not of a multi-row one, and compiling it again cost more than a statement's run.
     views = database.dialect_insert(_COUNTS).values(
@@ -120,7 +134,13 @@ def _statements(dialect: str):
         index_elements=[_COUNTS.c.target],
         set_={"pv": _COUNTS.c.pv + 1, "uv": _COUNTS.c.uv + views.excluded.uv},
     ).returning(_COUNTS.c.pv, _COUNTS.c.uv)
-    # RETURNING says whether the visitor is new (rowcount is not reliable for an INSERT).
+    day = database.dialect_insert(_DAYS).values(
+        day=bindparam("day"), site=bindparam("site"), pv=1, uv=bindparam("new_today")
+    )
+    day = day.on_conflict_do_update(
+        index_elements=[_DAYS.c.day, _DAYS.c.site],
+        set_={"pv": _DAYS.c.pv + 1, "uv": _DAYS.c.uv + day.excluded.uv},
+    )
     # A page counted before is counted by `bump` alone; only a new one costs its host's
     # bound (`_new_row`) and `views` after it.
     bump = (
@@ -130,7 +150,7 @@ def _statements(dialect: str):
         .returning(_COUNTS.c.pv)
     )
     exists = select(_COUNTS.c.pv).where(_COUNTS.c.target == bindparam("site"))
-    return visitor.on_conflict_do_nothing().returning(_VISITORS.c.site), views, bump, exists
+    return visitor, views, day, bump, exists
 
 
 def count_visit(referer: str | None, address: str | None) -> dict:
@@ -145,20 +165,64 @@ def count_visit(referer: str | None, address: str | None) -> dict:
         raise FeatureDisabledFailure("Visit statistics are switched off on this server.")
     host, site, page = _site_and_page(referer)
     connection = db.session.connection()
-    add_visitor, add_view, bump, exists = _statements(connection.dialect.name)
+    add_visitor, add_view, add_day, bump, exists = _statements(connection.dialect.name)
+    today = utcnow().date()
     # A site of the host's own port exists once per allowed host; one on another port is
     # new, and bounded like a page, until it has been counted.
     if site != host and connection.execute(exists, {"site": site}).first() is None:
         if not _new_row(host):
             site, page = host, host + OTHER
-    new_visitor = connection.execute(add_visitor, {"site": site, "client": address or ""}).first()
-    # Site before page, always: concurrent visits lock the rows in one order.
+    seen = connection.execute(
+        add_visitor, {"site": site, "client": address or "", "day": today}
+    ).first()
+    # Site, its day, then page, always: concurrent visits lock the rows in one order.
     site_pv, site_uv = connection.execute(
-        add_view, {"target": site, "new_visitor": int(new_visitor is not None)}
+        add_view, {"target": site, "new_visitor": int(seen is not None and seen[0] == today)}
     ).one()
+    connection.execute(add_day, {"day": today, "site": site, "new_today": int(seen is not None)})
     page_pv = connection.execute(bump, {"page": page}).scalar()
     if page_pv is None:
         if not page.endswith(OTHER) and not _new_row(host):
             page = site + OTHER
         page_pv, _ = connection.execute(add_view, {"target": page, "new_visitor": 0}).one()
     return {"page_pv": page_pv, "site_pv": site_pv, "site_uv": site_uv}
+
+
+def daily(days: int, today: date | None = None) -> list[dict]:
+    """Page views (`pv`) and distinct visitors (`uv`) of every counted site together, per
+    UTC day, for the `days` days up to `today` (default: this one), oldest first; a day
+    without visits is there with zeros. A client seen on two sites counts on each."""
+    today = today or utcnow().date()
+    first = today - timedelta(days=days - 1)
+    rows = db.session.execute(
+        select(_DAYS.c.day, func.sum(_DAYS.c.pv), func.sum(_DAYS.c.uv))
+        .where(_DAYS.c.day >= first, _DAYS.c.day <= today)
+        .group_by(_DAYS.c.day)
+    ).all()
+    counted = {day: (int(pv), int(uv)) for day, pv, uv in rows}
+    return [
+        {"day": day, "pv": counted.get(day, (0, 0))[0], "uv": counted.get(day, (0, 0))[1]}
+        for day in (first + timedelta(days=n) for n in range(days))
+    ]
+
+
+def top_pages(limit: int) -> list:
+    """The `limit` pages with the most views ever, most first (rows with `target` and
+    `pv`); a site's "other" page is one of them, a site's own total is not."""
+    is_page = or_(_COUNTS.c.target.contains("/"), _COUNTS.c.target.endswith(OTHER))
+    return db.session.execute(
+        select(_COUNTS.c.target, _COUNTS.c.pv)
+        .where(is_page)
+        .order_by(_COUNTS.c.pv.desc(), _COUNTS.c.target)
+        .limit(limit)
+    ).all()
+
+
+def sites() -> list:
+    """Every counted site's totals, most viewed first (rows with `target`, `pv`, `uv`)."""
+    is_page = or_(_COUNTS.c.target.contains("/"), _COUNTS.c.target.endswith(OTHER))
+    return db.session.execute(
+        select(_COUNTS.c.target, _COUNTS.c.pv, _COUNTS.c.uv)
+        .where(~is_page)
+        .order_by(_COUNTS.c.pv.desc(), _COUNTS.c.target)
+    ).all()

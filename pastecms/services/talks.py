@@ -148,15 +148,21 @@ def save(
         db.session.flush()
         _change_count(+1)
         return {"talk": talk, "created": True}
-    talk = db.session.get(Talk, talk_id)
-    if talk is None:
-        raise NonexistentTalkFailure()
+    talk = find(talk_id)
     changes = {"content": content, "tags": tags, "values": values, "time": time}
     for field, value in changes.items():
         if value is not None:
             setattr(talk, field, value)
     db.session.flush()
     return {"talk": talk, "created": False}
+
+
+def find(talk_id: str) -> Talk:
+    """The talk `talk_id`; `NonexistentTalkFailure` when there is none."""
+    talk = db.session.get(Talk, talk_id)
+    if talk is None:
+        raise NonexistentTalkFailure()
+    return talk
 
 
 def remove(talk_id: str) -> None:

@@ -62,5 +62,5 @@ def console_sections() -> dict:
     return {"console_sections": sections_for}
 
 
-# The sections register themselves, in the navigation's order.
-from pastecms.views.console import articles, home, keys, moderation  # noqa: E402, F401
+# The sections register themselves; the navigation lists them in this order.
+from pastecms.views.console import articles, home, site, keys, moderation  # noqa: E402, F401, I001
