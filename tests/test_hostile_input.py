@@ -28,6 +28,7 @@ from pastecms.api import OPTIONAL, envelope_for
 from pastecms.errors import CATALOGUE
 from pastecms.extensions import db
 from pastecms.schemas.fields import Integer, PasteId, Text, UnixTime
+from pastecms.services import webhook
 
 # -- the routes, from the URL map of an app built for collection only -------------------
 
@@ -394,7 +395,9 @@ def seeded(seeded_once):
 
 
 def snapshot(app) -> dict:
-    """Every row of every table, by table."""
+    """Every row of every table, by table, once the webhook deliveries under way (which
+    add rows of their own) are recorded."""
+    webhook.wait_for_deliveries(timeout=10)
     with app.app_context(), db.engine.connect() as connection:
         return {
             table.name: sorted(map(tuple, connection.execute(table.select())), key=repr)

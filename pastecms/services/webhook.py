@@ -262,11 +262,31 @@ def _announce(session) -> None:
     body = json.dumps(
         {"event": "content_changed", "count": pending["count"], "changes": pending["changes"]}
     ).encode()
-    threading.Thread(
+    thread = threading.Thread(
         target=_post,
         args=(pending["app"], pending["url"], body, pending["timeout"], pending["allowed"]),
         daemon=True,
-    ).start()
+    )
+    with _IN_FLIGHT_LOCK:
+        _IN_FLIGHT.add(thread)
+    thread.start()
+
+
+#: The deliveries under way in this process, each a thread that leaves the set when done.
+_IN_FLIGHT: set[threading.Thread] = set()
+_IN_FLIGHT_LOCK = threading.Lock()
+
+
+def wait_for_deliveries(timeout: float) -> bool:
+    """Wait up to `timeout` seconds for this process's deliveries under way to end (and be
+    recorded); whether they all did. A worker shutting down gives them this grace, and
+    tests wait so that no delivery lands among a later test's rows."""
+    deadline = time.monotonic() + timeout
+    with _IN_FLIGHT_LOCK:
+        threads = list(_IN_FLIGHT)
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return not any(thread.is_alive() for thread in threads)
 
 
 @event.listens_for(db.session, "after_soft_rollback")
@@ -293,15 +313,19 @@ def _post(app: Flask, url: str, body: bytes, timeout: float, allowed: tuple) -> 
     """POST `body` to the webhook from a background thread; the delivery is recorded,
     then any failure (a refused address or an answer other than 2xx included) is logged
     (as `masked(url)`) and goes no further."""
-    delivery = _deliver(url, body, timeout, allowed)
     try:
-        with app.app_context():
-            _record("content_changed", url, delivery)
-            db.session.commit()
-    except Exception as error:  # noqa: BLE001 - a record that fails never fails the hook
-        log.warning("The content webhook's delivery could not be recorded: %s", error)
-    if delivery.problem:
-        log.warning("%s", delivery.problem)
+        delivery = _deliver(url, body, timeout, allowed)
+        try:
+            with app.app_context():
+                _record("content_changed", url, delivery)
+                db.session.commit()
+        except Exception as error:  # noqa: BLE001 - a record that fails never fails the hook
+            log.warning("The content webhook's delivery could not be recorded: %s", error)
+        if delivery.problem:
+            log.warning("%s", delivery.problem)
+    finally:
+        with _IN_FLIGHT_LOCK:
+            _IN_FLIGHT.discard(threading.current_thread())
 
 
 def _deliver(url: str, body: bytes, timeout: float, allowed: tuple[Network, ...]) -> Delivery:
