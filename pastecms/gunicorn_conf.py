@@ -9,7 +9,9 @@ command line, which gunicorn applies after this file.
 
 import gc
 import os
+import shutil
 import sys
+import tempfile
 
 
 def _cpu_count() -> int:
@@ -112,10 +114,44 @@ _APP_MODULES = ("pastecms", "wsgi", "config")
 
 def on_starting(server):
     _forget_refusal()
+    _prepare_metrics_folder()
 
 
 def on_exit(server):
     _forget_refusal()
+    if _MADE_METRICS_FOLDER:
+        shutil.rmtree(_MADE_METRICS_FOLDER.pop(), ignore_errors=True)
+
+
+# /metrics with several workers (pastecms.metrics): prometheus_client's multiprocess mode,
+# where each worker writes its values to files in PROMETHEUS_MULTIPROC_DIR and a scrape
+# reads every worker's. The master sets the folder before any worker starts (workers
+# inherit its environment): the operator's, emptied as prometheus_client asks (values
+# from a former run would be added to this one's), or a private temporary one, removed
+# on exit. Workers import prometheus_client after the fork, with the variable set.
+_METRICS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+_MADE_METRICS_FOLDER: list[str] = []
+
+
+def _prepare_metrics_folder():
+    folder = os.environ.get(_METRICS_VARIABLE)
+    if not folder:
+        folder = tempfile.mkdtemp(prefix="pastecms-metrics-")
+        _MADE_METRICS_FOLDER.append(folder)
+        os.environ[_METRICS_VARIABLE] = folder
+        return
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    for name in os.listdir(folder):
+        if name.endswith(".db"):
+            os.remove(os.path.join(folder, name))
+
+
+def child_exit(server, worker):
+    # A dead worker's live gauges (the database pool's) leave the sums; its counters stay.
+    if os.environ.get(_METRICS_VARIABLE):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
 
 
 def _forget_refusal():
