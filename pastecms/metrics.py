@@ -221,9 +221,12 @@ def init_app(app: Flask) -> None:
         return
     metrics = Metrics()
     app.extensions[_EXTENSION_KEY] = metrics
-    requests, latency, failures = metrics.requests, metrics.latency, metrics.failures
-    rate_limited = metrics.rate_limited
+    failures, rate_limited = metrics.failures, metrics.rate_limited
     perf_counter = time.perf_counter
+    # The children `labels()` returns, kept by their labels: `labels()` validates and
+    # locks on every call, a dictionary lookup does not. Bounded as the labels are.
+    counted, timed = {}, {}
+    requests, latency = metrics.requests.labels, metrics.latency.labels
 
     @app.before_request
     def start_clock():
@@ -234,11 +237,16 @@ def init_app(app: Flask) -> None:
         started = g.get(_START)
         endpoint = request.endpoint or "unmatched"
         method = request.method
-        requests.labels(
-            endpoint, method if method in _METHODS else "other", response.status_code
-        ).inc()
+        key = (endpoint, method if method in _METHODS else "other", response.status_code)
+        child = counted.get(key)
+        if child is None:
+            child = counted.setdefault(key, requests(*key))
+        child.inc()
         if started is not None:
-            latency.labels(endpoint).observe(perf_counter() - started)
+            child = timed.get(endpoint)
+            if child is None:
+                child = timed.setdefault(endpoint, latency(endpoint))
+            child.observe(perf_counter() - started)
         failure_name = request.environ.get(FAILURE)
         if failure_name is not None:
             failures.labels(failure_name).inc()
