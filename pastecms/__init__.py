@@ -103,16 +103,24 @@ def _config_class_from_environment():
     return config_class
 
 
+#: Settings whose environment value is the text itself, never parsed as JSON.
+_TEXT_SETTINGS = ("METRICS_TOKEN",)
+
+
 def register_config(app: Flask, config_class, overrides) -> None:
     """Load the config class, then PASTECMS_* and `overrides`; check every setting against
     `config.SETTINGS` (a value a setting does not take refuses the start, in one line) and
     keep the checked values frozen for `config.settings()`."""
-    from pastecms import config, database
+    from pastecms import config, database, metrics
 
     if config_class is None:
         config_class = config.ProdConfig
     app.config.from_object(config_class)
     app.config.from_prefixed_env("PASTECMS")
+    for name in _TEXT_SETTINGS:
+        # As given: from_prefixed_env would read a token of digits as a number.
+        if f"PASTECMS_{name}" in os.environ:
+            app.config[name] = os.environ[f"PASTECMS_{name}"]
     app.config.update(overrides or {})
     try:
         app.config.update(config.checked(app.config))
@@ -127,6 +135,7 @@ def register_config(app: Flask, config_class, overrides) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         **database.engine_options(uri, app.config["DATABASE_POOL_SIZE"]),
+        **metrics.engine_options(uri, app.config),
         **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
     }
     # Form bodies (the web paste form) share the request body limit.
@@ -198,12 +207,14 @@ def _check_driver(uri: str) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from pastecms import answers, database, ratelimit
+    from pastecms import answers, database, metrics, ratelimit
     from pastecms.extensions import csrf, db
     from pastecms.services import ids, tokens
 
     db.init_app(app)
     database.init_app(app)
+    # Before the other extensions' hooks, so that its clock runs from the first of them.
+    metrics.init_app(app)
     csrf.init_app(app)
     ratelimit.init_app(app)
     answers.init_app(app)
@@ -248,7 +259,7 @@ def register_error_handlers(app: Flask) -> None:
     from sqlalchemy.exc import DBAPIError
 
     from pastecms import database
-    from pastecms.api import envelope_for
+    from pastecms.api import answer_failure
     from pastecms.extensions import db
 
     by_status = {
@@ -261,13 +272,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Failure)
     def handle_failure(failure):
         db.session.rollback()
-        return envelope_for(request.path).failure(failure)
+        return answer_failure(failure)
 
     @app.errorhandler(RateLimitExceeded)
     def handle_rate_limit(error):
         db.session.rollback()
         failure = RateLimitFailure(f"Rate limit exceeded: {error.description}.")
-        return envelope_for(request.path).failure(failure)
+        return answer_failure(failure)
 
     @app.errorhandler(StorageError)
     def handle_limit_storage_down(error):
@@ -275,7 +286,7 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         log.error("rate-limit storage unavailable [request %s]: %s", _request_id(), error)
         failure = ServiceUnavailableFailure("Rate limits cannot be counted; retry later.")
-        return envelope_for(request.path).failure(failure)
+        return answer_failure(failure)
 
     @app.errorhandler(HTTPException)
     def handle_http(error):
@@ -283,7 +294,7 @@ def register_error_handlers(app: Flask) -> None:
         failure = by_status.get(error.code, InvalidParamsFailure)()
         # A rarer 4xx (415, 431...) keeps its own status under the params failure's name.
         failure.status = error.code if error.code < 500 else 500
-        response = envelope_for(request.path).failure(failure)
+        response = answer_failure(failure)
         if error.code == 405 and error.valid_methods:
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
@@ -298,7 +309,7 @@ def register_error_handlers(app: Flask) -> None:
             _request_id(),
             exc_info=(type(error), error, error.__traceback__),
         )
-        return envelope_for(request.path).failure(
+        return answer_failure(
             UndefinedFailure(
                 f"The server encountered an unexpected error (request {_request_id()})."
             )

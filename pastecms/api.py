@@ -33,7 +33,7 @@ from flask import (
 from marshmallow import Schema
 from sqlalchemy.exc import IntegrityError
 
-from pastecms import answers, database, inputs, ratelimit
+from pastecms import answers, database, inputs, metrics, ratelimit
 from pastecms.errors import (
     ConflictFailure,
     Failure,
@@ -185,6 +185,13 @@ def envelope_for(path: str) -> Envelope:
     return _FALLBACK
 
 
+def answer_failure(failure: Failure) -> Response:
+    """The app-level answer to `failure`: written by the envelope of the face that owns
+    the request's path, and noted for the metrics."""
+    metrics.note_failure(failure)
+    return envelope_for(request.path).failure(failure)
+
+
 def endpoint(
     envelope: Envelope,
     *,
@@ -260,13 +267,16 @@ def endpoint(
                 db.session.commit()
             except Failure as failure:
                 db.session.rollback()
+                metrics.note_failure(failure)
                 return envelope.failure(failure)
             except IntegrityError as error:
                 db.session.rollback()
                 if not database.is_unique_violation(error):
                     raise
                 # Two requests racing for one unique name: the loser learns it here.
-                return envelope.failure(ConflictFailure())
+                failure = ConflictFailure()
+                metrics.note_failure(failure)
+                return envelope.failure(failure)
             if isinstance(result, Response):
                 return result
             body = dump_schema.dump(result) if dump_schema is not None else result

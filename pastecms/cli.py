@@ -1,5 +1,5 @@
 """Commands: `pastecms users create|list|promote|demote|reset-password|deactivate`,
-`pastecms pastes purge`, `pastecms tokens purge`,
+`pastecms pastes purge`, `pastecms tokens purge`, `pastecms backup DEST`,
 `pastecms db upgrade`, `pastecms serve` (the same as `flask --app wsgi ...` in a source
 checkout; `pastecms` needs only the installed package)."""
 
@@ -8,14 +8,15 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 
 import click
-from flask import Flask
-from flask.cli import AppGroup, FlaskGroup, NoAppException, ScriptInfo
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup, NoAppException, ScriptInfo, with_appcontext
 from marshmallow import ValidationError
 
 from pastecms.errors import Failure
 from pastecms.extensions import bind_migrations, db
 from pastecms.inputs import params_failure
 from pastecms.schemas.user import UserCreateIn
+from pastecms.services import backup as backup_service
 from pastecms.services import paste as paste_service
 from pastecms.services import refresh_token
 from pastecms.services import user as user_service
@@ -145,6 +146,24 @@ def purge_tokens():
     click.echo(f"Purged {count} expired refresh token{'' if count == 1 else 's'}.")
 
 
+@click.command("backup")
+@click.argument("destination", metavar="DEST", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup(destination):
+    """Back up the database (pastes, attachments, articles, images: everything) to the
+    new file DEST, consistent while the server writes: SQLite's online backup, or
+    pg_dump's custom format on PostgreSQL (the command to run when pg_dump is missing)."""
+    try:
+        made = backup_service.backup(current_app.config["SQLALCHEMY_DATABASE_URI"], destination)
+    except backup_service.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backed up the database to {made.path} ({made.size} bytes, {made.how}).")
+    click.echo(
+        "Keep PASTECMS_SECRET_KEY (or PASTECMS_PASTE_ID_KEY) with it: paste ids are "
+        "encrypted with it, and a restore under another key changes every paste link."
+    )
+
+
 class MigrationCommands(click.Command):
     """`db`: stands in for Flask-Migrate's command group, and hands each invocation to it
     (see `extensions.bind_migrations`)."""
@@ -168,6 +187,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(pastes)
     app.cli.add_command(tokens)
+    app.cli.add_command(backup)
 
 
 @click.command(
@@ -235,3 +255,4 @@ main.add_command(MigrationCommands("db", help="Create or upgrade the schema (Fla
 main.add_command(users)
 main.add_command(pastes)
 main.add_command(tokens)
+main.add_command(backup)

@@ -158,6 +158,13 @@ class Config:
     JWT_REMEMBER_ME = False
     JWT_REMEMBER_EXPIRES = 30 * 24 * 60 * 60
 
+    # /metrics (Prometheus' text format) for the operator: off unless one of these is
+    # set. A token the scrape sends as `Authorization: Bearer <token>` (kept as the
+    # environment gives it, never read as JSON), and/or networks (CIDRs: a list, or one
+    # comma-separated string) scrapes must come from; with both, both are required.
+    METRICS_TOKEN: str | None = None
+    METRICS_ALLOWED_NETWORKS: list[str] | str = []
+
     # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     PROXY_HOPS = 0
 
@@ -391,6 +398,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     *_bools("RATELIMIT_FAIL_CLOSED", "FRIEND_APPLICATIONS", "CUSTOM_FIELDS_EXECUTE"),
     Setting("STATISTIC_DOMAINS", "list"),
+    Setting("METRICS_TOKEN", "text", optional=True),  # its length: `metrics`
+    Setting("METRICS_ALLOWED_NETWORKS", "list"),
     Setting("CAPTCHA", "choice", choices=("none", "recaptcha_v2", "recaptcha_v3")),
     Setting("CAPTCHA_SECRET", "text", optional=True),
     Setting("CAPTCHA_VERIFY_URL", "text"),

@@ -9,7 +9,9 @@ command line, which gunicorn applies after this file.
 
 import gc
 import os
+import shutil
 import sys
+import tempfile
 
 
 def _cpu_count() -> int:
@@ -129,31 +131,72 @@ _APP_MODULES = ("pastecms", "wsgi", "config")
 
 
 def on_starting(server):
+    _prepare_metrics_folder()
     # The app refuses to start (no secret key, a setting out of range, several workers
     # counting limits each in its own memory) here in the master, once, before any worker
     # is forked: its one line, and the server exits. Refused in each worker instead, the
     # master would start another every second, for ever, and never serve. The app is
     # built as a worker builds it (gunicorn's documented `load`), then dropped: each
     # worker builds its own from the code on disk (post_fork).
-    app = server.app.load()
-    if hasattr(app, "extensions"):  # a Flask app
-        from pastecms import ConfigurationError, ratelimit
+    try:
+        app = server.app.load()
+        if hasattr(app, "extensions"):  # a Flask app
+            from pastecms import ConfigurationError, ratelimit
 
-        try:
-            ratelimit.check_workers(app, server.cfg.workers)
-        except ConfigurationError as error:
-            raise SystemExit(f"pastecms: {error}") from None
-        if "sqlalchemy" in app.extensions:
-            from pastecms.extensions import db
+            try:
+                ratelimit.check_workers(app, server.cfg.workers)
+            except ConfigurationError as error:
+                raise SystemExit(f"pastecms: {error}") from None
+            if "sqlalchemy" in app.extensions:
+                from pastecms.extensions import db
 
-            with app.app_context():
-                db.engine.dispose()  # no connection of the master's may reach a worker
+                with app.app_context():
+                    db.engine.dispose()  # no connection of the master's may reach a worker
+    except SystemExit:
+        on_exit(server)  # no worker will write metrics: remove a folder made for them
+        raise
     if _LIMITS_IN_MEMORY and server.cfg.workers == 1:
         server.log.info(
             "pastecms: one worker with %d threads, as rate limits are counted in memory; "
             "for more workers set PASTECMS_RATELIMIT_STORAGE_URI=redis://host:6379/0",
             server.cfg.threads,
         )
+
+
+def on_exit(server):
+    if _MADE_METRICS_FOLDER:
+        shutil.rmtree(_MADE_METRICS_FOLDER.pop(), ignore_errors=True)
+
+
+# /metrics with several workers (pastecms.metrics): prometheus_client's multiprocess mode,
+# where each worker writes its values to files in PROMETHEUS_MULTIPROC_DIR and a scrape
+# reads every worker's. The master sets the folder before any worker starts (workers
+# inherit its environment): the operator's, emptied as prometheus_client asks (values
+# from a former run would be added to this one's), or a private temporary one, removed
+# on exit. Workers import prometheus_client after the fork, with the variable set.
+_METRICS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+_MADE_METRICS_FOLDER: list[str] = []
+
+
+def _prepare_metrics_folder():
+    folder = os.environ.get(_METRICS_VARIABLE)
+    if not folder:
+        folder = tempfile.mkdtemp(prefix="pastecms-metrics-")
+        _MADE_METRICS_FOLDER.append(folder)
+        os.environ[_METRICS_VARIABLE] = folder
+        return
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    for name in os.listdir(folder):
+        if name.endswith(".db"):
+            os.remove(os.path.join(folder, name))
+
+
+def child_exit(server, worker):
+    # A dead worker's live gauges (the database pool's) leave the sums; its counters stay.
+    if os.environ.get(_METRICS_VARIABLE):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
 
 
 def post_worker_init(worker):

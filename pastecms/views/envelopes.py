@@ -214,6 +214,17 @@ class Operations(Envelope):
         }
 
 
+class Metrics(Operations):
+    """`/metrics` for the operator's Prometheus: a success is the text format itself
+    (not described in the OpenAPI document, which is about JSON), a refusal is
+    `{"status": "error", "failure_name", "message"}` as on `/healthz`."""
+
+    name = "metrics"
+    title = "Metrics"
+    prefix = "/metrics"
+    in_openapi = False
+
+
 class Digimaker(Envelope):
     """Seed 004 (Digimaker's REST API): `{"error": false, "data": ...}`, and a failure
     `{"error": true, "data": {"code", "message", "detail"}, "failure_name"}` with the
@@ -618,5 +629,6 @@ cms = Cms()
 #: limit (load balancers poll it).
 cms_health = Cms(prefix="/health", name="cms-health", title="CMS health check", limited=False)
 operations = Operations()
+metrics_face = Metrics()
 web_page = WebPage()
 shell_text = ShellText()
