@@ -263,6 +263,17 @@ def outage_note(error: BaseException) -> str:
     return str(without_values(error).orig)
 
 
+def relax_commit() -> None:
+    """Let the request's transaction commit without waiting for its WAL flush, on
+    PostgreSQL (`SET LOCAL synchronous_commit = off`: this transaction only; SQLite
+    already syncs only at checkpoints). For counters alone (views, visits): a crash may
+    lose their last fraction of a second of increments, never corrupt or half-apply
+    them, and every other transaction (pastes, users, keys, articles) stays durable."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+
+
 def _json_text(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 

@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import and_, bindparam, case, delete, insert, or_, select, update
 from sqlalchemy.orm import undefer
 
+from pastecms import database
 from pastecms.errors import (
     AuthFailure,
     ForbiddenFailure,
@@ -560,7 +561,14 @@ def _count_view(ids: PasteIds, paste_id: int, *, open_only: bool) -> PasteRecord
     live paste without a password, matched)."""
     statement = "count_open_view" if open_only else "count_view"
     row = _run_hot(statement, {"paste_id": paste_id, "now": utcnow()}).first()
-    return PasteRecord(row, ids) if row is not None else None
+    if row is None:
+        return None
+    paste = PasteRecord(row, ids)
+    if paste.max_views is None:
+        # Only a count written: it need not wait for the WAL flush. A read that burns
+        # the paste deletes it, and that deletion must outlive a crash.
+        database.relax_commit()
+    return paste
 
 
 def for_user(caller: Caller, page_num: int = 0, num_per_page: int | None = None) -> list:

@@ -146,6 +146,7 @@ def count_visit(referer: str | None, address: str | None) -> dict:
     host, site, page = _site_and_page(referer)
     connection = db.session.connection()
     add_visitor, add_view, bump, exists = _statements(connection.dialect.name)
+    database.relax_commit()  # counts only: they need not wait for the WAL flush
     # A site of the host's own port exists once per allowed host; one on another port is
     # new, and bounded like a page, until it has been counted.
     if site != host and connection.execute(exists, {"site": site}).first() is None:
