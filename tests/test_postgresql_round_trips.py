@@ -92,6 +92,17 @@ def test_a_request_costs_no_ping_and_a_view_count_no_flush_wait(traced):
     assert not any("synchronous_commit" in line for line in submitted)
 
 
+def test_a_users_pastes_cost_the_key_and_the_page_only(traced, make_user):
+    app, trace = traced
+    client = app.test_client()
+    key = make_user("owner")[1]
+    client.post("/api/paste/submit", json={"contents": "mine", "api_key": key})
+    client.post("/api/paste/user", json={"api_key": key})
+    # BEGIN, the key's owner, the page, COMMIT: no ping, and no second look at the
+    # owner's row (the key's lookup says who they are).
+    assert trace.round_trips(lambda: client.post("/api/paste/user", json={"api_key": key})) == 4
+
+
 def test_a_counted_visit_does_not_wait_for_the_flush(traced):
     app, trace = traced
     client = app.test_client()
