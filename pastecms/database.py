@@ -8,7 +8,7 @@ import sqlite3
 import time
 
 from flask import Flask
-from sqlalchemy import Table, event
+from sqlalchemy import Table, case, event, func, literal, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -272,6 +272,16 @@ def relax_commit() -> None:
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+
+
+def relaxed_commit_if(condition):
+    """A column for the RETURNING of a PostgreSQL write: where `condition` holds for the
+    returned row, it does what `relax_commit` does (`set_config(..., true)` is
+    `SET LOCAL`), without a round trip of its own; elsewhere it sets the setting to what
+    it is. PostgreSQL only."""
+    setting = "synchronous_commit"
+    relaxed = case((condition, literal("off")), else_=func.current_setting(setting))
+    return func.set_config(setting, relaxed, true()).label("relaxed_commit")
 
 
 def _json_text(value) -> str:

@@ -127,11 +127,18 @@ def _hot() -> dict:
     unlimited = _PASTES.c.max_views.is_(None)
     newest_first = (_PASTES.c.post_time.desc(), _PASTES.c.id.desc())
     most_viewed = (_PASTES.c.views.desc(), _PASTES.c.id.desc())
+    # On PostgreSQL, the count of a paste without a view limit commits without waiting
+    # for its WAL flush, set by the counting statement itself (`relaxed_commit_if`); a
+    # limited paste's count, and the read that burns it, stay durable.
+    relaxed = database.relaxed_commit_if(_PASTES.c.max_views.is_(None))
+    counted_open = count_view.where(_PASTES.c.password_hash.is_(None))
     return {
         "insert": insert(_PASTES).returning(*_PASTES.columns),
         "live": select(*_PASTES.columns).where(_PASTES.c.id == bindparam("paste_id"), *live),
         "count_view": count_view,
-        "count_open_view": count_view.where(_PASTES.c.password_hash.is_(None)),
+        "count_open_view": counted_open,
+        "count_view_postgresql": count_view.returning(relaxed),
+        "count_open_view_postgresql": counted_open.returning(relaxed),
         "poster": select(*_POSTER_COLUMNS).where(_USERS.c.id == bindparam("user_id")),
         "by_id": select(*_PASTES.columns, *_POSTER_COLUMNS)
         .select_from(_PASTES.outerjoin(_USERS, _USERS.c.id == _PASTES.c.user_id))
@@ -560,15 +567,10 @@ def _count_view(ids: PasteIds, paste_id: int, *, open_only: bool) -> PasteRecord
     return the paste as it now stands (None when no live paste, or with `open_only` no
     live paste without a password, matched)."""
     statement = "count_open_view" if open_only else "count_view"
+    if db.session.connection().dialect.name == "postgresql":
+        statement += "_postgresql"
     row = _run_hot(statement, {"paste_id": paste_id, "now": utcnow()}).first()
-    if row is None:
-        return None
-    paste = PasteRecord(row, ids)
-    if paste.max_views is None:
-        # Only a count written: it need not wait for the WAL flush. A read that burns
-        # the paste deletes it, and that deletion must outlive a crash.
-        database.relax_commit()
-    return paste
+    return PasteRecord(row, ids) if row is not None else None
 
 
 def for_user(caller: Caller, page_num: int = 0, num_per_page: int | None = None) -> list:
