@@ -263,22 +263,15 @@ def outage_note(error: BaseException) -> str:
     return str(without_values(error).orig)
 
 
-def relax_commit() -> None:
-    """Let the request's transaction commit without waiting for its WAL flush, on
-    PostgreSQL (`SET LOCAL synchronous_commit = off`: this transaction only; SQLite
-    already syncs only at checkpoints). For counters alone (views, visits): a crash may
-    lose their last fraction of a second of increments, never corrupt or half-apply
-    them, and every other transaction (pastes, users, keys, articles) stays durable."""
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
-
-
 def relaxed_commit_if(condition):
     """A column for the RETURNING of a PostgreSQL write: where `condition` holds for the
-    returned row, it does what `relax_commit` does (`set_config(..., true)` is
-    `SET LOCAL`), without a round trip of its own; elsewhere it sets the setting to what
-    it is. PostgreSQL only."""
+    returned row, the transaction commits without waiting for its WAL flush
+    (`set_config('synchronous_commit', 'off', true)` is `SET LOCAL synchronous_commit =
+    off`: this transaction only), without a round trip of its own; elsewhere it sets the
+    setting to what it is. For counters alone (views, visits): a crash of the server may
+    lose their last fraction of a second of increments, never half-apply them, and every
+    other transaction (pastes, users, keys, articles) stays durable. SQLite already
+    syncs only at checkpoints. PostgreSQL only."""
     setting = "synchronous_commit"
     relaxed = case((condition, literal("off")), else_=func.current_setting(setting))
     return func.set_config(setting, relaxed, true()).label("relaxed_commit")

@@ -110,9 +110,9 @@ def test_a_counted_visit_costs_one_round_trip_per_count(traced):
         assert answer.json["status"] is True
 
     visit()
-    # BEGIN, SET LOCAL synchronous_commit, the visitor, the site's count, the page's
+    # BEGIN, the visitor with the site's count (and the relaxed commit), the page's
     # count, COMMIT.
-    assert trace.round_trips(visit) == 6
+    assert trace.round_trips(visit) == 4
 
 
 def _commit_waits_after(app, work) -> str:
