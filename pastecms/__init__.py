@@ -134,7 +134,9 @@ def register_config(app: Flask, config_class, overrides) -> None:
     _check_driver(uri)
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-        **database.engine_options(uri, app.config["DATABASE_POOL_SIZE"]),
+        **database.engine_options(
+            uri, app.config["DATABASE_POOL_SIZE"], app.config["DATABASE_CONNECT_TIMEOUT"]
+        ),
         **metrics.engine_options(uri, app.config),
         **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
     }
@@ -302,6 +304,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def handle_unexpected(error):
         db.session.rollback()
+        if database.is_unavailable(error):
+            # An outage, not a bug: one line, and the named 503 every face knows.
+            log.warning(
+                "database unavailable [request %s]: %s", _request_id(), database.outage_note(error)
+            )
+            failure = ServiceUnavailableFailure("The database is unavailable; retry later.")
+            return answer_failure(failure)
         if isinstance(error, DBAPIError):
             error = database.without_values(error)
         log.error(

@@ -31,7 +31,7 @@ from flask import (
     stream_with_context,
 )
 from marshmallow import Schema
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pastecms import answers, database, inputs, metrics, ratelimit
 from pastecms.errors import (
@@ -50,6 +50,10 @@ REQUIRED = "required"
 ADMIN = "admin"
 
 _REGISTRY = "pastecms.envelopes"
+#: Requests that change nothing the client can tell apart when run twice: the ones a
+#: connection found dead may run again (a view counted by a read that failed before its
+#: COMMIT was never kept).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Envelope:
@@ -233,38 +237,55 @@ def endpoint(
     def decorate(view: Callable) -> Callable:
         name = f"{view.__module__}.{view.__qualname__}"
 
+        def handle(url_args: dict):
+            """(a kept answer or None, the view's result, the cache lookup), committed."""
+            lookup = None
+            credentials = auth.screen(_credentials(request, envelope))
+            # Where no credential can come in the body, the caller is known (and
+            # refused) before the body is read: a stranger's large body costs nothing.
+            who = auth.resolve(credentials) if credential_param is None else None
+            if who is not None and caller != OPTIONAL:
+                auth.check(who, admin=caller == ADMIN)
+            data = _load(load_schema, location or envelope.input_location(request.method))
+            if path_schema is not None:
+                data.update(_load_path(path_schema, path_failure))
+            if who is None:
+                key = data.pop(credential_param, None)
+                if key is not None:
+                    credentials = replace(credentials, api_key=key)
+                who = auth.resolve(credentials)
+                if caller != OPTIONAL:
+                    auth.check(who, admin=caller == ADMIN)
+            if cache_by is not None:
+                audience = cache_for(who) if cache_for is not None else None
+                lookup = answers.Lookup(name, cache_by, data, audience)
+                if lookup.found is not None:
+                    db.session.commit()
+                    return lookup.found, None, None
+            result = view(data, who)
+            # Commit before dumping: a write holds SQLite's one write lock until the
+            # commit, and every other worker's write waits for it, so nothing may run
+            # between the two that need not. The session does not expire what it
+            # commits, so dumping reads the committed values without another query.
+            db.session.commit()
+            return None, result, lookup
+
         @functools.wraps(view)
         def wrapper(**url_args):
-            lookup = None
             try:
-                credentials = auth.screen(_credentials(request, envelope))
-                # Where no credential can come in the body, the caller is known (and
-                # refused) before the body is read: a stranger's large body costs nothing.
-                who = auth.resolve(credentials) if credential_param is None else None
-                if who is not None and caller != OPTIONAL:
-                    auth.check(who, admin=caller == ADMIN)
-                data = _load(load_schema, location or envelope.input_location(request.method))
-                if path_schema is not None:
-                    data.update(_load_path(path_schema, path_failure))
-                if who is None:
-                    key = data.pop(credential_param, None)
-                    if key is not None:
-                        credentials = replace(credentials, api_key=key)
-                    who = auth.resolve(credentials)
-                    if caller != OPTIONAL:
-                        auth.check(who, admin=caller == ADMIN)
-                if cache_by is not None:
-                    audience = cache_for(who) if cache_for is not None else None
-                    lookup = answers.Lookup(name, cache_by, data, audience)
-                    if lookup.found is not None:
-                        db.session.commit()
-                        return lookup.found.response()
-                result = view(data, who)
-                # Commit before dumping: a write holds SQLite's one write lock until the
-                # commit, and every other worker's write waits for it, so nothing may run
-                # between the two that need not. The session does not expire what it
-                # commits, so dumping reads the committed values without another query.
-                db.session.commit()
+                try:
+                    found, result, lookup = handle(url_args)
+                except DBAPIError as error:
+                    # A pooled connection found dead (the database restarted since it
+                    # was opened): SQLAlchemy has dropped it and the others as old, so a
+                    # safe read runs once more on a new one; anything else is answered
+                    # by the app's handler (a named 503 for an outage).
+                    db.session.rollback()
+                    if request.method not in SAFE_METHODS or not database.retryable(error):
+                        raise
+                    found, result, lookup = handle(url_args)
+                if found is not None:
+                    return found.response()
             except Failure as failure:
                 db.session.rollback()
                 metrics.note_failure(failure)

@@ -29,6 +29,10 @@ class Config:
     DATABASE_URI = None
     # Pool sized for one sync gunicorn worker serving one request at a time.
     DATABASE_POOL_SIZE = 5
+    # Seconds to open a connection to PostgreSQL, and at most to wait for the server to
+    # acknowledge what was sent on one: a dead host fails a request with a named 503
+    # after this long instead of hanging it.
+    DATABASE_CONNECT_TIMEOUT = 3
 
     # Paste ids are encrypted (URL-safe, not enumerable); False exposes plain integers.
     ENCRYPT_PASTE_IDS = True

@@ -8,9 +8,10 @@ import sqlite3
 import time
 
 from flask import Flask
-from sqlalchemy import Table, event
+from sqlalchemy import Table, case, event, func, literal, true
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from pastecms.extensions import db
 
@@ -189,17 +190,91 @@ class TurnTakingCursor(sqlite3.Cursor):
         return super().executemany(sql, seq_of_parameters)
 
 
-def engine_options(uri: str, pool_size: int) -> dict:
+#: Seconds a pooled PostgreSQL connection is used before it is replaced: a firewall or
+#: proxy that drops idle connections after an hour never gets one.
+POOL_RECYCLE_S = 1800
+
+
+def engine_options(uri: str, pool_size: int, connect_timeout: float = 3) -> dict:
     """SQLAlchemy engine options for the database at `uri`.
 
     Statement parameters are kept out of errors and logs (`hide_parameters`): they hold
     paste contents and password hashes. JSON columns keep text outside ASCII as it is,
     so that searching them finds it.
+
+    On PostgreSQL, no ping per checkout (`pool_pre_ping` cost a round trip on every
+    request): connections are recycled every POOL_RECYCLE_S, and one found dead is met
+    the way SQLAlchemy documents as optimistic disconnect handling: the error
+    invalidates it and every pooled connection opened before it, the request is
+    retried once when it is a safe read (`api.endpoint`) and otherwise answered with
+    the named 503 (`is_unavailable`), and the next request gets a fresh connection.
+    `connect_timeout` bounds opening a connection, and libpq's `tcp_user_timeout` how
+    long the server may leave what was sent unacknowledged, so a dead host fails a
+    request within seconds instead of hanging it.
     """
     common = {"hide_parameters": True, "json_serializer": _json_text}
     if uri.startswith("sqlite"):
         return {"connect_args": {"factory": TurnTakingConnection}, **common}
-    return {"pool_size": pool_size, "pool_pre_ping": True, **common}
+    timeout = max(1, round(connect_timeout))
+    return {
+        "pool_size": pool_size,
+        "pool_recycle": POOL_RECYCLE_S,
+        "connect_args": {"connect_timeout": timeout, "tcp_user_timeout": timeout * 1000},
+        **common,
+    }
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be used now rather than that a statement
+    is wrong: a connection refused, closed by the server, shut down by its administrator
+    or timed out (psycopg's OperationalError, or any error SQLAlchemy took for a
+    disconnect), or no pooled connection free in time; on SQLite, a file that cannot be
+    opened or a write lock not had within the busy timeout. Answered with the named 503.
+    SQLite's other OperationalErrors (no such table, say) are bugs, not outages."""
+    if isinstance(error, PoolTimeout):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if isinstance(error.orig, sqlite3.Error):
+        return getattr(error.orig, "sqlite_errorname", "").startswith(_SQLITE_OUTAGES)
+    return isinstance(error, OperationalError)
+
+
+_SQLITE_OUTAGES = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN")
+
+
+def retryable(error: DBAPIError) -> bool:
+    """Whether a request that met `error` may run again from the start on a new
+    connection: its connection was found dead while running a statement (not its
+    COMMIT, whose fate is unknown), so nothing of its transaction was kept."""
+    return error.connection_invalidated and error.statement is not None
+
+
+def outage_note(error: BaseException) -> str:
+    """What an outage's log line says: the driver's message for a connection that failed
+    or broke (it names a host and a reason, never data), else `without_values`'s."""
+    if not isinstance(error, DBAPIError):
+        return str(error)
+    diagnosis = getattr(error.orig, "diag", None)
+    if error.connection_invalidated or getattr(diagnosis, "sqlstate", "") is None:
+        return f"{type(error.orig).__name__}: {str(error.orig).strip()}"
+    return str(without_values(error).orig)
+
+
+def relaxed_commit_if(condition):
+    """A column for the RETURNING of a PostgreSQL write: where `condition` holds for the
+    returned row, the transaction commits without waiting for its WAL flush
+    (`set_config('synchronous_commit', 'off', true)` is `SET LOCAL synchronous_commit =
+    off`: this transaction only), without a round trip of its own; elsewhere it sets the
+    setting to what it is. For counters alone (views, visits): a crash of the server may
+    lose their last fraction of a second of increments, never half-apply them, and every
+    other transaction (pastes, users, keys, articles) stays durable. SQLite already
+    syncs only at checkpoints. PostgreSQL only."""
+    setting = "synchronous_commit"
+    relaxed = case((condition, literal("off")), else_=func.current_setting(setting))
+    return func.set_config(setting, relaxed, true()).label("relaxed_commit")
 
 
 def _json_text(value) -> str:

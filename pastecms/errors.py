@@ -231,8 +231,16 @@ class RateLimitFailure(Failure):
 
 
 class ServiceUnavailableFailure(Failure):
+    """Always sent with `Retry-After` (`retry_after` seconds, unless the raiser gives
+    another): clients and load balancers are told when to come again, not just "later"."""
+
     failure_name, status = "service_unavailable_failure", 503
     message = "A service this server depends on is unavailable; retry later."
+    retry_after = 5
+
+    def __init__(self, message=None, *, details=None, headers=None):
+        headers = {"Retry-After": str(self.retry_after), **(headers or {})}
+        super().__init__(message, details=details, headers=headers)
 
 
 class NotFoundFailure(Failure):

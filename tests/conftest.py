@@ -23,7 +23,7 @@ from config import TestConfig
 from pastecms import answers, create_app, ratelimit
 from pastecms.extensions import bind_migrations, db
 from pastecms.models import Paste, utcnow
-from pastecms.services import refresh_token, tokens, webhook
+from pastecms.services import paste_policy, refresh_token, tokens, webhook
 from pastecms.services import user as user_service
 from tests.live import empty_database
 
@@ -182,6 +182,7 @@ def reset_app(app) -> None:
     webhook.wait_for_deliveries(timeout=10)
     with app.app_context():
         db.session.remove()
+        paste_policy.forget()  # the policy a test's rows set
         # An app pointed at a limit storage that is down has nothing to reset, nor one
         # with limits off.
         if app.config["RATELIMIT_ENABLED"]:

@@ -5,6 +5,7 @@ the very next read, in every worker."""
 
 import gc
 import io
+import os
 import tracemalloc
 
 import pytest
@@ -263,3 +264,40 @@ def test_the_least_recently_read_answer_goes_first():
     assert all(cache.get(1, key) is not None for key in "acd")
     cache.put(1, "huge", answer(b"x" * limit), limit)  # larger than the whole cache
     assert cache.get(1, "huge") is None and len(cache) == 3
+
+
+@pytest.mark.skipif(
+    not os.environ.get("PASTECMS_TEST_DATABASE_URI", "").startswith("postgresql"),
+    reason="PostgreSQL's row locks (SQLite has one writer at a time)",
+)
+def test_two_content_writes_at_once_do_not_queue_for_the_version(app, cms_reader, site):
+    """Two transactions writing content on two connections: the second neither waits for
+    the first (lock_timeout would fail it) nor leaves a kept answer current."""
+    path = f"/v1/articles/{site['first']['hash']}"
+    assert cms_reader.get(path).json["title"] == "First"
+    with app.app_context():
+        engine = db.engine
+    first = engine.connect()
+    others = []
+    try:
+        first_pid = first.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        first.exec_driver_sql("UPDATE tags SET name = name || '-1' WHERE name = 'py'")
+        # Another connection whose slot is not the first one's (16 slots).
+        while True:
+            second = engine.connect()
+            others.append(second)
+            if second.exec_driver_sql("SELECT pg_backend_pid()").scalar() % 16 != first_pid % 16:
+                break
+            second.rollback()
+        second.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+        second.execute(
+            text("UPDATE articles SET title = 'Changed' WHERE hash = :h"),
+            {"h": site["first"]["hash"]},
+        )
+        second.commit()
+    finally:
+        first.rollback()
+        first.close()
+        for other in others:
+            other.close()
+    assert cms_reader.get(path).json["title"] == "Changed"

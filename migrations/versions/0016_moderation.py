@@ -5,14 +5,14 @@ of its own beside `is_active` (which a purge deletes). The longest expiry allowe
 row of the `settings` table and needs no schema.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

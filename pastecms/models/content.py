@@ -167,9 +167,12 @@ class ContentVersion(db.Model):
     transaction: answers made from those tables stay good while it stays the same.
 
     Moved by triggers in the database (migration 0009), not by the services, so that no
-    way of writing (a service, the CLI, an import, SQL by hand) can forget it. One row;
-    should it be missing, the next change writes it again, and until then nothing counts
-    as unchanged.
+    way of writing (a service, the CLI, an import, SQL by hand) can forget it. The
+    version is the sum of the rows: on PostgreSQL each connection moves a row (slot) of
+    its own (migration 0015), so concurrent content writes do not queue for one row's
+    lock; SQLite, one writer at a time, keeps one row. A slot missing is written again by
+    the next change, from a larger number, so the sum never repeats an earlier one; with
+    no row at all nothing counts as unchanged.
     """
 
     __tablename__ = "content_version"

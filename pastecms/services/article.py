@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select
+from sqlalchemy import BigInteger, bindparam, delete, func, insert, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
@@ -142,7 +142,8 @@ def _hot() -> dict:
         ),
         # A published article's sort_time is its publication: the status index's last.
         "latest": select(func.max(_ARTICLES.c.sort_time)).where(_ARTICLES.c.status == PUBLISHED),
-        "version": select(ContentVersion.__table__.c.version),
+        # The slots' sum (migration 0015); cast, as PostgreSQL sums a bigint to numeric.
+        "version": select(func.sum(ContentVersion.__table__.c.version).cast(BigInteger)),
     }
 
 
@@ -334,8 +335,8 @@ def _counted(counted, status: str | None) -> int:
 
 
 def version() -> int | None:
-    """The content version (`ContentVersion`): the same number as long as no article, tag,
-    category or image has changed; None when unknown."""
+    """The content version (`ContentVersion`, the sum of its slots): the same number as
+    long as no article, tag, category or image has changed; None when unknown."""
     return _run(_hot()["version"], {}).scalar()
 
 

@@ -323,6 +323,7 @@ def block(caller: Caller, cidr: str, note: str | None = None) -> BlockedNetwork:
     found = BlockedNetwork(cidr=text, note=(note or "").strip()[:256] or None)
     db.session.add(found)
     db.session.flush()
+    paste_policy.forget()
     _log(caller, "block", text, found.note)
     return found
 
@@ -342,6 +343,7 @@ def unblock(caller: Caller, cidr: str) -> None:
     if not removed.rowcount:
         problem = "Not a blocked range."
         raise InvalidParamsFailure(f"cidr: {problem}", details={"cidr": problem})
+    paste_policy.forget()
     _log(caller, "unblock", cidr, None)
 
 
@@ -369,6 +371,7 @@ def set_expiry_limit(
         else:
             row.value, row.updated_at = value, now
     db.session.flush()
+    paste_policy.forget()
     limit = paste_policy.ExpiryLimit(longest, never)
     _log(caller, "expiry_limit", "longest expiry", limit.describe())
     return limit

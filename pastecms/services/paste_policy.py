@@ -2,14 +2,20 @@
 not post (`blocked`), and the longest expiry (`expiry_limit`). `services.paste` asks
 before it stores anything; `services.moderation` changes them.
 
-Both are read from the database on each submit (a primary-key read of two settings and
-a scan of a table of a few ranges), so every worker and host applies a change at once.
+Both are kept by each worker for POLICY_TTL seconds: read from the database on every
+submit they cost two round trips of its three (a submit on PostgreSQL went from 3 to 5).
+So a change applies at once in the worker that made it (`forget`), and within
+POLICY_TTL seconds on every other worker and host.
 """
 
 import ipaddress
+import threading
+import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from pastecms.errors import AddressBlockedFailure, InvalidParamsFailure
@@ -52,8 +58,48 @@ def describe(lifetime: timedelta) -> str:
     return f"{seconds} seconds"
 
 
+#: How long a worker keeps the policy it read (seconds).
+POLICY_TTL = 2.0
+
+
+@dataclass(frozen=True)
+class _Policy:
+    limit: "ExpiryLimit"
+    networks: tuple
+    read_at: float
+
+
+_POLICIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # per app
+_POLICIES_LOCK = threading.Lock()
+
+
+def _policy() -> _Policy:
+    """This app's policy as this worker last read it, read again when POLICY_TTL old."""
+    app = current_app._get_current_object()
+    kept = _POLICIES.get(app)
+    now = time.monotonic()
+    if kept is not None and now - kept.read_at < POLICY_TTL:
+        return kept
+    cidrs = db.session.scalars(select(BlockedNetwork.cidr)).all()
+    fresh = _Policy(_stored_limit(), tuple(network(cidr) for cidr in cidrs), now)
+    with _POLICIES_LOCK:
+        _POLICIES[app] = fresh
+    return fresh
+
+
+def forget() -> None:
+    """Drop this worker's copy of the current app's policy: the next submit reads it
+    again (after an admin's change here, or a test's)."""
+    with _POLICIES_LOCK:
+        _POLICIES.pop(current_app._get_current_object(), None)
+
+
 def expiry_limit() -> ExpiryLimit:
-    """The limit as stored (no limit, and "never" offered, until an admin sets one)."""
+    """The limit in force (no limit, and "never" offered, until an admin sets one)."""
+    return _policy().limit
+
+
+def _stored_limit() -> ExpiryLimit:
     rows = db.session.execute(
         select(Setting.key, Setting.value).where(
             Setting.key.in_((LONGEST_EXPIRY_KEY, NEVER_EXPIRES_KEY))
@@ -95,9 +141,9 @@ def blocked(address: str | None) -> str | None:
         return None
     if ip.version == 6 and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    for cidr in db.session.scalars(select(BlockedNetwork.cidr)):
-        if ip in network(cidr):
-            return cidr
+    for blocked_range in _policy().networks:
+        if ip in blocked_range:
+            return blocked_range.with_prefixlen
     return None
 
 

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from urllib.parse import quote, unquote, urlsplit
 
 from limits import parse_many
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, true, update
 
 from pastecms import database, ratelimit
 from pastecms.config import settings
@@ -109,7 +109,7 @@ def _new_row(host: str) -> bool:
 
 @functools.cache
 def _statements(dialect: str):
-    del dialect  # a key: each database builds its own ON CONFLICT statements
+    # `dialect` is also a key: each database builds its own ON CONFLICT statements.
     # A visitor's row answers, in the statement that records it, what its visit is: no
     # row when the client was seen today already; its `first_day` otherwise, which is
     # today only for a client new to the site (RETURNING says this where rowcount is not
@@ -141,6 +141,10 @@ def _statements(dialect: str):
         index_elements=[_DAYS.c.day, _DAYS.c.site],
         set_={"pv": _DAYS.c.pv + 1, "uv": _DAYS.c.uv + day.excluded.uv},
     )
+    if dialect == "postgresql":
+        # Every visit runs this one: its transaction, counters alone, commits without
+        # waiting for the WAL flush (`relaxed_commit_if`, no round trip of its own).
+        day = day.returning(database.relaxed_commit_if(true()))
     # A page counted before is counted by `bump` alone; only a new one costs its host's
     # bound (`_new_row`) and `views` after it.
     bump = (
