@@ -360,6 +360,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PASTE_ID_KEY", "text", optional=True),
     Setting("DATABASE_URI", "text", optional=True),  # its driver: `_check_driver`
     Setting("DATABASE_POOL_SIZE", "int", 1, 1000),
+    Setting("DATABASE_CONNECT_TIMEOUT", "int", 1, 300),
     *_bools(
         "ENCRYPT_PASTE_IDS",
         "REQUIRE_LOGIN_TO_PASTE",

@@ -124,10 +124,9 @@ class Qexo(Envelope):
     }
 
     def status_of(self, failure: Failure) -> int:
-        # The widgets read only the body, which says `status: false` either way; an
-        # outage keeps its 503 so that nginx, load balancers and monitors see this host
-        # cannot serve (and the widgets' fetch still parses the body).
-        return failure.status if failure.status == 503 else 200
+        # Every answer, an outage's included: the widgets take any other status for a
+        # network error. The body names the failure, and a 503's Retry-After is sent.
+        return 200
 
     def success(self, body, status: int) -> Response:
         return self.json_response({"status": True, **body}, status)
