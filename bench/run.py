@@ -324,6 +324,21 @@ def _create_postgres_database(uri: str) -> None:
     say(f"created PostgreSQL database {url.database!r}")
 
 
+def refresh_statistics(uri: str) -> None:
+    """On PostgreSQL, ANALYZE the tables just seeded. A server's autovacuum does so once a
+    table has grown by a tenth; measured seconds after the seeding, the planner still
+    believed the tables empty and read `recent` and `top` through the expiry index and a
+    sort of every paste (12 ms a page; 0.05 ms through `ix_paste_recent`)."""
+    if not uri.startswith("postgresql"):
+        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(uri, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("ANALYZE"))
+    engine.dispose()
+
+
 def migrate(env: dict) -> None:
     subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
@@ -409,6 +424,7 @@ def run_bench(wrk_path: str, directory: Path, only: set[str]) -> int:
             key = admin_token(env, "bench-editor")
             scripts.update(_cms_scripts(directory, seed_articles_through_api(app.url, key), key))
         scripts = {name: script for name, script in scripts.items() if name in only}
+        refresh_statistics(uri)
         for name, (spec, _, expect) in scripts.items():
             status, raw = send(app.url, spec)
             assert status == 200 and (expect is None or expect.encode() in raw), (name, raw[:300])

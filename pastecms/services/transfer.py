@@ -74,6 +74,26 @@ def export_all(reader, status: str | None = None) -> Iterator[dict]:
         offset += EXPORT_BATCH
 
 
+def import_file(fields: dict, author_id: int | None) -> Article:
+    """Create the article of a Markdown file as the import forms read it (`title`,
+    `content`, `description`, `status`, `tags`, `category`, `hash` and the three times:
+    the CMS API's /v1/import/markdown and the console's Import). Raises what
+    `import_article` raises."""
+    return import_article(
+        fields["title"],
+        fields["content"],
+        author_id=author_id,
+        description=fields["description"],
+        status=fields["status"],
+        tags=fields["tags"],
+        category=fields["category"],
+        article_hash=fields["hash"],
+        published_at=fields["published_at"],
+        created_at=fields["created_at"],
+        updated_at=fields["updated_at"],
+    )
+
+
 def import_article(
     title: str,
     content: str,

@@ -175,19 +175,7 @@ def import_markdown(data, caller):
     `conflict_failure` when the file names a `hash` an article has already (it was
     imported before).
     """
-    article = transfer.import_article(
-        data["title"],
-        data["content"],
-        author_id=caller.user_id,
-        description=data["description"],
-        status=data["status"],
-        tags=data["tags"],
-        category=data["category"],
-        article_hash=data["hash"],
-        published_at=data["published_at"],
-        created_at=data["created_at"],
-        updated_at=data["updated_at"],
-    )
+    article = transfer.import_file(data, caller.user_id)
     return _shown([article])[0]
 
 

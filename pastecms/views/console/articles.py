@@ -297,19 +297,7 @@ def articles_delete(data, caller):
 def articles_import(data, caller):
     """Create an article from a Markdown file, as /v1/import/markdown does
     (`transfer.import_article`); `conflict_failure` for a file imported before."""
-    article = transfer.import_article(
-        data["title"],
-        data["content"],
-        author_id=caller.user_id,
-        description=data["description"],
-        status=data["status"],
-        tags=data["tags"],
-        category=data["category"],
-        article_hash=data["hash"],
-        published_at=data["published_at"],
-        created_at=data["created_at"],
-        updated_at=data["updated_at"],
-    )
+    article = transfer.import_file(data, caller.user_id)
     flash(f"Imported “{article.title}”.", "console")
     return redirect(url_for("console.articles_edit", hash=article.hash), code=303)
 
