@@ -48,8 +48,10 @@ from tests.live import find_nginx, nginx, wait_until_up  # noqa: E402
 
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-PG_PORT = 55432
-REDIS_PORT = 56379
+# Below Linux's ephemeral range (32768-60999): a port in it may be taken on loopback by
+# any client's outgoing connection, and PostgreSQL then fails to listen there.
+PG_PORT = 25432
+REDIS_PORT = 26379
 APP_PORT = 8000
 HOSTS = ("a", "b")
 #: The rate limit the check counts against: small, so that a few requests reach it.
@@ -148,14 +150,17 @@ class Postgres:
             self.data / "server.log",
             "-w",
         )
-        self.start()
-        run(*as_postgres, PG_BIN / "createdb", "-h", "127.0.0.1", "-p", PG_PORT, "pastecms")
+        self.as_postgres = as_postgres
+
+    def create_database(self):
+        run(*self.as_postgres, PG_BIN / "createdb", "-h", self.data, "-p", PG_PORT, "pastecms")
 
     def start(self):
         run(*self.command, "start", capture_output=True)
 
-    def stop(self, mode="fast"):
-        run(*self.command, "stop", "-m", mode, capture_output=True)
+    def stop(self, mode="fast", *, check=True):
+        command = [str(c) for c in (*self.command, "stop", "-m", mode)]
+        subprocess.run(command, check=check, capture_output=True)
 
     @staticmethod
     def uri(index: int) -> str:
@@ -198,6 +203,7 @@ class Redis:
             != "PONG"
         ):
             if time.monotonic() > deadline:
+                self.process.terminate()
                 raise RuntimeError("the run's redis-server did not start")
             time.sleep(0.05)
 
@@ -734,7 +740,9 @@ def main() -> int:
     with contextlib.ExitStack() as stack:
         stack.enter_context(network())
         postgres = Postgres(folder)
-        stack.callback(postgres.stop, "immediate")
+        stack.callback(postgres.stop, "immediate", check=False)  # also after a failed start
+        postgres.start()
+        postgres.create_database()
         redis = Redis(folder)
         stack.callback(redis.stop)
         # The faults' steady load comes through nginx, from one address.
