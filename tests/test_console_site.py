@@ -533,12 +533,14 @@ def test_a_visitor_from_before_the_days_were_kept_is_not_new_to_the_site(countin
 
 from tests.test_browser import browser, visitor  # noqa: E402, F401  (fixtures)
 
-#: Every page of the section a browser opens without an id in its address.
+#: Every page of the section a browser opens without an id in its address (and the site
+#: files', the section beside it).
 CONSOLE_PAGES = [
     "/console/talks",
     "/console/friends",
     "/console/notifications",
     "/console/statistics",
+    "/console/files",
 ]
 
 

@@ -265,3 +265,23 @@ def configs(search: str | None = None) -> list[Listed]:
         Listed(path.rsplit("/", 1)[-1], path, size, updated_at)
         for path, size, updated_at in db.session.execute(query)
     ]
+
+
+def files(search: str | None = None) -> list[Listed]:
+    """Every stored file that is neither a post nor a page, by path, whose path contains
+    `search` (the console's list; `configs` is the Qexo face's list of YAML files)."""
+    query = select(SiteFile.path, SiteFile.size, SiteFile.updated_at).order_by(SiteFile.path)
+    if search:
+        query = query.where(_contains(SiteFile.path, search))
+    return [
+        Listed(path.rsplit("/", 1)[-1], path, size, updated_at)
+        for path, size, updated_at in db.session.execute(query)
+    ]
+
+
+def read(path: str) -> SiteFile:
+    """The stored file at `path`; `NonexistentFileFailure` when there is none."""
+    stored = db.session.scalar(select(SiteFile).where(SiteFile.path == path))
+    if stored is None:
+        raise NonexistentFileFailure()
+    return stored

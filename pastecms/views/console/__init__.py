@@ -63,4 +63,4 @@ def console_sections() -> dict:
 
 
 # The sections register themselves; the navigation lists them in this order.
-from pastecms.views.console import articles, home, site, keys, moderation  # noqa: E402, F401, I001
+from pastecms.views.console import articles, home, site, files, keys, moderation  # noqa: E402, F401, I001
