@@ -237,3 +237,17 @@ def test_a_cookie_from_before_stamped_unlocks_opens_nothing(api, client, kept):
     unlocked = client.post(f"/paste/{paste_id}", data={"password": "pw-the-first"})
     assert "LOCKED" in unlocked.text
     assert client.get(page_url(paste_id, "/raw")).text == "LOCKED"
+
+
+def test_a_head_of_the_visit_counter_counts_nothing(make_app, db_rows):
+    app = make_app(STATISTIC_DOMAINS=["blog.example"])
+    client = app.test_client()
+    page = {"Referer": "https://blog.example/posts/hello/"}
+    before = db_rows()
+    assert client.head("/pub/statistic/", headers=page).status_code == 200
+    assert db_rows() == before  # no visit, no visitor, no day, no page row
+    first = client.get("/pub/statistic/", headers=page).json
+    assert (first["site_pv"], first["page_pv"], first["site_uv"]) == (1, 1, 1)
+    assert client.head("/pub/statistic/", headers=page).status_code == 200
+    again = client.get("/pub/statistic/", headers=page).json
+    assert (again["site_pv"], again["page_pv"]) == (2, 2)

@@ -157,10 +157,11 @@ def _statements(dialect: str):
     return visitor, views, day, bump, exists
 
 
-def count_visit(referer: str | None, address: str | None) -> dict:
+def count_visit(referer: str | None, address: str | None, *, counted: bool = True) -> dict:
     """Count one view of the page `referer` by the client at `address`; returns
     `page_pv`, `site_pv` and `site_uv` after it (the "other" page's for a page past its
-    host's STATISTIC_NEW_PAGES).
+    host's STATISTIC_NEW_PAGES). With `counted` false (a HEAD, which never counts) the
+    counts are only read.
 
     Raises `FeatureDisabledFailure` when STATISTIC_DOMAINS is empty, and
     `DomainNotVerifiedFailure` for a page elsewhere (or no Referer).
@@ -169,6 +170,13 @@ def count_visit(referer: str | None, address: str | None) -> dict:
         raise FeatureDisabledFailure("Visit statistics are switched off on this server.")
     host, site, page = _site_and_page(referer)
     connection = db.session.connection()
+    if not counted:
+        query = select(_COUNTS.c.target, _COUNTS.c.pv, _COUNTS.c.uv).where(
+            _COUNTS.c.target.in_((site, page))
+        )
+        found = {target: (pv, uv) for target, pv, uv in connection.execute(query)}
+        site_pv, site_uv = found.get(site, (0, 0))
+        return {"page_pv": found.get(page, (0, 0))[0], "site_pv": site_pv, "site_uv": site_uv}
     add_visitor, add_view, add_day, bump, exists = _statements(connection.dialect.name)
     today = utcnow().date()
     # A site of the host's own port exists once per allowed host; one on another port is

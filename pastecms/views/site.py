@@ -1,5 +1,7 @@
 """/pub notifications, visit statistics and custom fields (seed 000)."""
 
+from flask import request
+
 from pastecms.api import ADMIN, endpoint
 from pastecms.errors import (
     DomainNotVerifiedFailure,
@@ -61,8 +63,10 @@ def get_notifications(data, caller):
     failures=(FeatureDisabledFailure, DomainNotVerifiedFailure),
 )
 def statistic(data, caller):
-    """Count a view of the page in the Referer; answers its and its site's counts."""
-    return site_stats.count_visit(data["referer"], caller.address)
+    """Count a view of the page in the Referer; answers its and its site's counts. A HEAD
+    answers as a GET would and counts nothing."""
+    counted = request.method != "HEAD"
+    return site_stats.count_visit(data["referer"], caller.address, counted=counted)
 
 
 @bp.route("/get_custom", methods=["GET", "POST"], strict_slashes=False)
