@@ -92,6 +92,14 @@ def visitor(browser, site):
         context.close()
 
 
+def follow(target, **click_options) -> None:
+    """Click a link or a form's button and wait for the page it leads to: a bare click
+    returns once the new document commits, before its body exists, so a read straight
+    after can see the old page or none."""
+    with target.page.expect_navigation():
+        target.click(**click_options)
+
+
 def _background_luminance(page) -> float:
     """How light the page's background is, from 0 (black) to 1 (white)."""
     rgb = page.evaluate(
@@ -130,12 +138,12 @@ def test_a_protected_paste_asks_again_after_a_wrong_password_then_opens(visitor)
     assert "the secret plan" not in bob.page.content()
 
     bob.page.get_by_label("Password").fill("wrong guess")
-    bob.page.get_by_role("button", name="Open").click()
+    follow(bob.page.get_by_role("button", name="Open"))
     assert bob.page.get_by_role("alert").is_visible()
     assert "password-protected" in bob.page.locator("h1").inner_text()
 
     bob.page.get_by_label("Password").fill("correct horse battery")
-    bob.page.get_by_role("button", name="Open").click()
+    follow(bob.page.get_by_role("button", name="Open"))
     assert "the secret plan" in bob.page.locator(".contents").inner_text()
     assert alice.errors == bob.errors == []
 
@@ -143,9 +151,9 @@ def test_a_protected_paste_asks_again_after_a_wrong_password_then_opens(visitor)
 def test_a_paste_is_deleted_through_its_button_after_a_confirmation(visitor):
     alice = visitor()
     url = alice.post("short-lived\n", title="to delete")
-    alice.page.locator(".notice").get_by_role("link", name="Delete").click()
+    follow(alice.page.locator(".notice").get_by_role("link", name="Delete"))
     assert "to delete" in alice.page.content()  # the confirmation names the paste
-    alice.page.get_by_role("button", name="Delete the paste").click()
+    follow(alice.page.get_by_role("button", name="Delete the paste"))
     response = alice.page.goto(url)
     assert response.status == 404
     assert alice.page.locator("h1").inner_text() == "Not found"
@@ -173,7 +181,7 @@ def test_the_theme_follows_the_system_preference_and_the_toggle(visitor):
     day = visitor(color_scheme="light")
     day.page.goto("/")
     assert _background_luminance(day.page) > 0.7
-    day.page.get_by_role("navigation", name="Theme").get_by_role("link", name="Dark").click()
+    follow(day.page.get_by_role("navigation", name="Theme").get_by_role("link", name="Dark"))
     assert _background_luminance(day.page) < 0.3
     day.page.goto("/archive")  # the choice is kept (a cookie), page after page
     assert _background_luminance(day.page) < 0.3
@@ -201,7 +209,7 @@ def test_a_burn_after_reading_paste_shows_once(visitor):
 
     bob.page.goto(url)
     assert "read me once" not in bob.page.content()
-    bob.page.get_by_role("button", name="Show the paste").click()
+    follow(bob.page.get_by_role("button", name="Show the paste"))
     assert "read me once" in bob.page.locator(".contents").inner_text()
 
     assert carol.page.goto(url).status == 404
@@ -222,37 +230,37 @@ def test_an_account_from_register_to_sign_out(visitor):
     alice = visitor()
     page = alice.page
     page.goto("/")
-    page.get_by_role("navigation", name="Account").get_by_role("link", name="Register").click()
+    follow(page.get_by_role("navigation", name="Account").get_by_role("link", name="Register"))
     page.get_by_label("Username").fill("alice")
     page.get_by_label("Password").fill("correct horse battery")
     page.get_by_label("Email").fill("alice@example.org")
-    page.get_by_role("button", name="Register").click()
+    follow(page.get_by_role("button", name="Register"))
     assert page.locator("h1").inner_text() == "My pastes"
     account = page.get_by_role("navigation", name="Account")
     assert "alice" in account.inner_text()
 
-    account.get_by_role("button", name="Sign out").click()
+    follow(account.get_by_role("button", name="Sign out"))
     account = page.get_by_role("navigation", name="Account")
     assert "alice" not in account.inner_text()
-    account.get_by_role("link", name="Sign in").click()
+    follow(account.get_by_role("link", name="Sign in"))
     page.get_by_label("Username or email").fill("alice@example.org")
     page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign in").click()
+    follow(page.get_by_role("button", name="Sign in"))
     assert page.locator("h1").inner_text() == "My pastes"
 
     url = alice.post("mine to keep, then not\n", title="my first paste")
-    page.get_by_role("navigation", name="Account").get_by_role("link", name="My pastes").click()
+    follow(page.get_by_role("navigation", name="Account").get_by_role("link", name="My pastes"))
     mine = page.locator("main")
-    mine.get_by_role("link", name="my first paste").click()
+    follow(mine.get_by_role("link", name="my first paste"))
     assert page.url == url
     page.go_back()
-    page.locator("main").get_by_role("link", name="Delete").click()
-    page.get_by_role("button", name="Delete the paste").click()
-    page.get_by_role("navigation", name="Account").get_by_role("link", name="My pastes").click()
+    follow(page.locator("main").get_by_role("link", name="Delete"))
+    follow(page.get_by_role("button", name="Delete the paste"))
+    follow(page.get_by_role("navigation", name="Account").get_by_role("link", name="My pastes"))
     assert "my first paste" not in page.locator("main").inner_text()
     assert page.goto(url).status == 404
 
-    page.get_by_role("navigation", name="Account").get_by_role("button", name="Sign out").click()
+    follow(page.get_by_role("navigation", name="Account").get_by_role("button", name="Sign out"))
     assert "Sign in" in page.get_by_role("navigation", name="Account").inner_text()
     assert page.goto("/my").url.endswith("/login?next=/my")
     assert alice.errors == []
@@ -264,11 +272,11 @@ def test_the_account_pages_log_no_console_error(visitor):
     page.goto("/register")
     page.get_by_label("Username").fill("alice")
     page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Register").click()
+    follow(page.get_by_role("button", name="Register"))
     for path in ("/my", "/account", "/account/password", "/"):
         page.goto(path)
     page.goto("/account")
-    page.get_by_role("button", name="Regenerate the API key").click()
+    follow(page.get_by_role("button", name="Regenerate the API key"))
     assert len(page.locator("code.api-key").inner_text()) > 40
     assert alice.errors == []
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.test_browser import _background_luminance, browser, site, visitor  # noqa: F401
+from tests.test_browser import _background_luminance, browser, follow, site, visitor  # noqa: F401
 from tests.test_console_articles import PNG
 from tests.test_web_accounts import PASSWORD
 
@@ -40,7 +40,7 @@ def test_a_draft_with_an_image_is_previewed_published_and_served(
     page = person.page
     sign_in(person, username)
 
-    page.get_by_role("link", name="New article").click()
+    follow(page.get_by_role("link", name="New article"))
     page.get_by_label("Title").fill("Launch day")
     page.get_by_label("Tags, separated by commas").fill("launch, news")
     page.get_by_label("Content (Markdown)").fill(

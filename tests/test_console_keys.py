@@ -12,7 +12,7 @@ from pastecms.models import WebhookDelivery
 from pastecms.services import webhook
 from tests.conftest import Cms
 from tests.hooks import Receiver
-from tests.test_browser import browser  # noqa: F401  (the fixture: one Chromium per module)
+from tests.test_browser import browser, follow  # noqa: F401  (the fixture: one Chromium per module)
 from tests.test_web_accounts import PASSWORD, csrf_token_of, sign_in
 
 PUBLIC = "93.184.215.14"
@@ -454,51 +454,53 @@ def test_every_page_of_the_section_works_in_chromium(
         page.goto("/login?next=/console/")
         page.get_by_label("Username or email").fill("owner")
         page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.get_by_role("navigation", name="Console").get_by_role(
-            "link", name="Keys and settings"
-        ).click()
+        follow(page.get_by_role("button", name="Sign in"))
+        follow(
+            page.get_by_role("navigation", name="Console").get_by_role(
+                "link", name="Keys and settings"
+            )
+        )
         assert page.locator("dd.key-state").inner_text() == "none generated yet"
 
         # The flow: generate a key, then call the CMS API with it.
-        page.get_by_role("button", name="Generate a key").click()
+        follow(page.get_by_role("button", name="Generate a key"))
         key = page.locator("code.api-key").inner_text()
         assert re.fullmatch(r"[0-9a-f]{64}", key)
         articles = page.request.get("/v1/articles", headers={"Authorization": f"Bearer {key}"})
         assert articles.status == 200 and articles.json()["total"] == 0
-        page.get_by_role("link", name="Back to the API key").click()
+        follow(page.get_by_role("link", name="Back to the API key"))
         assert key not in page.content()
-        page.get_by_role("button", name="Disable").click()
+        follow(page.get_by_role("button", name="Disable"))
         assert page.locator("dd.key-state").inner_text() == "disabled"
-        page.get_by_role("button", name="Enable").click()
+        follow(page.get_by_role("button", name="Enable"))
 
         sections = page.get_by_role("navigation", name="Keys and settings")
-        sections.get_by_role("link", name="Site settings").click()
+        follow(sections.get_by_role("link", name="Site settings"))
         page.locator('input[name="site_name"]').fill("My blog")
-        page.get_by_role("button", name="Save the settings").click()
+        follow(page.get_by_role("button", name="Save the settings"))
         assert "The settings are saved." in page.locator("main").inner_text()
         page.locator('input[name="site_name"]').fill(" ")
-        page.get_by_role("button", name="Save the settings").click()
+        follow(page.get_by_role("button", name="Save the settings"))
         assert page.get_by_role("alert").is_visible()
 
         sections = page.get_by_role("navigation", name="Keys and settings")
-        sections.get_by_role("link", name="Webhook").click()
+        follow(sections.get_by_role("link", name="Webhook"))
         page.get_by_label(re.compile("^URL")).fill(receiver.url)
-        page.get_by_role("button", name="Set the webhook").click()
+        follow(page.get_by_role("button", name="Set the webhook"))
         assert page.locator("code.webhook-token").is_visible()
-        page.get_by_role("button", name="Send a test delivery").click()
+        follow(page.get_by_role("button", name="Send a test delivery"))
         assert receiver.wait()[1]["event"] == "test"
         assert "HTTP 204" in page.locator("table.deliveries").inner_text()
 
         sections = page.get_by_role("navigation", name="Keys and settings")
-        sections.get_by_role("link", name="Custom fields").click()
+        follow(sections.get_by_role("link", name="Custom fields"))
         new = page.locator("form.custom-field-new")
         new.get_by_label("Name").fill("hello")
         new.get_by_label("Code").fill('print("hello, " + who)')
-        new.get_by_role("button", name="Save").click()
+        follow(new.get_by_role("button", name="Save"))
         page.locator("details.custom-field summary").click()
         page.get_by_label(re.compile("^Variables")).fill("who=world")
-        page.get_by_role("button", name="Run").click()
+        follow(page.get_by_role("button", name="Run"))
         assert "hello, world" in page.locator(".custom-output pre").inner_text()
 
         # Phone width, dark mode: every page again.

@@ -600,7 +600,8 @@ def test_the_owner_manages_the_site_in_a_browser(visitor, site, javascript, tmp_
     assert (talk["content"], talk["tags"]) == ("Written in the console", ["Life", "Console"])
 
     # Deleting it asks first.
-    page.get_by_role("link", name="Delete…").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Delete…").click()
     assert page.locator("h1").inner_text() == "Delete this talk?"
     with page.expect_navigation():
         page.get_by_role("button", name="Delete the talk").click()

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.test_browser import browser, site, visitor  # noqa: F401  (fixtures)
+from tests.test_browser import browser, follow, site, visitor  # noqa: F401  (fixtures)
 from tests.test_web_accounts import PASSWORD
 
 pytestmark = pytest.mark.live
@@ -22,7 +22,7 @@ def test_a_report_from_a_paste_page_reaches_the_queue_and_hiding_makes_it_a_404(
     url = alice.post("buy cheap watches at example.com", title="Watches")
     paste_id = url.rsplit("/", 1)[1]
 
-    alice.page.get_by_role("link", name="report").click()
+    follow(alice.page.get_by_role("link", name="report"))
     alice.page.wait_for_url(re.compile(rf"/paste/{paste_id}/report$"))
     alice.page.locator('select[name="reason"]').select_option("spam")
     alice.page.locator('textarea[name="details"]').fill("posted every minute")
@@ -42,7 +42,7 @@ def test_a_report_from_a_paste_page_reaches_the_queue_and_hiding_makes_it_a_404(
     assert row.count() == 1
     assert "spam" in row.inner_text()
     # The paste opens from the queue, with its report.
-    row.get_by_role("link", name="Watches").click()
+    follow(row.get_by_role("link", name="Watches"))
     page.wait_for_url(re.compile(rf"/console/moderation/paste/{paste_id}$"))
     assert "posted every minute" in page.content()
     page.go_back()
