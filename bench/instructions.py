@@ -11,6 +11,7 @@ of instructions does not, so a change that saves 3 % shows as 3 %. What is count
   limits on with `memory://` storage, SQLite in a temporary folder), seeded as `make
   bench` seeds it (1,000 pastes and articles of 1 KiB, 50 talks, 20 friend links), plus
   200 pastes of 1 KiB of Python for the web pages; seeded in a plain process first.
+  `--paste-bytes` sets the size of those 1,000 pastes (a list page over large pastes).
 - Called in-process as a WSGI server calls it: a plain environ dict and a
   `start_response`, the body iterated and closed. Not Flask's test client, whose own
   work (about half a million instructions a request) would hide the differences.
@@ -27,8 +28,8 @@ divided by N is the figure. Only the main thread, which runs the requests, is co
 limiter's memory storage expires its counters from a timer thread whose work follows the
 wall clock, not the requests.
 
-The settings the bench changes from production: rate limits raised so that they never
-refuse (they are still counted, which costs the same), an access token that does not
+The settings the bench changes from production: rate limits and the anonymous storage
+quota raised so that they never refuse (they are still counted, which costs the same), an access token that does not
 expire mid-run, and HIGHLIGHT_TIME_LIMIT raised to a minute, since under valgrind
 Pygments runs some fifty times slower than its CPU budget assumes (a first view would
 otherwise be shown as plain text).
@@ -50,6 +51,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))  # wsgi.py and bench/ceiling.py, as gunicorn finds them
 HASH_SEED = "0"
 NEVER_REFUSED = "100000000 per minute"
+NEVER_EXHAUSTED = f"{1 << 40} per hour"  # bytes stored: 1,000 pastes of 64 KiB pass too
 BLOG_HOST = "blog.example"
 PASTES = 1000
 ARTICLES = 1000
@@ -85,6 +87,7 @@ def app_env(database: str, secret: str) -> dict:
         "PASTECMS_RATELIMIT_CMS_WRITE": NEVER_REFUSED,
         "PASTECMS_RATELIMIT_STATISTIC": NEVER_REFUSED,
         "PASTECMS_RATELIMIT_ACCOUNT": NEVER_REFUSED,
+        "PASTECMS_QUOTA_ANONYMOUS": NEVER_EXHAUSTED,
         "PASTECMS_RATELIMIT_REQUIRE_SHARED_STORAGE": "false",
         "PASTECMS_STATISTIC_DOMAINS": json.dumps([BLOG_HOST]),
         "PASTECMS_JWT_ACCESS_EXPIRES": "86400",
@@ -175,7 +178,7 @@ def python_of(n: int, size: int = 1024) -> str:
     return (block * (size // len(block) + 1))[:size]
 
 
-def seed(directory: Path) -> None:
+def seed(directory: Path, paste_bytes: int = 1024) -> None:
     """Fill the database of `directory` and write what the measurement sends to
     plan.json."""
     from flask_migrate import upgrade
@@ -197,7 +200,7 @@ def seed(directory: Path) -> None:
 
     ids = []
     for n in range(PASTES):
-        found = send.json("POST", "/api/paste/submit", {"contents": contents_of(n)})
+        found = send.json("POST", "/api/paste/submit", {"contents": contents_of(n, paste_bytes)})
         ids.append(found["paste_id_repr"])
     python_ids = []
     for n in range(200):
@@ -412,6 +415,9 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=40, help="N per route (default 40)")
     parser.add_argument("--warmup", type=int, default=10, help="per route (default 10)")
     parser.add_argument("--only", help="comma-separated routes: " + ", ".join(ROUTES))
+    parser.add_argument(
+        "--paste-bytes", type=int, default=1024, help="size of the 1,000 pastes (default 1024)"
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--seed", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -420,7 +426,7 @@ def main() -> int:
         measure(Path(args.measure), names, args.warmup, args.requests)
         return 0
     if args.seed:
-        seed(Path(args.seed))
+        seed(Path(args.seed), args.paste_bytes)
         return 0
     if "bare" not in names:
         names.insert(0, "bare")
@@ -433,9 +439,13 @@ def main() -> int:
         secret = "bench-instructions-secret-key-not-for-production-use"
         base = {k: v for k, v in os.environ.items() if not k.startswith("PASTECMS_")}
         env = {**base, **app_env(str(directory / "seeded.db"), secret), "PYTHONHASHSEED": "0"}
-        print(f"seeding {PASTES} pastes, {ARTICLES} articles, {TALKS} talks, {FRIENDS} friends")
+        print(
+            f"seeding {PASTES} pastes of {args.paste_bytes} bytes, {ARTICLES} articles, "
+            f"{TALKS} talks, {FRIENDS} friends"
+        )
+        seeding = [sys.executable, str(Path(__file__).resolve()), "--seed", str(directory)]
         subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), "--seed", str(directory)],
+            [*seeding, "--paste-bytes", str(args.paste_bytes)],
             cwd=ROOT,
             env=env,
             check=True,
