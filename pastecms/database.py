@@ -1,11 +1,15 @@
 """Per-connection database settings, and SQLite writers taking turns across processes."""
 
+import atexit
 import fcntl
+import itertools
 import json
 import logging
 import os
 import sqlite3
+import threading
 import time
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import Table, case, event, func, literal, true
@@ -28,8 +32,8 @@ BUSY_TIMEOUT_S = 10
 # Statements after which pysqlite holds SQLite's write lock until commit or rollback (the
 # ones it opens a transaction for itself).
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-# A connection checkpoints the WAL after this many of its write transactions: with a
-# few pages each, about as often as SQLite's default of every 1,000 pages.
+# A process checkpoints a database's WAL after this many of its write transactions
+# there: with a few pages each, about as often as SQLite's default of every 1,000 pages.
 CHECKPOINT_EVERY = 100
 _BACKSTOP_CHECKPOINT_PAGES = 10_000
 
@@ -43,9 +47,9 @@ def _tune_sqlite(dbapi_connection, _record):
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
     cursor.execute("PRAGMA foreign_keys=ON")
-    # Checkpoints are run by TurnTakingConnection after a writer's turn; SQLite's own,
-    # which would run inside the commit, with the turn still held, is only a backstop
-    # for a run of very large writes.
+    # Checkpoints are run by WalCheckpointer's thread; SQLite's own, which would run
+    # inside a commit, with the writers' turn still held and the request waiting, is
+    # only a backstop for a run of very large writes.
     cursor.execute(f"PRAGMA wal_autocheckpoint={_BACKSTOP_CHECKPOINT_PAGES}")
     cursor.close()
 
@@ -108,15 +112,123 @@ class WriterTurns:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+class WalCheckpointer:
+    """Checkpoints one SQLite database's WAL from a thread of its own, one per database
+    file and process, woken after every CHECKPOINT_EVERY write transactions the process
+    commits there.
+
+    SQLite's automatic checkpoint runs inside the commit that crosses its threshold, with
+    the writers' turn held, so every other writer waits for it to copy pages and sync the
+    file (p99 of details 17 ms with it, 4 ms without; issue 8); and run by the connection
+    that committed, after its turn, it still kept that request waiting (issue 30). Here
+    the committing request only counts its write, and a PASSIVE checkpoint, which takes
+    no writer's lock and waits for nobody, goes on beside the next requests (pysqlite lets
+    go of the GIL while SQLite works). So the WAL is copied back and can start again from
+    its beginning at least every CHECKPOINT_EVERY writes, and does not grow without bound;
+    SQLite's own checkpoint stays off but as a backstop (`_tune_sqlite`).
+
+    The thread starts with the first checkpoint it is needed for, in the process that
+    needs it (a gunicorn worker, not the master it was forked from: a child forgets the
+    parent's threads), opens a connection of its own for each checkpoint and closes it
+    after, so that it holds nothing between checkpoints, and is stopped at exit. A write
+    the thread is still catching up with is covered by the next checkpoint: wakes come
+    together, never queue up.
+    """
+
+    _registry_lock = threading.Lock()
+    _by_path: dict[str, "WalCheckpointer"] = {}
+
+    def __init__(self, path: str):
+        self.path = path
+        self._writes = itertools.count(1)
+        self._forget_thread()
+
+    def _forget_thread(self) -> None:
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    @classmethod
+    def of(cls, path: str) -> "WalCheckpointer":
+        """The checkpointer of the database file at `path` in this process."""
+        path = os.path.realpath(path)
+        with cls._registry_lock:
+            found = cls._by_path.get(path)
+            if found is None:
+                found = cls._by_path[path] = cls(path)
+            return found
+
+    def count_write(self) -> None:
+        """Count a committed write transaction; every CHECKPOINT_EVERY-th wakes the
+        thread. (`next` on a count is atomic under the GIL: no lock on this path.)"""
+        if next(self._writes) % CHECKPOINT_EVERY == 0:
+            self.wake()
+
+    def wake(self) -> None:
+        with self._registry_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name=f"wal-checkpoint {self.path}", daemon=True
+                )
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._stopping:
+                return
+            self.checkpoint()
+
+    def checkpoint(self) -> tuple | None:
+        """Run a PASSIVE checkpoint on a connection of its own and return SQLite's
+        answer, (busy, frames in the WAL, frames checkpointed); None when it failed (the
+        next checkpoint catches up)."""
+        try:
+            # Read-write, never create: a file removed since is not made anew, empty.
+            uri = Path(self.path).as_uri() + "?mode=rw"
+            connection = sqlite3.connect(uri, uri=True, isolation_level=None)
+            try:
+                return connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            finally:
+                connection.close()
+        except sqlite3.Error as error:
+            log.warning("WAL checkpoint failed: %s", error)
+            return None
+
+    def stop(self, timeout: float = BUSY_TIMEOUT_S) -> None:
+        """Stop the thread for good (at exit), letting a checkpoint under way finish."""
+        thread = self._thread
+        if thread is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        thread.join(timeout)
+
+    @classmethod
+    def _stop_all(cls) -> None:
+        for checkpointer in list(cls._by_path.values()):
+            checkpointer.stop()
+
+    @classmethod
+    def _after_fork(cls) -> None:
+        # The child has the parent's objects but none of its threads (and the lock may
+        # have been held by one of them at the fork).
+        cls._registry_lock = threading.Lock()
+        for checkpointer in cls._by_path.values():
+            checkpointer._forget_thread()
+
+
+atexit.register(WalCheckpointer._stop_all)
+os.register_at_fork(after_in_child=WalCheckpointer._after_fork)
+
+
 class TurnTakingConnection(sqlite3.Connection):
     """pysqlite's connection to an SQLite file, taking the writers' turn before the first
-    write of a transaction and giving it back when the transaction ends.
-
-    It also checkpoints the WAL every CHECKPOINT_EVERY write transactions, after giving
-    the turn back. SQLite's automatic checkpoint runs inside the commit, so the turn
-    would be held while it copies pages and syncs the file, and every other writer
-    would wait for it (p99 of details 17 ms with it, 4 ms without); a PASSIVE checkpoint
-    after the turn goes on beside the next writers.
+    write of a transaction and giving it back when the transaction ends; each write
+    transaction it commits is counted towards the file's next WAL checkpoint
+    (WalCheckpointer), which runs off the request.
     """
 
     turns = WriterTurns()
@@ -126,19 +238,20 @@ class TurnTakingConnection(sqlite3.Connection):
         path = os.fsdecode(database)
         in_memory = path in ("", ":memory:") or kwargs.get("uri")
         self._turn_fd = None if in_memory else self.turns.open(path)
+        self._checkpointer = None if in_memory else WalCheckpointer.of(path)
         self._writing = False  # this transaction has written
         self._has_turn = False
-        self._writes_since_checkpoint = 0
 
     def cursor(self, factory=None):
         return super().cursor(factory or TurnTakingCursor)
 
     def before_statement(self, sql: str) -> None:
-        if self._writing or self._turn_fd is None:
+        if self._writing or self._checkpointer is None:
             return
         if sql.lstrip()[:7].upper().startswith(_WRITES):
             self._writing = True
-            self._has_turn = self.turns.take(self._turn_fd)
+            if self._turn_fd is not None:
+                self._has_turn = self.turns.take(self._turn_fd)
 
     def _end_transaction(self) -> None:
         self._writing = False
@@ -153,16 +266,7 @@ class TurnTakingConnection(sqlite3.Connection):
         finally:
             self._end_transaction()
         if wrote:
-            self._writes_since_checkpoint += 1
-            if self._writes_since_checkpoint >= CHECKPOINT_EVERY:
-                self._writes_since_checkpoint = 0
-                self._checkpoint()
-
-    def _checkpoint(self) -> None:
-        try:
-            self.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.Error as error:  # the commit stands; the next checkpoint catches up
-            log.warning("WAL checkpoint failed: %s", error)
+            self._checkpointer.count_write()
 
     def rollback(self):
         try:

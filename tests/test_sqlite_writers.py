@@ -2,13 +2,14 @@
 
 import fcntl
 import os
+import sqlite3
 import threading
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
 
 from pastecms import database
-from pastecms.database import TurnTakingConnection
+from pastecms.database import TurnTakingConnection, WalCheckpointer
 from pastecms.extensions import db
 from pastecms.models import Paste
 
@@ -97,8 +98,6 @@ def test_a_writer_goes_on_without_the_turn_after_the_timeout(
 
 
 def test_an_in_memory_database_takes_no_turns(tmp_path, monkeypatch):
-    import sqlite3
-
     # A lock file for ":memory:" would be made relative to the working directory.
     monkeypatch.chdir(tmp_path)
     connection = sqlite3.connect(":memory:", factory=TurnTakingConnection)
@@ -135,8 +134,6 @@ def test_two_writers_through_the_app_never_fail(engine, make_paste):
 
 
 def test_a_lock_file_that_cannot_be_opened_only_costs_the_turns(tmp_path, caplog):
-    import sqlite3
-
     database = tmp_path / "site.db"
     (tmp_path / "site.db-writer").mkdir()  # in the way of the lock file
     connection = sqlite3.connect(database, factory=TurnTakingConnection)
@@ -148,31 +145,81 @@ def test_a_lock_file_that_cannot_be_opened_only_costs_the_turns(tmp_path, caplog
     assert "will not take turns" in caplog.text
 
 
-def test_the_wal_is_checkpointed_after_the_turn_is_given_back(
-    engine, turn_file, make_paste, monkeypatch
+@pytest.fixture
+def checkpoints(monkeypatch):
+    """Each checkpoint WalCheckpointer runs, as (thread, SQLite's answer), and an event
+    set after each."""
+    seen = []
+    done = threading.Event()
+    checkpoint = WalCheckpointer.checkpoint
+
+    def watched(checkpointer):
+        answer = checkpoint(checkpointer)
+        seen.append((threading.current_thread(), answer))
+        done.set()
+        return answer
+
+    monkeypatch.setattr(WalCheckpointer, "checkpoint", watched)
+    return seen, done
+
+
+def test_the_wal_is_checkpointed_off_the_committing_thread_every_nth_write(
+    tmp_path, monkeypatch, checkpoints
 ):
-    make_paste()
-    engine.dispose()  # a fresh connection, its count of writes at zero
+    # A file of its own: its count of writes starts at zero.
     monkeypatch.setattr(database, "CHECKPOINT_EVERY", 3)
-    turn_free_at_checkpoint = []
-    checkpoint = TurnTakingConnection._checkpoint
+    wakes = []
+    wake = WalCheckpointer.wake
 
-    def watched_checkpoint(connection):
-        turn_free_at_checkpoint.append(_turn_is_free(turn_file))
-        checkpoint(connection)
+    def watched_wake(checkpointer):
+        wakes.append(threading.current_thread())
+        wake(checkpointer)
 
-    monkeypatch.setattr(TurnTakingConnection, "_checkpoint", watched_checkpoint)
-    with engine.connect() as connection:
-        for _ in range(2):
-            connection.execute(_count_a_view())
-            connection.commit()
-        connection.execute(select(Paste.id)).all()  # a read is no write
+    monkeypatch.setattr(WalCheckpointer, "wake", watched_wake)
+    seen, done = checkpoints
+    connection = sqlite3.connect(tmp_path / "site.db", factory=TurnTakingConnection)
+    cursor = connection.cursor()  # the app's way in (Connection.execute bypasses it)
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("CREATE TABLE t (n INTEGER)")
+    for n in range(2):
+        cursor.execute("INSERT INTO t VALUES (?)", (n,))
         connection.commit()
-        connection.execute(_count_a_view())  # nor is a write rolled back
-        connection.rollback()
-        assert turn_free_at_checkpoint == []
+    cursor.execute("SELECT n FROM t").fetchall()  # a read is no write
+    connection.commit()
+    cursor.execute("INSERT INTO t VALUES (9)")  # nor is a write rolled back
+    connection.rollback()
+    assert wakes == []
 
-        connection.execute(_count_a_view())
-        connection.commit()
-        # The third write checkpointed, with the turn already given back.
-        assert turn_free_at_checkpoint == [True]
+    cursor.execute("INSERT INTO t VALUES (2)")
+    connection.commit()
+    # The third write woke the checkpointer and went on; its thread checkpointed the WAL.
+    assert wakes == [threading.current_thread()]
+    assert done.wait(timeout=10), "no checkpoint after the third write"
+    [(thread, (busy, frames, checkpointed))] = seen
+    assert thread is not threading.current_thread()
+    assert busy == 0 and frames > 0 and checkpointed == frames
+    connection.close()
+
+
+def test_the_request_making_the_nth_write_does_not_run_the_checkpoint(
+    engine, client, monkeypatch, checkpoints
+):
+    # Every statement the app's connections run, seen from new connections on.
+    statements = []
+
+    def trace(dbapi_connection, _record):
+        dbapi_connection.set_trace_callback(statements.append)
+
+    engine.dispose()
+    event.listen(engine, "connect", trace)
+    monkeypatch.setattr(database, "CHECKPOINT_EVERY", 1)  # every write is the Nth
+    seen, done = checkpoints
+    try:
+        response = client.post("/api/paste/submit", json={"contents": "hello"})
+    finally:
+        event.remove(engine, "connect", trace)
+    assert response.json["success"] is True
+    assert any(statement.startswith("INSERT INTO pastes") for statement in statements)
+    assert not [statement for statement in statements if "wal_checkpoint" in statement]
+    assert done.wait(timeout=10), "the WAL was not checkpointed after the write"
+    assert all(thread is not threading.current_thread() for thread, _ in seen)
