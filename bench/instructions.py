@@ -29,10 +29,10 @@ limiter's memory storage expires its counters from a timer thread whose work fol
 wall clock, not the requests.
 
 The settings the bench changes from production: rate limits and the anonymous storage
-quota raised so that they never refuse (they are still counted, which costs the same), an access token that does not
-expire mid-run, and HIGHLIGHT_TIME_LIMIT raised to a minute, since under valgrind
-Pygments runs some fifty times slower than its CPU budget assumes (a first view would
-otherwise be shown as plain text).
+quota raised so that they never refuse (they are still counted, which costs the same),
+an access token that does not expire mid-run, and HIGHLIGHT_TIME_LIMIT raised to a
+minute, since under valgrind Pygments runs some fifty times slower than its CPU budget
+assumes (a first view would otherwise be shown as plain text).
 """
 
 import argparse
