@@ -11,7 +11,8 @@ of instructions does not, so a change that saves 3 % shows as 3 %. What is count
   limits on with `memory://` storage, SQLite in a temporary folder), seeded as `make
   bench` seeds it (1,000 pastes and articles of 1 KiB, 50 talks, 20 friend links), plus
   200 pastes of 1 KiB of Python for the web pages; seeded in a plain process first.
-  `--paste-bytes` sets the size of those 1,000 pastes (a list page over large pastes).
+  `--paste-bytes` sets the size of those 1,000 pastes and, when not 1 KiB, seeds them
+  after the Python ones, so that recent and top list them (a list over large pastes).
 - Called in-process as a WSGI server calls it: a plain environ dict and a
   `start_response`, the body iterated and closed. Not Flask's test client, whose own
   work (about half a million instructions a request) would hide the differences.
@@ -199,13 +200,21 @@ def seed(directory: Path, paste_bytes: int = 1024) -> None:
     bearer = [("Authorization", f"Bearer {key}")]
 
     ids = []
-    for n in range(PASTES):
-        found = send.json("POST", "/api/paste/submit", {"contents": contents_of(n, paste_bytes)})
-        ids.append(found["paste_id_repr"])
     python_ids = []
-    for n in range(200):
-        payload = {"contents": python_of(n), "language": "python", "title": f"p{n}.py"}
-        python_ids.append(send.json("POST", "/api/paste/submit", payload)["paste_id_repr"])
+
+    def seed_pastes():
+        for n in range(PASTES):
+            payload = {"contents": contents_of(n, paste_bytes)}
+            ids.append(send.json("POST", "/api/paste/submit", payload)["paste_id_repr"])
+
+    def seed_python():
+        for n in range(200):
+            payload = {"contents": python_of(n), "language": "python", "title": f"p{n}.py"}
+            python_ids.append(send.json("POST", "/api/paste/submit", payload)["paste_id_repr"])
+
+    # Pastes of another size are the newest, so that recent and top list them.
+    for step in (seed_pastes, seed_python) if paste_bytes == 1024 else (seed_python, seed_pastes):
+        step()
 
     categories = [
         send.json("POST", "/v1/categories", {"name": name, "slug": name.lower()}, bearer)["id"]
