@@ -317,3 +317,137 @@ def test_ids_migration_keeps_every_row_and_id_and_makes_ids_count_up(scratch_dat
                 assert after[name] == before[name]
         finally:
             db.engine.dispose()
+
+
+def _rows_by_column(connection) -> dict:
+    """Every row of every table but the version's, each as its (column, value) pairs:
+    alike whatever order the table keeps its columns in."""
+    return {
+        name: sorted(
+            (
+                tuple(sorted(row._mapping.items()))
+                for row in connection.execute(text(f"SELECT * FROM {name}"))
+            ),
+            key=repr,
+        )
+        for name in inspect(connection).get_table_names()
+        if name != "alembic_version"
+    }
+
+
+def _paste_columns(connection) -> list:
+    return [column["name"] for column in inspect(connection).get_columns("pastes")]
+
+
+def test_contents_migration_keeps_every_paste_and_what_refers_to_it(scratch_database_uri):
+    app = create_app(TestConfig, {"DATABASE_URI": scratch_database_uri})
+    bind_migrations(app)
+    now = datetime.now(UTC)
+    paste = (
+        "INSERT INTO pastes (user_id, title, language, contents, deactivation_token_hash,"
+        " post_time, views, is_active, attachment_count, size) VALUES (:user_id, 't', 'text',"
+        " :contents, 'h', :now, 3, true, 0, :size) RETURNING id"
+    )
+    with app.app_context():
+        try:
+            upgrade(revision="0018")
+            with db.engine.begin() as connection:
+                connection.execute(
+                    text(
+                        "INSERT INTO users (username, password_hash, is_admin, is_active,"
+                        " signup_time) VALUES ('ann', 'h', false, true, :now)"
+                    ),
+                    {"now": now},
+                )
+                large, small, newest = (
+                    connection.execute(
+                        text(paste),
+                        {
+                            "user_id": user_id,
+                            "contents": contents,
+                            "size": len(contents),
+                            "now": now,
+                        },
+                    ).scalar_one()
+                    for user_id, contents in ((1, "x" * 65536), (None, "small"), (1, "gone"))
+                )
+                # What refers to pastes: dropping the old table with foreign keys on
+                # would delete (CASCADE) or forget (SET NULL) each.
+                connection.execute(
+                    text(
+                        "INSERT INTO attachments (paste_id, file_name, mime_type, file_size, data)"
+                        " VALUES (:id, 'a.txt', 'text/plain', 1, :data)"
+                    ),
+                    {"id": large, "data": b"a"},
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO paste_highlights (paste_id, html, made_by)"
+                        " VALUES (:id, :html, 'pygments')"
+                    ),
+                    {"id": large, "html": b"<pre>x</pre>"},
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO paste_reports (paste_id, reason, created_at)"
+                        " VALUES (:id, 'spam', :now)"
+                    ),
+                    {"id": small, "now": now},
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO idempotency_keys (key_hash, request_hash, paste_id,"
+                        " expires_at) VALUES ('k', 'r', :id, :now)"
+                    ),
+                    {"id": large, "now": now},
+                )
+                connection.execute(text("DELETE FROM pastes WHERE id = :id"), {"id": newest})
+            sqlite = db.engine.dialect.name == "sqlite"
+            with db.engine.connect() as connection:
+                before = _rows_by_column(connection)
+                columns = _paste_columns(connection)
+                if sqlite:
+                    indexes = _schema_objects(connection, "index")
+                    triggers = _schema_objects(connection, "trigger")
+            assert len(before["pastes"]) == 2 and len(before["paste_reports"]) == 1
+
+            upgrade(revision="0019")
+            with db.engine.connect() as connection:
+                assert _rows_by_column(connection) == before
+                if sqlite:
+                    assert _paste_columns(connection)[-1] == "contents"
+                    assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+                    assert _schema_objects(connection, "index") == indexes
+                    assert _schema_objects(connection, "trigger") == triggers
+                    sql = connection.exec_driver_sql(
+                        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'pastes'"
+                    ).scalar_one()
+                    assert "AUTOINCREMENT" in sql and "REFERENCES users" in sql
+            with db.engine.begin() as connection:
+                # The id of the newest paste, deleted before the copy, is not handed out.
+                again = connection.execute(
+                    text(paste), {"user_id": None, "contents": "new", "size": 3, "now": now}
+                ).scalar_one()
+                assert again > newest
+                connection.execute(
+                    text(
+                        "INSERT INTO paste_reports (paste_id, reason, created_at)"
+                        " VALUES (:id, 'spam', :now)"
+                    ),
+                    {"id": again, "now": now},
+                )
+                # Deleting a paste still deletes what hangs on it.
+                connection.execute(text("DELETE FROM pastes WHERE id = :id"), {"id": again})
+            with db.engine.connect() as connection:
+                assert _rows_by_column(connection) == before
+
+            downgrade(revision="0018")
+            with db.engine.connect() as connection:
+                after = _rows_by_column(connection)
+                assert _paste_columns(connection) == columns
+                if sqlite:
+                    assert _schema_objects(connection, "index") == indexes
+                    assert _schema_objects(connection, "trigger") == triggers
+            assert after == before
+        finally:
+            db.engine.dispose()

@@ -19,7 +19,6 @@ class Paste(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(256))
     language: Mapped[str] = mapped_column(String(64))
-    contents: Mapped[str] = mapped_column(Text)
     # Bytes of the contents, UTF-8 encoded: what a list weighs a paste by (MAX_PAGE_BYTES)
     # without reading its contents.
     size: Mapped[int] = mapped_column(default=_utf8_size, server_default="0")
@@ -37,6 +36,9 @@ class Paste(db.Model):
     is_hidden: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Lets lists skip the attachment query for the common paste without any.
     attachment_count: Mapped[int] = mapped_column(default=0)
+    # Last: on SQLite a large value's overflow pages are walked to reach any column stored
+    # after it, and lists read the other columns of every paste they show (migration 0019).
+    contents: Mapped[str] = mapped_column(Text)
 
     poster: Mapped[User | None] = relationship(lazy="joined")
     attachments: Mapped[list["Attachment"]] = relationship(
