@@ -317,7 +317,7 @@ def seed(url: str) -> World:
             sys.exit(f"seeding failed: {answer.status} {answer.body[:200]!r}")
         return json.loads(answer.body)["paste_id_repr"]
 
-    source = (ROOT / "pastecms" / "services" / "paste.py").read_text()
+    source = (ROOT / "pastecms" / "services" / "pastes" / "paste.py").read_text()
     normal = [submit({"contents": source[:4000], "language": "python"}) for _ in range(5)]
     pathological = [submit({"contents": text, "language": lang}) for text, lang in PATHOLOGICAL]
     protected = submit({"contents": "the secret", "password": PASSWORD})

@@ -43,7 +43,7 @@ from pastecms.errors import (
 )
 from pastecms.extensions import db
 from pastecms.ratelimit import RateLimit
-from pastecms.services import auth
+from pastecms.services.identity import auth
 
 OPTIONAL = "optional"
 REQUIRED = "required"

@@ -12,8 +12,8 @@ import jwt
 import pytest
 
 from pastecms.models import utcnow
-from pastecms.services import tokens
-from pastecms.services import user as user_service
+from pastecms.services.identity import tokens
+from pastecms.services.identity import user as user_service
 
 STATUS = "/api/authentication/status"
 

@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from pastecms.extensions import db
 from pastecms.models import RefreshToken
-from pastecms.services import refresh_token, secret, tokens
-from pastecms.services import user as user_service
+from pastecms.services import secret
+from pastecms.services.identity import refresh_token, tokens
+from pastecms.services.identity import user as user_service
 from tests.conftest import statements
 
 LOGIN = "/api/auth/auth"

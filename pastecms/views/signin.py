@@ -5,7 +5,7 @@ import functools
 
 from flask import after_this_request, current_app, redirect, request, session, url_for
 
-from pastecms.services import auth, devices
+from pastecms.services.identity import auth, devices
 
 
 def sign_in(user, remember: bool = False) -> None:

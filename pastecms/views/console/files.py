@@ -8,7 +8,7 @@ from flask import flash, redirect, url_for
 from pastecms.api import endpoint
 from pastecms.errors import ConflictFailure, IncompleteParamsFailure, InvalidParamsFailure
 from pastecms.schemas.qexo import FilePathIn, FileSaveIn, SearchIn
-from pastecms.services import site_files
+from pastecms.services.content import site_files
 from pastecms.views.console import SECTIONS, Section, bp, console_page
 from pastecms.views.envelopes import Page, WebPage, web_page
 

@@ -15,7 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from pastecms.errors import AuthFailure, ForbiddenFailure
 from pastecms.extensions import db
 from pastecms.models import ApiKey, User
-from pastecms.services import secret, tokens
+from pastecms.services import secret
+from pastecms.services.identity import tokens
 
 API_KEY = "api_key"
 ACCESS_TOKEN = "access_token"

@@ -31,11 +31,11 @@ from pastecms.models import (
     User,
     utcnow,
 )
-from pastecms.services import paste as paste_service
-from pastecms.services import paste_policy
-from pastecms.services import user as user_service
-from pastecms.services.auth import Caller
+from pastecms.services.identity import user as user_service
+from pastecms.services.identity.auth import Caller
 from pastecms.services.ids import paste_ids
+from pastecms.services.pastes import paste as paste_service
+from pastecms.services.pastes import paste_policy
 
 MAX_DETAILS = 2000
 SEARCH_PAGE = 50

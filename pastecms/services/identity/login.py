@@ -14,8 +14,9 @@ from flask import current_app
 
 from pastecms.errors import AuthFailure
 from pastecms.models import User
-from pastecms.services import attempts, devices, refresh_token, secret
-from pastecms.services import user as user_service
+from pastecms.services import attempts, secret
+from pastecms.services.identity import devices, refresh_token
+from pastecms.services.identity import user as user_service
 
 ATTEMPTS_KIND = "login"
 WRONG = user_service.WRONG_LOGIN

@@ -24,9 +24,11 @@ from pastecms.errors import (
 )
 from pastecms.extensions import db
 from pastecms.models import Attachment, Highlight, Paste, User, utcnow
-from pastecms.services import attempts, auth, highlight, idempotency, paste_policy, quota, secret
-from pastecms.services.auth import Caller
+from pastecms.services import attempts, secret
+from pastecms.services.identity import auth
+from pastecms.services.identity.auth import Caller
 from pastecms.services.ids import PasteIds, paste_ids
+from pastecms.services.pastes import highlight, idempotency, paste_policy, quota
 
 DEFAULT_TITLE = "Untitled"
 DEFAULT_LANGUAGE = "text"

@@ -43,8 +43,9 @@ from pastecms.models import (
     Tag,
     User,
 )
-from pastecms.services import clock, webhook
+from pastecms.services import clock
 from pastecms.services.changes import UNSET
+from pastecms.services.content import webhook
 from pastecms.services.ids import new_hash, new_id
 
 DRAFT = "draft"

@@ -15,8 +15,9 @@ from pastecms.errors import (
 )
 from pastecms.extensions import db
 from pastecms.models import User
-from pastecms.services import apikey, attempts, auth, devices, refresh_token, secret
-from pastecms.services import paste as paste_service
+from pastecms.services import attempts, secret
+from pastecms.services.identity import apikey, auth, devices, refresh_token
+from pastecms.services.pastes import paste as paste_service
 
 #: What failed logins are counted as (`services.attempts`).
 LOGIN_ATTEMPTS = "login"

@@ -65,7 +65,7 @@ from pastecms.errors import (
 )
 from pastecms.extensions import db
 from pastecms.models import IdempotencyKey, utcnow
-from pastecms.services.auth import Caller
+from pastecms.services.identity.auth import Caller
 
 #: The header clients send it in.
 HEADER = "Idempotency-Key"

@@ -11,7 +11,7 @@ from pastecms.config import settings
 from pastecms.errors import ConflictFailure, FeatureDisabledFailure, NonexistentFriendFailure
 from pastecms.extensions import db
 from pastecms.models import FriendLink, utcnow
-from pastecms.services import captcha, notifications
+from pastecms.services.site import captcha, notifications
 
 _LINKS = FriendLink.__table__
 # A link's id is its creation time; two links made in the same microsecond take the next.
