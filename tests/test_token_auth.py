@@ -11,6 +11,7 @@ import jwt
 import pytest
 from sqlalchemy import select
 
+from pastecms.app_cache import app_cache
 from pastecms.extensions import db
 from pastecms.models import RefreshToken
 from pastecms.services import secret
@@ -319,7 +320,7 @@ def test_a_refresh_token_renews_until_a_second_before_it_expires(app, client, us
 
 
 def _forge(app, claims, kind=tokens.REFRESH, algorithm="HS256"):
-    key = app.extensions["pastecms.jwt_keys"][kind]
+    key = app_cache("jwt_keys", app=app)[kind]
     return jwt.encode(claims, key, algorithm=algorithm)
 
 

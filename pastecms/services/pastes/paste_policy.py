@@ -9,15 +9,13 @@ POLICY_TTL seconds on every other worker and host.
 """
 
 import ipaddress
-import threading
 import time
-import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
+from pastecms.app_cache import app_cache
 from pastecms.errors import AddressBlockedFailure, InvalidParamsFailure
 from pastecms.extensions import db
 from pastecms.models import BlockedNetwork, Setting
@@ -69,29 +67,32 @@ class _Policy:
     read_at: float
 
 
-_POLICIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # per app
-_POLICIES_LOCK = threading.Lock()
+class _Kept:
+    """The policy this worker last read for one app (`app_cache`); None: read it anew.
+    One attribute, set whole, so threads share it without a lock."""
+
+    __slots__ = ("policy",)
+
+    def __init__(self) -> None:
+        self.policy: _Policy | None = None
 
 
 def _policy() -> _Policy:
     """This app's policy as this worker last read it, read again when POLICY_TTL old."""
-    app = current_app._get_current_object()
-    kept = _POLICIES.get(app)
+    kept = app_cache("paste_policy", _Kept)
+    policy = kept.policy
     now = time.monotonic()
-    if kept is not None and now - kept.read_at < POLICY_TTL:
-        return kept
+    if policy is not None and now - policy.read_at < POLICY_TTL:
+        return policy
     cidrs = db.session.scalars(select(BlockedNetwork.cidr)).all()
-    fresh = _Policy(_stored_limit(), tuple(network(cidr) for cidr in cidrs), now)
-    with _POLICIES_LOCK:
-        _POLICIES[app] = fresh
+    fresh = kept.policy = _Policy(_stored_limit(), tuple(network(cidr) for cidr in cidrs), now)
     return fresh
 
 
 def forget() -> None:
     """Drop this worker's copy of the current app's policy: the next submit reads it
     again (after an admin's change here, or a test's)."""
-    with _POLICIES_LOCK:
-        _POLICIES.pop(current_app._get_current_object(), None)
+    app_cache("paste_policy", _Kept).policy = None
 
 
 def expiry_limit() -> ExpiryLimit:
