@@ -209,8 +209,9 @@ def _check_driver(uri: str) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from pastecms import answers, database, metrics, ratelimit
+    from pastecms import database, metrics, ratelimit
     from pastecms.extensions import csrf, db
+    from pastecms.queries import answers
     from pastecms.services import ids
     from pastecms.services.identity import tokens
 

@@ -20,9 +20,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from config import TestConfig
-from pastecms import answers, create_app, ratelimit
+from pastecms import create_app, ratelimit
 from pastecms.extensions import bind_migrations, db
 from pastecms.models import Paste, utcnow
+from pastecms.queries import answers
 from pastecms.services.content import webhook
 from pastecms.services.identity import refresh_token, tokens
 from pastecms.services.identity import user as user_service

@@ -23,10 +23,11 @@ from marshmallow import fields
 from werkzeug.exceptions import HTTPException
 
 from config import TestConfig
-from pastecms import answers, config, create_app, ratelimit
+from pastecms import config, create_app, ratelimit
 from pastecms.api import OPTIONAL, envelope_for
 from pastecms.errors import CATALOGUE
 from pastecms.extensions import db
+from pastecms.queries import answers
 from pastecms.schemas.fields import Integer, PasteId, Text, UnixTime
 from pastecms.services.content import webhook
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from pastecms.errors import AuthFailure, ForbiddenFailure
 from pastecms.extensions import db
 from pastecms.models import ApiKey, User
+from pastecms.queries import run
 from pastecms.services import secret
 from pastecms.services.identity import tokens
 
@@ -162,7 +163,7 @@ _IDENTITY = (User.id, User.is_admin, User.session_generation)
 
 def _active_user(user_id):
     """The identity of an active user by id (`_IDENTITY`), or None."""
-    return db.session.connection().execute(_active_user_by_id(), {"user_id": user_id}).first()
+    return run(_active_user_by_id(), {"user_id": user_id}).first()
 
 
 @functools.cache

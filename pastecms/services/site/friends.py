@@ -11,6 +11,7 @@ from pastecms.config import settings
 from pastecms.errors import ConflictFailure, FeatureDisabledFailure, NonexistentFriendFailure
 from pastecms.extensions import db
 from pastecms.models import FriendLink, utcnow
+from pastecms.queries import run
 from pastecms.services.site import captcha, notifications
 
 _LINKS = FriendLink.__table__
@@ -27,7 +28,7 @@ def _shown_statement():
 def shown() -> list:
     """The links shown to visitors, oldest first (rows with name, url, image,
     description, time)."""
-    return db.session.connection().execute(_shown_statement(), {"shown": True}).all()
+    return run(_shown_statement(), {"shown": True}).all()
 
 
 def everything(search: str | None = None) -> list[FriendLink]:
