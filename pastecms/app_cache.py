@@ -30,7 +30,9 @@ def app_cache(name: str, build: Callable[[], Any] | None = None, app: Flask | No
     """The value `name` of `app` (the current app by default), made by `build()` on
     first use; `KeyError` when it is missing and there is no `build`. Made twice at worst
     by threads racing for it, and then both get the first one kept."""
-    extensions = (app or current_app).extensions
+    # Not `app or current_app`: that resolves the proxy twice, and settings() is read
+    # several times a request.
+    extensions = current_app.extensions if app is None else app.extensions
     try:
         return extensions[_KEY][name]
     except KeyError:
