@@ -594,7 +594,7 @@ def report(quiet: Tally, attacked: dict, limits: dict, app_log: Path, check: boo
         )
     )
     d = attacked["d"]
-    # The quota tests and then counts (services.quota), so the flooder's two submits at
+    # The quota tests and then counts (services.pastes.quota), so the flooder's two submits at
     # once may both pass its last test: it promises to overshoot by one paste, no more.
     most = min(SUBMITS_PER_MINUTE, QUOTA_ANONYMOUS_PER_HOUR // SUBMIT_SIZE + 1)
     ok = d.count(200) <= most and d.accepted_bytes <= QUOTA_ANONYMOUS_PER_HOUR + SUBMIT_SIZE

@@ -36,7 +36,7 @@ def log_in(
     `address` has failed too often lately, or while another password of either is being
     checked (`attempts.comparing`), and `AuthFailure` for everything else. `device` is the
     client's device cookie: one the account signed in from is counted on its own
-    (`services.devices`).
+    (`services.identity.devices`).
     """
     user = _account(identifier)
     # Counted per account when there is one, so its username and its email share one

@@ -214,7 +214,7 @@ def authenticate(
     failed too often
     lately or has another password being checked (`attempts.comparing`). `device` is the
     client's device cookie: one the account signed in from is counted on its own
-    (`services.devices`).
+    (`services.identity.devices`).
     """
     if allow_email and "@" in username:
         user = by_email(username)

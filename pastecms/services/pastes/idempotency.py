@@ -21,7 +21,7 @@ purge` deletes keys past it), with:
   derived from the secret key) and bound to the key's hash. The token goes back only to
   the key's own caller, and only with the very request that made the paste (its contents
   and password with it). The paste's contents are not stored here: a retry shows the
-  paste as it stands (`services.paste`), or that it is gone. A deleted paste leaves its
+  paste as it stands (`services.pastes.paste`), or that it is gone. A deleted paste leaves its
   key behind, without its id and token, until the key's lifetime ends.
 
 While a key's first request runs, a retry with it is `IdempotencyKeyInUseFailure` (409,

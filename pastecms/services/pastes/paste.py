@@ -51,17 +51,17 @@ def submit(
     With `max_views`, the read that counts the last view deletes the paste (`read`,
     `page`).
 
-    With an `idempotency_key` (`services.idempotency`), the caller's first request with
+    With an `idempotency_key` (`services.pastes.idempotency`), the caller's first request with
     it stores its paste as without one; the same request again stores nothing and returns
     that paste as the caller may see it now, with its token (`_replayed`).
 
     Raises `AddressBlockedFailure` (the caller's address is in a range an admin blocked:
-    `services.paste_policy`), `UnauthenticatedPastesDisabledFailure`,
+    `services.pastes.paste_policy`), `UnauthenticatedPastesDisabledFailure`,
     `PayloadTooLargeFailure`, `InvalidParamsFailure` (past expiry, or longer than the
     admins allow, bad attachments, a password shorter than
     MIN_PASTE_PASSWORD_LENGTH, a malformed idempotency key),
     `PasteAttachmentsDisabledFailure`, `PasteAttachmentTooLargeFailure`, over the
-    caller's byte quota (`services.quota`) `PayloadTooLargeFailure` or `RateLimitFailure`;
+    caller's byte quota (`services.pastes.quota`) `PayloadTooLargeFailure` or `RateLimitFailure`;
     with a key, `IdempotencyKeyReusedFailure` (it came with another request before),
     `IdempotencyKeyInUseFailure` (its first request is still running) and
     `NonexistentPasteFailure` (the paste it made is gone).
@@ -318,7 +318,7 @@ def page(
     counted: bool = True,
 ) -> PasteRecord:
     """`read` for the paste's web page: the record also carries `highlighted`, its
-    contents as HTML (`services.highlight`).
+    contents as HTML (`services.pastes.highlight`).
 
     A paste that counts down to its deletion (`max_views`) is only read when `reveal`
     says the visitor asked for it: otherwise (once its password is checked) it comes back

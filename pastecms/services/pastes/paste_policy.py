@@ -1,6 +1,6 @@
 """What the site's admins allow a new paste, on every face: the address ranges that may
-not post (`blocked`), and the longest expiry (`expiry_limit`). `services.paste` asks
-before it stores anything; `services.moderation` changes them.
+not post (`blocked`), and the longest expiry (`expiry_limit`). `services.pastes.paste` asks
+before it stores anything; `services.pastes.moderation` changes them.
 
 Both are kept by each worker for POLICY_TTL seconds: read from the database on every
 submit they cost two round trips of its three (a submit on PostgreSQL went from 3 to 5).
@@ -20,7 +20,7 @@ from pastecms.errors import AddressBlockedFailure, InvalidParamsFailure
 from pastecms.extensions import db
 from pastecms.models import BlockedNetwork, Setting
 
-#: The `settings` rows this module keeps (never shown by `services.settings.get_all`).
+#: The `settings` rows this module keeps (never shown by `services.site.settings.get_all`).
 LONGEST_EXPIRY_KEY = "paste_longest_expiry"  # seconds; "" or missing: no limit
 NEVER_EXPIRES_KEY = "paste_never_expires"  # "true" / "false"; missing: "true"
 
