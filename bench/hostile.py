@@ -317,7 +317,7 @@ def seed(url: str) -> World:
             sys.exit(f"seeding failed: {answer.status} {answer.body[:200]!r}")
         return json.loads(answer.body)["paste_id_repr"]
 
-    source = (ROOT / "pastecms" / "services" / "paste.py").read_text()
+    source = (ROOT / "pastecms" / "services" / "pastes" / "paste.py").read_text()
     normal = [submit({"contents": source[:4000], "language": "python"}) for _ in range(5)]
     pathological = [submit({"contents": text, "language": lang}) for text, lang in PATHOLOGICAL]
     protected = submit({"contents": "the secret", "password": PASSWORD})
@@ -594,7 +594,7 @@ def report(quiet: Tally, attacked: dict, limits: dict, app_log: Path, check: boo
         )
     )
     d = attacked["d"]
-    # The quota tests and then counts (services.quota), so the flooder's two submits at
+    # The quota tests and then counts (services.pastes.quota), so the flooder's two submits at
     # once may both pass its last test: it promises to overshoot by one paste, no more.
     most = min(SUBMITS_PER_MINUTE, QUOTA_ANONYMOUS_PER_HOUR // SUBMIT_SIZE + 1)
     ok = d.count(200) <= most and d.accepted_bytes <= QUOTA_ANONYMOUS_PER_HOUR + SUBMIT_SIZE

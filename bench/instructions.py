@@ -186,7 +186,7 @@ def seed(directory: Path, paste_bytes: int = 1024) -> None:
 
     import wsgi
     from pastecms.extensions import bind_migrations, db
-    from pastecms.services import user as user_service
+    from pastecms.services.identity import user as user_service
 
     app = wsgi.app
     print(f"the app of {Path(sys.modules['pastecms'].__file__).parent}")

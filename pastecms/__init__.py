@@ -209,9 +209,11 @@ def _check_driver(uri: str) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from pastecms import answers, database, metrics, ratelimit
+    from pastecms import database, metrics, ratelimit
     from pastecms.extensions import csrf, db
-    from pastecms.services import ids, tokens
+    from pastecms.queries import answers
+    from pastecms.services import ids
+    from pastecms.services.identity import tokens
 
     db.init_app(app)
     database.init_app(app)

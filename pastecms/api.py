@@ -4,7 +4,7 @@ A request is handled in this order: its credentials are screened (a JWT bearer t
 expired is refused before anything is read), its input is loaded with the view's In
 schema from where the face's clients send it (`pastecms.inputs`), the caller is resolved
 and checked (`services.auth`), a kept answer is sent if the view keeps them and one is
-current (`pastecms.answers`), else the view runs (one service call), the transaction
+current (`pastecms.queries.answers`), else the view runs (one service call), the transaction
 commits, and the result is dumped with the Out schema and wrapped by the face's envelope
 (and kept, for a view that keeps them). A `Failure`
 anywhere rolls back and is rendered by the same envelope; a view never builds an error
@@ -33,7 +33,7 @@ from flask import (
 from marshmallow import Schema
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from pastecms import answers, database, inputs, metrics, ratelimit
+from pastecms import database, inputs, metrics, ratelimit
 from pastecms.errors import (
     ConflictFailure,
     Failure,
@@ -42,8 +42,9 @@ from pastecms.errors import (
     NotFoundFailure,
 )
 from pastecms.extensions import db
+from pastecms.queries import answers
 from pastecms.ratelimit import RateLimit
-from pastecms.services import auth
+from pastecms.services.identity import auth
 
 OPTIONAL = "optional"
 REQUIRED = "required"
@@ -223,7 +224,7 @@ def endpoint(
     to the face's own. `headers` are added to a success (a Cache-Control, say). A view
     that returns a `Response` (a file, a redirect) has it sent as it is, after the commit.
     `cache_by` keeps successes whole while the version it reads is unchanged
-    (`pastecms.answers`): only for reads whose answer is the same for every caller they
+    (`pastecms.queries.answers`): only for reads whose answer is the same for every caller they
     admit, or, with `cache_for`, for every caller of the same audience (`cache_for(caller)`
     names it: an answer is kept apart for each). Schemas are instantiated once here, not
     per request.

@@ -16,10 +16,10 @@ from pastecms.errors import Failure
 from pastecms.extensions import bind_migrations, db
 from pastecms.inputs import params_failure
 from pastecms.schemas.user import UserCreateIn
-from pastecms.services import backup as backup_service
-from pastecms.services import paste as paste_service
-from pastecms.services import refresh_token
-from pastecms.services import user as user_service
+from pastecms.services.identity import refresh_token
+from pastecms.services.identity import user as user_service
+from pastecms.services.operations import backup as backup_service
+from pastecms.services.pastes import paste as paste_service
 
 users = AppGroup("users", help="Manage user accounts.")
 pastes = AppGroup("pastes", help="Maintain stored pastes.")

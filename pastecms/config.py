@@ -10,8 +10,9 @@ import os
 import re
 from dataclasses import dataclass, field, make_dataclass
 
-from flask import current_app
 from limits import parse_many
+
+from pastecms.app_cache import app_cache, keep
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -73,7 +74,7 @@ class Config:
     HIGHLIGHT_TIME_LIMIT = 0.25
 
     # Whole answers of the article reads (the CMS's list and article), kept per worker
-    # while no article, tag, category or image changes (`pastecms.answers`); at most this
+    # while no article, tag, category or image changes (`pastecms.queries.answers`); at most this
     # many bytes a worker, 0 for none.
     ANSWER_CACHE_MAX_BYTES = 8 * MIB
 
@@ -446,22 +447,22 @@ Settings = make_dataclass(
     slots=True,
     repr=False,  # it holds the secret key
 )
-_KEY = "pastecms.settings"
 
 
 def freeze(app) -> None:
     """Keep the frozen settings of `app` (its config, checked) for `settings()`."""
-    app.extensions[_KEY] = Settings(
+    frozen = Settings(
         **{
             s.name.lower(): tuple(value) if isinstance(value, list) else value
             for s in SETTINGS
             if (value := app.config.get(s.name)) is not None
         }
     )
+    keep(app, "settings", frozen)
 
 
 def settings() -> "Settings":
     """The current app's frozen settings (`settings().max_page_size`): what services read
     instead of `current_app.config`. Built once by `create_app`; a change to `app.config`
     after that is not seen here."""
-    return current_app.extensions[_KEY]
+    return app_cache("settings")

@@ -234,7 +234,7 @@ def worker_exit(server, worker):
     # A content webhook is called from a thread after its change commits: a worker
     # stopping (a restart, a reload) gives the calls under way a few seconds to finish and
     # be recorded, rather than dropping them.
-    if "pastecms.services.webhook" in sys.modules:
-        from pastecms.services import webhook
+    if "pastecms.services.content.webhook" in sys.modules:
+        from pastecms.services.content import webhook
 
         webhook.wait_for_deliveries(timeout=5)

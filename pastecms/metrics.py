@@ -55,7 +55,7 @@ def enabled(config) -> bool:
 
 def settings_problem(config) -> str | None:
     """What is wrong with the metrics settings, or None (checked when the app starts)."""
-    from pastecms.services import webhook
+    from pastecms.services.content import webhook
 
     token = config.get("METRICS_TOKEN")
     if token is not None and not isinstance(token, str):

@@ -21,6 +21,7 @@ from flask import Flask, current_app
 from marshmallow import Schema, fields, validate
 
 from pastecms.api import OPTIONAL, envelopes
+from pastecms.app_cache import app_cache
 from pastecms.errors import (
     AuthFailure,
     Failure,
@@ -76,8 +77,6 @@ SECURITY_SCHEMES = {
     },
 }
 
-_EXTENSION_KEY = "pastecms.openapi"
-
 
 # -- the app's description --------------------------------------------------------------
 
@@ -85,11 +84,12 @@ _EXTENSION_KEY = "pastecms.openapi"
 def description(app: Flask | None = None) -> dict:
     """The app's OpenAPI document (a dict), built on first use and cached per app."""
     app = app or current_app._get_current_object()
-    cached = app.extensions.get(_EXTENSION_KEY)
-    if cached is None:
+
+    def built() -> dict:
         with app.app_context():
-            cached = app.extensions[_EXTENSION_KEY] = build(app)
-    return cached
+            return build(app)
+
+    return app_cache("openapi", built, app)
 
 
 def described_rules(app: Flask) -> Iterator:

@@ -2,7 +2,7 @@
 a process of its own, within CPU-time, memory and output limits.
 
 The app never imports this module's runner into a worker: it starts
-`python -I pastecms/sandbox.py` (`services.custom_fields`), writes the request as JSON on
+`python -I pastecms/sandbox.py` (`services.site.custom_fields`), writes the request as JSON on
 its standard input and reads the outcome as JSON from its standard output. The process
 imports nothing from pastecms (so it starts fast and holds no app state or secrets),
 limits itself before compiling the code, and answers one of the outcomes below; when it

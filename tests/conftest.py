@@ -20,11 +20,14 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from config import TestConfig
-from pastecms import answers, create_app, ratelimit
+from pastecms import create_app, ratelimit
 from pastecms.extensions import bind_migrations, db
 from pastecms.models import Paste, utcnow
-from pastecms.services import paste_policy, refresh_token, tokens, webhook
-from pastecms.services import user as user_service
+from pastecms.queries import answers
+from pastecms.services.content import webhook
+from pastecms.services.identity import refresh_token, tokens
+from pastecms.services.identity import user as user_service
+from pastecms.services.pastes import paste_policy
 from tests.live import empty_database
 
 #: The xdist worker running this process ("gw0", "gw1"...), or "" without xdist. Each

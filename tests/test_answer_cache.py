@@ -1,5 +1,5 @@
 """The article reads keep their answers whole while no article, tag, category or image
-changes (`pastecms.answers`, migration 0009's content version): a repeated read costs the
+changes (`pastecms.queries.answers`, migration 0009's content version): a repeated read costs the
 key's lookup and one read of the version, and any change, however it is made, shows on
 the very next read, in every worker."""
 
@@ -11,9 +11,10 @@ import tracemalloc
 import pytest
 from sqlalchemy import text
 
-from pastecms import answers, encoding
-from pastecms.answers import AnswerCache, KeptAnswer
+from pastecms import encoding
 from pastecms.extensions import db
+from pastecms.queries import answers
+from pastecms.queries.answers import AnswerCache, KeptAnswer
 from tests.conftest import Cms, statements
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(200))

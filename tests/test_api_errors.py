@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pastecms.extensions import db
 from pastecms.models import User
-from pastecms.services import paste as paste_service
+from pastecms.services.pastes import paste as paste_service
 
 
 def assert_failure(response, failure_name, status):

@@ -20,8 +20,8 @@ from config import TestConfig
 from pastecms import create_app
 from pastecms.cli import main
 from pastecms.extensions import bind_migrations, db
-from pastecms.services import backup as backup_service
-from pastecms.services import user as user_service
+from pastecms.services.identity import user as user_service
+from pastecms.services.operations import backup as backup_service
 from tests.live import empty_database
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -16,10 +16,11 @@ from pastecms import errors
 from pastecms.api import envelope_for
 from pastecms.errors import CATALOGUE
 from pastecms.models import utcnow
-from pastecms.services import idempotency, tokens
-from pastecms.services import paste as paste_service
-from pastecms.services import user as user_service
-from pastecms.services.auth import Caller
+from pastecms.services.identity import tokens
+from pastecms.services.identity import user as user_service
+from pastecms.services.identity.auth import Caller
+from pastecms.services.pastes import idempotency
+from pastecms.services.pastes import paste as paste_service
 
 #: Catalogue entries no route can answer yet, and the face that will.
 RESERVED = {}

@@ -139,7 +139,9 @@ def test_purge_deletes_expired_and_deactivated_pastes_and_their_attachments(
         },
     )
     real = utcnow
-    monkeypatch.setattr("pastecms.services.paste.utcnow", lambda: real() + timedelta(hours=1))
+    monkeypatch.setattr(
+        "pastecms.services.pastes.paste.utcnow", lambda: real() + timedelta(hours=1)
+    )
 
     result = runner.invoke(args=["pastes", "purge"])
     assert result.exit_code == 0, result.output

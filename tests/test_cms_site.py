@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from pastecms.extensions import db
-from pastecms.services import settings as settings_service
+from pastecms.services.site import settings as settings_service
 
 # -- settings ---------------------------------------------------------------------------
 

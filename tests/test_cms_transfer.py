@@ -182,7 +182,7 @@ def clock_moved(monkeypatch):
 def test_an_export_is_sent_as_it_is_read_a_few_articles_at_a_time(cms_admin, monkeypatch):
     """A site of many large articles is exported without ever holding them all: the
     answer streams, reading EXPORT_BATCH articles at a time, and is the same document."""
-    from pastecms.services import transfer
+    from pastecms.services.content import transfer
 
     monkeypatch.setattr(transfer, "EXPORT_BATCH", 2)
     hashes = [cms_admin.article(f"Article {n}")["hash"] for n in range(5)]

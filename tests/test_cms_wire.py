@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from pastecms.models import utcnow
-from pastecms.services import article as article_service
-from pastecms.services import tokens
-from pastecms.services import user as user_service
+from pastecms.services.content import article as article_service
+from pastecms.services.identity import tokens
+from pastecms.services.identity import user as user_service
 from tests.conftest import Cms
 
 ORIGIN = "https://blog.example"

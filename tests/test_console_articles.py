@@ -9,9 +9,9 @@ from html.parser import HTMLParser
 import pytest
 
 from pastecms.extensions import db
-from pastecms.services import article as article_service
-from pastecms.services import taxonomy
-from pastecms.services import user as user_service
+from pastecms.services.content import article as article_service
+from pastecms.services.content import taxonomy
+from pastecms.services.identity import user as user_service
 from tests.test_web_accounts import PASSWORD, sign_in
 
 PNG = (

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from pastecms.extensions import db
 from pastecms.models import WebhookDelivery
-from pastecms.services import webhook
+from pastecms.services.content import webhook
 from tests.conftest import Cms
 from tests.hooks import Receiver
 from tests.test_browser import browser, follow  # noqa: F401  (the fixture: one Chromium per module)

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from pastecms.services import notifications as notifications_service
-from pastecms.services import site_stats
+from pastecms.services.site import notifications as notifications_service
+from pastecms.services.site import site_stats
 from tests.conftest import statements
 from tests.qexo import Pub
 from tests.test_web_accounts import PASSWORD, sign_in

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pastecms.extensions import db
-from pastecms.services import article as article_service
-from pastecms.services import user as user_service
+from pastecms.services.content import article as article_service
+from pastecms.services.identity import user as user_service
 from tests.conftest import statements
 
 LOGIN = "/api/auth/auth"

@@ -11,9 +11,10 @@ from datetime import timedelta
 import jwt
 import pytest
 
+from pastecms.app_cache import app_cache
 from pastecms.models import utcnow
-from pastecms.services import tokens
-from pastecms.services import user as user_service
+from pastecms.services.identity import tokens
+from pastecms.services.identity import user as user_service
 
 STATUS = "/api/authentication/status"
 
@@ -144,7 +145,7 @@ def test_a_long_jwt_is_never_looked_up_as_an_api_key(client, make_user, access_t
 
 
 def _forged(app, claims, *, key=None, algorithm="HS256"):
-    key = key if key is not None else app.extensions["pastecms.jwt_keys"][tokens.ACCESS]
+    key = key if key is not None else app_cache("jwt_keys", app=app)[tokens.ACCESS]
     with warnings.catch_warnings():
         # PyJWT warns that our 32-byte key is short for HS512: the forger's problem.
         warnings.simplefilter("ignore", jwt.warnings.InsecureKeyLengthWarning)
@@ -169,7 +170,7 @@ def _claims(user_id=1, **extra):
         ),
         pytest.param(
             lambda app: _forged(
-                app, _claims(guid="x"), key=app.extensions["pastecms.jwt_keys"][tokens.REFRESH]
+                app, _claims(guid="x"), key=app_cache("jwt_keys", app=app)[tokens.REFRESH]
             ),
             id="refresh-key",
         ),

@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from pastecms.extensions import db
 from pastecms.models import Highlight
-from pastecms.services import highlight, pygmentize
+from pastecms.services.pastes import highlight, pygmentize
 
 # Quadratic for Pygments' Java lexer: tens of seconds of CPU at 32 KiB; here small enough
 # that a broken budget costs the suite seconds, not minutes.
@@ -240,7 +240,7 @@ WITHOUT_A_HIGHLIGHTER = {
 def test_every_modern_paste_language_name_has_its_highlighter(mode):
     from pygments.lexers import get_lexer_by_name
 
-    from pastecms.services import language
+    from pastecms.services.pastes import language
 
     name = language.highlighter(mode, "x = 1\n")
     if mode in WITHOUT_A_HIGHLIGHTER:
@@ -263,7 +263,7 @@ def test_every_modern_paste_language_name_has_its_highlighter(mode):
     ],
 )
 def test_clike_is_guessed_among_the_c_like_languages(contents, lexer):
-    from pastecms.services import language
+    from pastecms.services.pastes import language
 
     assert language.highlighter("clike", contents) == lexer
 

@@ -23,12 +23,13 @@ from marshmallow import fields
 from werkzeug.exceptions import HTTPException
 
 from config import TestConfig
-from pastecms import answers, config, create_app, ratelimit
+from pastecms import config, create_app, ratelimit
 from pastecms.api import OPTIONAL, envelope_for
 from pastecms.errors import CATALOGUE
 from pastecms.extensions import db
+from pastecms.queries import answers
 from pastecms.schemas.fields import Integer, PasteId, Text, UnixTime
-from pastecms.services import webhook
+from pastecms.services.content import webhook
 
 # -- the routes, from the URL map of an app built for collection only -------------------
 
@@ -229,7 +230,7 @@ def _seed_refresh_tokens(client):
 def _seed_site(client):
     """Qexo's site content through /pub: an admin's links and talks, a like, an
     application, a notification, a custom field and a counted visit."""
-    from pastecms.services import user as user_service
+    from pastecms.services.identity import user as user_service
     from tests.qexo import Pub
 
     app = client.application
@@ -270,7 +271,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 def _seed_content(client):
     """An admin's site content: a category, tagged articles (a draft, one published, one
     with a header image), an image, settings."""
-    from pastecms.services import user as user_service
+    from pastecms.services.identity import user as user_service
 
     with client.application.app_context():
         admin = user_service.create("editor", "correct horse", is_admin=True)
@@ -302,7 +303,7 @@ def _seed_site_files(client):
     """Qexo's content API: a post and a page saved as Hexo files, a stored config file and
     a webhook (to a loopback port nothing listens on, which the app allows: its calls
     fail, logged)."""
-    from pastecms.services import user as user_service
+    from pastecms.services.identity import user as user_service
     from tests.qexo import Pub
 
     with client.application.app_context():

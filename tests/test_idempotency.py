@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from pastecms.extensions import db
 from pastecms.models import IdempotencyKey, utcnow
-from pastecms.services import idempotency
-from pastecms.services import paste as paste_service
-from pastecms.services.auth import Caller
+from pastecms.services.identity.auth import Caller
+from pastecms.services.pastes import idempotency
+from pastecms.services.pastes import paste as paste_service
 
 SUBMIT = "/api/paste/submit"
 

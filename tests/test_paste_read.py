@@ -19,7 +19,9 @@ USER = "/api/paste/user"
 def move_clock(monkeypatch, **delta):
     """Make the paste rules believe `delta` has passed."""
     real = utcnow
-    monkeypatch.setattr("pastecms.services.paste.utcnow", lambda: real() + timedelta(**delta))
+    monkeypatch.setattr(
+        "pastecms.services.pastes.paste.utcnow", lambda: real() + timedelta(**delta)
+    )
 
 
 def listed_ids(response) -> list:

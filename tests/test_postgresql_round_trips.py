@@ -13,9 +13,9 @@ from psycopg import pq
 from sqlalchemy import event, text
 
 from pastecms.extensions import db
-from pastecms.services import paste as paste_service
-from pastecms.services import site_stats
-from pastecms.services.auth import ANONYMOUS
+from pastecms.services.identity.auth import ANONYMOUS
+from pastecms.services.pastes import paste as paste_service
+from pastecms.services.site import site_stats
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("PASTECMS_TEST_DATABASE_URI", "").startswith("postgresql"),

@@ -9,9 +9,9 @@ import pytest
 
 from pastecms.extensions import db
 from pastecms.models import Setting
-from pastecms.services import article as article_service
 from pastecms.services import clock as clock_service
-from pastecms.services import settings as settings_service
+from pastecms.services.content import article as article_service
+from pastecms.services.site import settings as settings_service
 from tests.hooks import Receiver, WebhookLog
 from tests.qexo import Pub
 
@@ -364,7 +364,7 @@ class TestTheWebhook:
         dead.close()
         admin_pub.ok(admin_pub.post("create_webhook", {"uri": dead.url}))
         logged = WebhookLog()
-        logger = logging.getLogger("pastecms.services.webhook")
+        logger = logging.getLogger("pastecms.services.content.webhook")
         logger.addHandler(logged)
         try:
             admin_pub.ok(admin_pub.post("save", {"file": "a.txt", "content": "a"}))

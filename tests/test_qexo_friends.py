@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from pastecms.services import friends as friends_service
+from pastecms.services.site import friends as friends_service
 
 ZHANG = {
     "name": "Zhang San's Blog",

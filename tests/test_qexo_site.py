@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pastecms.services import notifications as notifications_service
+from pastecms.services.site import notifications as notifications_service
 from tests.qexo import Pub
 
 # -- notifications -----------------------------------------------------------------------

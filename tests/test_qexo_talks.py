@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pastecms.services import talks as talks_service
+from pastecms.services.site import talks as talks_service
 
 HEX32 = re.compile(r"[0-9a-f]{32}\Z")
 

@@ -4,7 +4,7 @@ outcome, and CORS on every answer, preflights included."""
 
 import pytest
 
-from pastecms.services import talks as talks_service
+from pastecms.services.site import talks as talks_service
 from tests.qexo import FORM, Pub
 
 ORIGIN = {"Origin": "https://blog.example"}

@@ -3,7 +3,7 @@ deactivation or a new API key no longer signs its holder in."""
 
 import pytest
 
-from pastecms.services import user as user_service
+from pastecms.services.identity import user as user_service
 
 LOGIN = "/api/authentication/login"
 STATUS = "/api/authentication/status"

@@ -11,10 +11,12 @@ import jwt
 import pytest
 from sqlalchemy import select
 
+from pastecms.app_cache import app_cache
 from pastecms.extensions import db
 from pastecms.models import RefreshToken
-from pastecms.services import refresh_token, secret, tokens
-from pastecms.services import user as user_service
+from pastecms.services import secret
+from pastecms.services.identity import refresh_token, tokens
+from pastecms.services.identity import user as user_service
 from tests.conftest import statements
 
 LOGIN = "/api/auth/auth"
@@ -318,7 +320,7 @@ def test_a_refresh_token_renews_until_a_second_before_it_expires(app, client, us
 
 
 def _forge(app, claims, kind=tokens.REFRESH, algorithm="HS256"):
-    key = app.extensions["pastecms.jwt_keys"][kind]
+    key = app_cache("jwt_keys", app=app)[kind]
     return jwt.encode(claims, key, algorithm=algorithm)
 
 

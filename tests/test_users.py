@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from pastecms.extensions import db
 from pastecms.models import ApiKey, User
-from pastecms.services import user as user_service
+from pastecms.services.identity import user as user_service
 
 CREATE = "/api/user/create"
 UPDATE = "/api/user/update"

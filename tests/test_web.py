@@ -489,7 +489,7 @@ def test_a_long_error_message_is_text_under_a_short_heading(make_app):
 
 def test_unexpected_error_page_leaks_nothing(make_app, monkeypatch):
     app = make_app()
-    from pastecms.services import paste as paste_service
+    from pastecms.services.pastes import paste as paste_service
 
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals")

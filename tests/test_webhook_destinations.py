@@ -29,7 +29,7 @@ def admin_on(make_app, admin_token):
 
 @pytest.fixture
 def webhook_log():
-    logger = logging.getLogger("pastecms.services.webhook")
+    logger = logging.getLogger("pastecms.services.content.webhook")
     kept = WebhookLog()
     logger.addHandler(kept)
     yield kept

@@ -19,7 +19,7 @@ class ApiKey(db.Model):
     # The key's first characters, so a user can tell keys apart without the secret.
     prefix: Mapped[str] = mapped_column(String(8))
     is_enabled: Mapped[bool] = mapped_column(default=True)
-    # Made by the CMS face's generate, beside the user's own key (`services.apikey`).
+    # Made by the CMS face's generate, beside the user's own key (`services.identity.apikey`).
     is_additional: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

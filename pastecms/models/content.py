@@ -182,7 +182,7 @@ class ContentVersion(db.Model):
 
 
 class Setting(db.Model):
-    """One site setting (`services.settings` knows which keys exist)."""
+    """One site setting (`services.site.settings` knows which keys exist)."""
 
     __tablename__ = "settings"
 

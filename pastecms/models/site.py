@@ -100,7 +100,7 @@ class WebhookDelivery(db.Model):
     """One call of the content webhook (or a test call from the console): when, what it
     announced, where to (masked: no credentials, path or query, where the token is), and
     how it went: the HTTP status it answered, or why it was not answered. Only the newest
-    few are kept (`services.webhook.KEEP_DELIVERIES`)."""
+    few are kept (`services.content.webhook.KEEP_DELIVERIES`)."""
 
     __tablename__ = "webhook_deliveries"
 

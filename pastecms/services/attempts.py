@@ -31,7 +31,7 @@ def _parts(
     if device is not None:
         # A device that signed in to the target before is counted on its own, never on
         # the target's or the address's counts, which strangers can fill up
-        # (`services.devices`).
+        # (`services.identity.devices`).
         return [("attempts", kind, "device", device)]
     parts = [("attempts", kind, "target", str(target))]
     if address:

@@ -15,9 +15,9 @@ import secrets
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app
 from ulid import ULID
 
+from pastecms.app_cache import app_cache, keep
 from pastecms.errors import NonexistentPasteFailure
 
 _MARKER = b"pastecms"
@@ -81,11 +81,11 @@ class PasteIds:
 
 def init_app(app):
     secret = app.config.get("PASTE_ID_KEY") or app.config["SECRET_KEY"]
-    app.extensions["pastecms.ids"] = PasteIds(secret, app.config["ENCRYPT_PASTE_IDS"])
+    keep(app, "paste_ids", PasteIds(secret, app.config["ENCRYPT_PASTE_IDS"]))
 
 
 def paste_ids() -> PasteIds:
-    return current_app.extensions["pastecms.ids"]
+    return app_cache("paste_ids")
 
 
 def new_id() -> str:

@@ -23,9 +23,9 @@ from pastecms.schemas.web import (
     PasswordFormIn,
     RegisterFormIn,
 )
-from pastecms.services import paste as paste_service
-from pastecms.services import refresh_token
-from pastecms.services import user as user_service
+from pastecms.services.identity import refresh_token
+from pastecms.services.identity import user as user_service
+from pastecms.services.pastes import paste as paste_service
 from pastecms.views import csrf
 from pastecms.views.envelopes import Page, WebPage, web_page
 from pastecms.views.signin import (

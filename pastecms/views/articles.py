@@ -18,9 +18,9 @@ from pastecms.schemas.cms import (
     MarkdownImportIn,
     SuccessOut,
 )
-from pastecms.services import article as article_service
-from pastecms.services import transfer
 from pastecms.services.changes import UNSET
+from pastecms.services.content import article as article_service
+from pastecms.services.content import transfer
 from pastecms.views.envelopes import cms
 from pastecms.views.links import article_export_url, with_image_urls
 

@@ -10,7 +10,7 @@ from pastecms.schemas.auth import (
     RevokedOut,
     TokenLoginIn,
 )
-from pastecms.services import login, refresh_token
+from pastecms.services.identity import login, refresh_token
 from pastecms.views.envelopes import auth_api
 from pastecms.views.signin import device_cookie, remember_device
 

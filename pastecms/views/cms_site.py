@@ -3,8 +3,8 @@
 from pastecms.api import ADMIN, endpoint
 from pastecms.errors import ForbiddenFailure, ServiceUnavailableFailure
 from pastecms.schemas.cms import CmsHealthOut, SettingsOut, settings_in
-from pastecms.services import health
-from pastecms.services import settings as settings_service
+from pastecms.services.operations import health
+from pastecms.services.site import settings as settings_service
 from pastecms.views.envelopes import cms, cms_health
 
 bp = cms.blueprint("cms_site", __name__, url_prefix="/v1")

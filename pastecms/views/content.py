@@ -10,7 +10,7 @@ URL is an unknown route (404, code 10001).
 from pastecms.api import REQUIRED, endpoint
 from pastecms.errors import NonexistentArticleFailure
 from pastecms.schemas.auth import ContentGetOut, ContentListIn, ContentListOut, ContentPathIn
-from pastecms.services import article as article_service
+from pastecms.services.content import article as article_service
 from pastecms.views.envelopes import content_api
 
 bp = content_api.blueprint("content_api", __name__, url_prefix="/api/content")

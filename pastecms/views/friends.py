@@ -23,8 +23,8 @@ from pastecms.schemas.qexo import (
     ModifiedOut,
     SearchIn,
 )
-from pastecms.services import captcha
-from pastecms.services import friends as friends_service
+from pastecms.services.site import captcha
+from pastecms.services.site import friends as friends_service
 from pastecms.views.envelopes import qexo
 
 bp = qexo.blueprint("qexo_friends", __name__, url_prefix="/pub")

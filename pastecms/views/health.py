@@ -3,7 +3,7 @@
 from pastecms.api import endpoint
 from pastecms.errors import ServiceUnavailableFailure
 from pastecms.schemas.health import HealthOut
-from pastecms.services import health
+from pastecms.services.operations import health
 from pastecms.views.envelopes import operations
 
 bp = operations.blueprint("health", __name__)

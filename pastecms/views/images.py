@@ -16,7 +16,7 @@ from pastecms.schemas.cms import (
     PageIn,
     SuccessOut,
 )
-from pastecms.services import image as image_service
+from pastecms.services.content import image as image_service
 from pastecms.views.envelopes import cms
 from pastecms.views.links import with_image_urls
 

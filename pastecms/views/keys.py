@@ -5,7 +5,7 @@ beside the server's). Every face accepts either key."""
 from pastecms.api import REQUIRED, endpoint
 from pastecms.errors import NonexistentApiKeyFailure
 from pastecms.schemas.cms import ApiKeyOut, ApiKeyStatusOut, SuccessOut
-from pastecms.services import apikey
+from pastecms.services.identity import apikey
 from pastecms.views.envelopes import cms
 
 bp = cms.blueprint("cms_keys", __name__, url_prefix="/v1/api-key")

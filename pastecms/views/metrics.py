@@ -3,7 +3,7 @@
 from flask import current_app, request
 
 from pastecms import metrics
-from pastecms.services import scraper
+from pastecms.services.operations import scraper
 from pastecms.views.envelopes import metrics_face
 
 bp = metrics_face.blueprint("metrics", __name__)

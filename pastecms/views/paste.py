@@ -29,9 +29,9 @@ from pastecms.schemas.paste import (
     PasteSubmittedOut,
     UserPastesIn,
 )
-from pastecms.services import moderation as moderation_service
-from pastecms.services import paste as paste_service
-from pastecms.services.idempotency import HEADER as IDEMPOTENCY_HEADER
+from pastecms.services.pastes import moderation as moderation_service
+from pastecms.services.pastes import paste as paste_service
+from pastecms.services.pastes.idempotency import HEADER as IDEMPOTENCY_HEADER
 from pastecms.views.envelopes import modern_paste
 from pastecms.views.links import with_url, with_urls
 

@@ -5,7 +5,7 @@ import functools
 
 from flask import after_this_request, current_app, redirect, request, session, url_for
 
-from pastecms.services import auth, devices
+from pastecms.services.identity import auth, devices
 
 
 def sign_in(user, remember: bool = False) -> None:
@@ -18,13 +18,13 @@ def sign_in(user, remember: bool = False) -> None:
 
 
 def device_cookie() -> str | None:
-    """The client's device cookie, if it sent one (`services.devices`)."""
+    """The client's device cookie, if it sent one (`services.identity.devices`)."""
     return request.cookies.get(devices.COOKIE)
 
 
 def remember_device(user_id: int) -> None:
     """Send this client a fresh device cookie for `user_id` with the answer: its later
-    logins to the account are counted on their own (`services.devices`)."""
+    logins to the account are counted on their own (`services.identity.devices`)."""
     value = devices.issue(user_id)
 
     @after_this_request

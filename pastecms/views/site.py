@@ -27,8 +27,8 @@ from pastecms.schemas.qexo import (
     StatisticIn,
     StatisticOut,
 )
-from pastecms.services import custom_fields, site_stats
-from pastecms.services import notifications as notifications_service
+from pastecms.services.site import custom_fields, site_stats
+from pastecms.services.site import notifications as notifications_service
 from pastecms.views.envelopes import qexo
 
 bp = qexo.blueprint("qexo_site", __name__, url_prefix="/pub")

@@ -23,10 +23,10 @@ from pastecms.schemas.qexo import (
     WebhookIn,
     WebhookOut,
 )
-from pastecms.services import article as article_service
-from pastecms.services import image as image_service
-from pastecms.services import settings as settings_service
-from pastecms.services import site_files, webhook
+from pastecms.services.content import article as article_service
+from pastecms.services.content import image as image_service
+from pastecms.services.content import site_files, webhook
+from pastecms.services.site import settings as settings_service
 from pastecms.views.envelopes import qexo
 from pastecms.views.links import with_image_urls
 

@@ -14,7 +14,7 @@ from pastecms.schemas.qexo import (
     TalkSaveIn,
     TalkSummaryListOut,
 )
-from pastecms.services import talks as talks_service
+from pastecms.services.site import talks as talks_service
 from pastecms.views.envelopes import qexo
 
 bp = qexo.blueprint("qexo_talks", __name__, url_prefix="/pub")

@@ -20,8 +20,8 @@ from pastecms.schemas.cms import (
     TagListOut,
     TagOut,
 )
-from pastecms.services import taxonomy
 from pastecms.services.changes import UNSET
+from pastecms.services.content import taxonomy
 from pastecms.views.envelopes import cms
 
 bp = cms.blueprint("cms_taxonomy", __name__, url_prefix="/v1")

@@ -24,7 +24,7 @@ from pastecms.schemas.user import (
     UserOut,
     UserUpdateIn,
 )
-from pastecms.services import user as user_service
+from pastecms.services.identity import user as user_service
 from pastecms.views.envelopes import modern_paste
 from pastecms.views.signin import device_cookie, sign_in, sign_out, stay_signed_in
 

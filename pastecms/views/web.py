@@ -31,10 +31,10 @@ from pastecms.schemas.web import (
     UnlockFormIn,
     UploadNameIn,
 )
-from pastecms.services import language as language_service
-from pastecms.services import moderation as moderation_service
-from pastecms.services import paste as paste_service
-from pastecms.services import paste_policy
+from pastecms.services.pastes import language as language_service
+from pastecms.services.pastes import moderation as moderation_service
+from pastecms.services.pastes import paste as paste_service
+from pastecms.services.pastes import paste_policy
 from pastecms.views import csrf
 from pastecms.views.envelopes import (
     Page,

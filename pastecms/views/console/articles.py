@@ -27,10 +27,10 @@ from pastecms.schemas.console_articles import (
     PageFormIn,
     TagFormIn,
 )
-from pastecms.services import article as article_service
-from pastecms.services import image as image_service
-from pastecms.services import markdown, transfer
-from pastecms.services import taxonomy as taxonomy_service
+from pastecms.services.content import article as article_service
+from pastecms.services.content import image as image_service
+from pastecms.services.content import markdown, transfer
+from pastecms.services.content import taxonomy as taxonomy_service
 from pastecms.views.console import SECTIONS, Section, bp, console_page
 from pastecms.views.envelopes import Page, WebPage, web_page
 from pastecms.views.links import article_export_url, image_url

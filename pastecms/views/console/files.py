@@ -1,6 +1,6 @@
 """The console's site files, for admins: the files of the site that are neither a post nor
 a page (a theme's `_config.yml`, say), as Qexo's admin edits them. Each page acts
-through `services.site_files`, as /pub/save, /pub/delete and /pub/get_configs do; a
+through `services.content.site_files`, as /pub/save, /pub/delete and /pub/get_configs do; a
 post's or a page's path saves that article, as it does there."""
 
 from flask import flash, redirect, url_for
@@ -8,7 +8,7 @@ from flask import flash, redirect, url_for
 from pastecms.api import endpoint
 from pastecms.errors import ConflictFailure, IncompleteParamsFailure, InvalidParamsFailure
 from pastecms.schemas.qexo import FilePathIn, FileSaveIn, SearchIn
-from pastecms.services import site_files
+from pastecms.services.content import site_files
 from pastecms.views.console import SECTIONS, Section, bp, console_page
 from pastecms.views.envelopes import Page, WebPage, web_page
 

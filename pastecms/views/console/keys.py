@@ -22,8 +22,10 @@ from pastecms.schemas.console_keys import (
     WebhookFormIn,
     settings_form_in,
 )
-from pastecms.services import apikey, custom_fields, webhook
-from pastecms.services import settings as settings_service
+from pastecms.services.content import webhook
+from pastecms.services.identity import apikey
+from pastecms.services.site import custom_fields
+from pastecms.services.site import settings as settings_service
 from pastecms.views.console import SECTIONS, Section, bp, console_page
 from pastecms.views.envelopes import Page, WebPage, web_page
 

@@ -13,7 +13,7 @@ from pastecms.schemas.moderation import (
     UnblockFormIn,
 )
 from pastecms.schemas.web import EXPIRY_CHOICES, PastePathIn
-from pastecms.services import moderation as moderation_service
+from pastecms.services.pastes import moderation as moderation_service
 from pastecms.views.console import SECTIONS, Section, bp, console_page
 from pastecms.views.envelopes import Page, web_page
 

@@ -21,10 +21,10 @@ from pastecms.schemas.console_site import (
     TalkFormIn,
     TalkPathIn,
 )
-from pastecms.services import friends as friends_service
-from pastecms.services import notifications as notifications_service
-from pastecms.services import site_stats
-from pastecms.services import talks as talks_service
+from pastecms.services.site import friends as friends_service
+from pastecms.services.site import notifications as notifications_service
+from pastecms.services.site import site_stats
+from pastecms.services.site import talks as talks_service
 from pastecms.views.console import SECTIONS, Section, bp, console_page
 from pastecms.views.envelopes import Page, WebPage, web_page
 

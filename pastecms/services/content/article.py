@@ -14,15 +14,13 @@ status, category or tags moves the counters of what it left and what it joined, 
 (`_recount`). Tag links carry copies of the article's status and sort keys (`_sync_links`).
 """
 
-import functools
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import BigInteger, bindparam, delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy import update as sql_update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from pastecms.config import settings
@@ -36,19 +34,28 @@ from pastecms.models import (
     NEVER,
     Article,
     ArticleTag,
-    ArticleTotal,
     Category,
-    ContentVersion,
     Image,
     Tag,
-    User,
 )
-from pastecms.services import clock, webhook
+from pastecms.queries import articles as article_reads
+from pastecms.queries import run
+from pastecms.queries.article_counts import Counted, counted_state, recount
+from pastecms.queries.articles import (
+    CATEGORY_COLUMNS,
+    DRAFT,
+    PUBLISHED,
+    ArticleRecord,
+    counted_total,
+    load_authors,
+    load_tags,
+    shown_articles,
+)
+from pastecms.services import clock
 from pastecms.services.changes import UNSET
+from pastecms.services.content import webhook
 from pastecms.services.ids import new_hash, new_id
 
-DRAFT = "draft"
-PUBLISHED = "published"
 STATUSES = (DRAFT, PUBLISHED)
 KINDS = ("post", "page")
 MAX_PER_PAGE = 100
@@ -56,138 +63,23 @@ MAX_PER_PAGE = 100
 
 # -- reading ----------------------------------------------------------------------------
 #
-# Reads are the hot path (every list and article a client shows): they run prebuilt Core
-# statements on the session's connection and return `ArticleRecord`s, as the paste
-# service does, because building an ORM query and loading entities costs more than
-# SQLite takes to answer it.
+# Reads are the hot path (every list and article a client shows): they go through the
+# read model (`queries.articles`); the rules below decide what a reader may see.
 
 _ARTICLES = Article.__table__
 _CATEGORIES = Category.__table__
 _LINKS = ArticleTag.__table__
 _TAGS = Tag.__table__
-_USERS = User.__table__
-_CATEGORY_COLUMNS = (
-    _CATEGORIES.c.id,
-    _CATEGORIES.c.name,
-    _CATEGORIES.c.slug,
-    _CATEGORIES.c.color,
-    _CATEGORIES.c.display_order,
-    _CATEGORIES.c.created_at,
-)
 
-
-class CategoryRef(NamedTuple):
-    """An article's category, as an article shows it."""
-
-    id: str
-    name: str
-    slug: str
-    color: str
-    display_order: int
-    created_at: datetime
-
-
-class ArticleRecord:
-    """An article as the read functions return it: its row's values as attributes named
-    as on `Article`, its `category` (a `CategoryRef` or None) and its `tag_names`.
-    `header_image_url` is for the view that shows it (URLs are the views')."""
-
-    _KEYS = tuple(column.key for column in _ARTICLES.columns)
-    __slots__ = (*_KEYS, "category", "tag_names", "header_image_url", "author_name", "_row")
-
-    def __init__(self, row):
-        width = len(self._KEYS)
-        for key, value in zip(self._KEYS, row, strict=False):
-            setattr(self, key, value)
-        category = row[width : width + len(_CATEGORY_COLUMNS)]
-        self.category = CategoryRef(*category) if category[0] is not None else None
-        self.tag_names = []
-        self.header_image_url = None
-        self.author_name = None
-        self._row = tuple(row)
-
-    @property
-    def revision(self) -> tuple:
-        """Everything an article shows, for a memo of dumped articles to key on: its
-        row (its category's columns included: a category renamed shows though the article
-        did not change), its tags and its header image's URL."""
-        return (self._row, tuple(self.tag_names), self.header_image_url)
-
-
-def _shown_articles():
-    return _ARTICLES.outerjoin(_CATEGORIES, _CATEGORIES.c.id == _ARTICLES.c.category_id)
-
-
-@functools.cache
-def _hot() -> dict:
-    """The read statements, built once per process with bound parameters."""
-    one = select(*_ARTICLES.columns, *_CATEGORY_COLUMNS).select_from(_shown_articles())
-    return {
-        "hash": one.where(_ARTICLES.c.hash == bindparam("value")),
-        "id": one.where(_ARTICLES.c.id == bindparam("value")),
-        "slug": one.where(_ARTICLES.c.slug == bindparam("value")),
-        "tags": select(_LINKS.c.article_id, _TAGS.c.name)
-        .join(_TAGS, _TAGS.c.id == _LINKS.c.tag_id)
-        .where(_LINKS.c.article_id.in_(bindparam("ids", expanding=True)))
-        .order_by(_LINKS.c.article_id, _LINKS.c.position),
-        "tag": select(_TAGS.c.id, _TAGS.c.article_count, _TAGS.c.published_count).where(
-            _TAGS.c.name == bindparam("value")
-        ),
-        "category": select(
-            _CATEGORIES.c.id, _CATEGORIES.c.article_count, _CATEGORIES.c.published_count
-        ).where(_CATEGORIES.c.slug == bindparam("value")),
-        "totals": select(ArticleTotal.__table__.c.status, ArticleTotal.__table__.c.count),
-        "authors": select(_USERS.c.id, func.coalesce(_USERS.c.name, _USERS.c.username)).where(
-            _USERS.c.id.in_(bindparam("ids", expanding=True))
-        ),
-        # A published article's sort_time is its publication: the status index's last.
-        "latest": select(func.max(_ARTICLES.c.sort_time)).where(_ARTICLES.c.status == PUBLISHED),
-        # The slots' sum (migration 0015); cast, as PostgreSQL sums a bigint to numeric.
-        "version": select(func.sum(ContentVersion.__table__.c.version).cast(BigInteger)),
-    }
-
-
-@functools.cache
-def _page_statement(by_tag: bool, by_status: bool, by_category: bool):
-    """The page query of one combination of filters, built once per process. A tag's
-    page walks its links (which carry the sort keys), the rest walk the articles."""
-    query = select(*_ARTICLES.columns, *_CATEGORY_COLUMNS)
-    if by_tag:
-        query = (
-            query.select_from(
-                _LINKS.join(_ARTICLES, _ARTICLES.c.id == _LINKS.c.article_id).outerjoin(
-                    _CATEGORIES, _CATEGORIES.c.id == _ARTICLES.c.category_id
-                )
-            )
-            .where(_LINKS.c.tag_id == bindparam("tag_id"))
-            .order_by(
-                _LINKS.c.sort_time.desc(), _LINKS.c.created_at.desc(), _LINKS.c.article_id.desc()
-            )
-        )
-        if by_status:
-            query = query.where(_LINKS.c.status == bindparam("status"))
-    else:
-        query = query.select_from(_shown_articles()).order_by(
-            _ARTICLES.c.sort_time.desc(), _ARTICLES.c.created_at.desc(), _ARTICLES.c.id.desc()
-        )
-        if by_status:
-            query = query.where(_ARTICLES.c.status == bindparam("status"))
-    if by_category:
-        query = query.where(_ARTICLES.c.category_id == bindparam("category_id"))
-    return query.limit(bindparam("limit")).offset(bindparam("offset"))
-
-
-def _run(statement, params: dict):
-    """Run a prebuilt Core statement in the request's transaction, on the session's
-    connection (the ORM's execution path has nothing to add to it)."""
-    return db.session.connection().execute(statement, params)
+#: Reads the faces make through this service, answered by the read model as they are.
+version = article_reads.version
+published_summary = article_reads.published_summary
 
 
 def _one(column: str, value) -> ArticleRecord:
-    row = _run(_hot()[column], {"value": value}).first()
-    if row is None:
+    article = article_reads.one(column, value)
+    if article is None:
         raise NonexistentArticleFailure()
-    article = ArticleRecord(row)
     load_tags([article])
     return article
 
@@ -294,69 +186,31 @@ def list_page(
     params = {"limit": per_page, "offset": (page - 1) * per_page}
     found_tag = found_category = None
     if tag:
-        found_tag = _run(_hot()["tag"], {"value": tag}).first()
+        found_tag = article_reads.counts("tag", tag)
         if found_tag is None:
             return empty
         params["tag_id"] = found_tag.id
     if category:
-        found_category = _run(_hot()["category"], {"value": category}).first()
+        found_category = article_reads.counts("category", category)
         if found_category is None:
             return empty
         params["category_id"] = found_category.id
     if status:
         params["status"] = status
-    statement = _page_statement(found_tag is not None, bool(status), found_category is not None)
+    statement = article_reads.page_statement(
+        found_tag is not None, bool(status), found_category is not None
+    )
     readable = readable_by(reader)
     if readable is not None:
         statement = statement.where(readable)
     if readable is not None or (found_tag is not None and found_category is not None):
         counted = statement.limit(None).offset(None).order_by(None).subquery()
-        total = _run(select(func.count()).select_from(counted), params).scalar()
+        total = run(select(func.count()).select_from(counted), params).scalar()
     else:
-        total = _counted(found_tag or found_category, status)
-    articles = [ArticleRecord(row) for row in _run(statement, params)]
+        total = counted_total(found_tag or found_category, status)
+    articles = [ArticleRecord(row) for row in run(statement, params)]
     load_tags(articles)
     return ArticlePage(articles, total, page, per_page)
-
-
-def _counted(counted, status: str | None) -> int:
-    """The total of a list from the counters: of a tag's or a category's articles (a
-    row with their counts), or of all of them."""
-    if counted is not None:
-        if status == PUBLISHED:
-            return counted.published_count
-        if status == DRAFT:
-            return counted.article_count - counted.published_count
-        return counted.article_count
-    totals = dict(_run(_hot()["totals"], {}).all())
-    if status:
-        return totals.get(status, 0)
-    return sum(totals.values())
-
-
-def version() -> int | None:
-    """The content version (`ContentVersion`, the sum of its slots): the same number as
-    long as no article, tag, category or image has changed; None when unknown."""
-    return _run(_hot()["version"], {}).scalar()
-
-
-def published_summary() -> tuple[int, datetime | None]:
-    """(how many articles are published, when the latest was published or None): the
-    count from the counters, the time off the status index."""
-    totals = dict(_run(_hot()["totals"], {}).all())
-    latest = _run(_hot()["latest"], {}).scalar()
-    return totals.get(PUBLISHED, 0), latest
-
-
-def load_tags(articles: list) -> None:
-    """Give each article its `tag_names`, in their order, with one query for them all."""
-    by_id = {}
-    for article in articles:
-        article.tag_names = by_id[article.id] = []
-    if not by_id:
-        return
-    for article_id, name in _run(_hot()["tags"], {"ids": list(by_id)}):
-        by_id[article_id].append(name)
 
 
 def all_articles(
@@ -365,8 +219,8 @@ def all_articles(
     """Every article `reader` may read (of a status), in list order, with categories and
     tags loaded; or `limit` of them from `offset`."""
     query = (
-        select(*_ARTICLES.columns, *_CATEGORY_COLUMNS)
-        .select_from(_shown_articles())
+        select(*_ARTICLES.columns, *CATEGORY_COLUMNS)
+        .select_from(shown_articles())
         .order_by(
             _ARTICLES.c.sort_time.desc(), _ARTICLES.c.created_at.desc(), _ARTICLES.c.id.desc()
         )
@@ -378,18 +232,9 @@ def all_articles(
         query = query.where(readable)
     if limit is not None:
         query = query.limit(limit).offset(offset)
-    articles = [ArticleRecord(row) for row in _run(query, {})]
+    articles = [ArticleRecord(row) for row in run(query, {})]
     load_tags(articles)
     return articles
-
-
-def load_authors(articles: list) -> None:
-    """Give each article its `author_name` (the author's name, else username; None
-    without an author), with one query for them all."""
-    ids = {article.author_id for article in articles if article.author_id is not None}
-    names = dict(_run(_hot()["authors"], {"ids": list(ids)}).all()) if ids else {}
-    for article in articles:
-        article.author_name = names.get(article.author_id)
 
 
 # -- searching as a user ----------------------------------------------------------------
@@ -501,23 +346,21 @@ def search(
         column = _known(SORTABLE, name, "sortby")
         sort.append(column.desc() if descending else column.asc())
     sort.append(_ARTICLES.c.id.desc() if order and order[-1][1] else _ARTICLES.c.id.asc())
-    query = select(*_ARTICLES.columns, *_CATEGORY_COLUMNS).select_from(_shown_articles())
+    query = select(*_ARTICLES.columns, *CATEGORY_COLUMNS).select_from(shown_articles())
     if conditions:
         query = query.where(*conditions)
     if not conditions:
-        total = _counted(None, None)
+        total = counted_total(None, None)
     elif readable is not None and len(conditions) == 1 and reader is not None:
         # Everything a user may read: the published ones (a counter) and their own
         # drafts (off the author index), rather than a count of every row.
         own_drafts = select(func.count()).where(
             _ARTICLES.c.author_id == reader.user_id, _ARTICLES.c.status != PUBLISHED
         )
-        total = _counted(None, PUBLISHED) + _run(own_drafts, {}).scalar_one()
+        total = counted_total(None, PUBLISHED) + run(own_drafts, {}).scalar_one()
     else:
-        total = _run(
-            select(func.count()).select_from(_ARTICLES).where(*conditions), {}
-        ).scalar_one()
-    rows = _run(query.order_by(*sort).limit(limit).offset(offset), {})
+        total = run(select(func.count()).select_from(_ARTICLES).where(*conditions), {}).scalar_one()
+    rows = run(query.order_by(*sort).limit(limit).offset(offset), {})
     articles = [ArticleRecord(row) for row in rows]
     load_tags(articles)
     load_authors(articles)
@@ -594,7 +437,7 @@ def create(
     db.session.add(article)
     db.session.flush()
     tag_ids = _link_tags(article, tags or [])
-    _recount(None, _Counted(status, category_id, tag_ids))
+    recount(None, Counted(status, category_id, tag_ids))
     _announce(article, "saved")
     return article
 
@@ -623,7 +466,7 @@ def update(
     category or header image) and `ConflictFailure` (slug).
     """
     article = _get(article_hash)
-    before = _counted_state(article)
+    before = counted_state(article)
     if status is not UNSET:
         _check_choice("status", status, STATUSES)
     if kind is not UNSET:
@@ -663,7 +506,7 @@ def update(
         tag_ids = before.tag_ids
         _sync_links(article)
         load_tags([article])
-    _recount(before, _Counted(article.status, article.category_id, tag_ids))
+    recount(before, Counted(article.status, article.category_id, tag_ids))
     _announce(article, "saved")
     return article
 
@@ -672,7 +515,7 @@ def publish(article_hash: str) -> Article:
     """Publish the article now, even if it was published before (the date moves);
     `NonexistentArticleFailure` when there is none."""
     article = _get(article_hash)
-    before = _counted_state(article)
+    before = counted_state(article)
     stamp = clock.now()
     article.status = PUBLISHED
     _stamp_published(article, stamp)
@@ -684,7 +527,7 @@ def unpublish(article_hash: str) -> Article:
     """Make the article a draft again, keeping its publication date;
     `NonexistentArticleFailure` when there is none."""
     article = _get(article_hash)
-    before = _counted_state(article)
+    before = counted_state(article)
     article.status = DRAFT
     article.updated_at = clock.now()
     return _saved(article, before)
@@ -694,17 +537,17 @@ def delete_article(article_hash: str) -> None:
     """Delete the article with its tag links (its images stay, unattached);
     `NonexistentArticleFailure` when there is none."""
     article = _get(article_hash)
-    before = _counted_state(article)
-    _recount(before, None)
+    before = counted_state(article)
+    recount(before, None)
     db.session.delete(article)
     db.session.flush()
     _announce(article, "deleted")
 
 
-def _saved(article: Article, before: "_Counted") -> Article:
+def _saved(article: Article, before: "Counted") -> Article:
     db.session.flush()
     _sync_links(article)
-    _recount(before, _Counted(article.status, article.category_id, before.tag_ids))
+    recount(before, Counted(article.status, article.category_id, before.tag_ids))
     load_tags([article])
     _announce(article, "saved")
     return article
@@ -793,72 +636,4 @@ def _sync_links(article: Article) -> None:
         sql_update(ArticleTag)
         .where(ArticleTag.article_id == article.id)
         .values(status=article.status, sort_time=article.sort_time, created_at=article.created_at)
-    )
-
-
-# -- counters ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Counted:
-    """What an article counts towards: its status, its category and its tags."""
-
-    status: str
-    category_id: str | None
-    tag_ids: list[str]
-
-
-def _counted_state(article: Article) -> _Counted:
-    tag_ids = list(
-        db.session.scalars(select(ArticleTag.tag_id).where(ArticleTag.article_id == article.id))
-    )
-    return _Counted(article.status, article.category_id, tag_ids)
-
-
-def _recount(before: _Counted | None, after: _Counted | None) -> None:
-    """Move the counters from what the article counted towards to what it now does."""
-    if before == after:
-        return
-    if before is not None:
-        _count(before, -1)
-    if after is not None:
-        _count(after, +1)
-
-
-def _count(counted: _Counted, delta: int) -> None:
-    published = delta if counted.status == PUBLISHED else 0
-    _add_total(counted.status, delta)
-    if counted.category_id is not None:
-        db.session.execute(
-            sql_update(Category)
-            .where(Category.id == counted.category_id)
-            .values(
-                article_count=Category.article_count + delta,
-                published_count=Category.published_count + published,
-            )
-            .execution_options(synchronize_session=False)
-        )
-    if counted.tag_ids:
-        db.session.execute(
-            sql_update(Tag)
-            .where(Tag.id.in_(counted.tag_ids))
-            .values(
-                article_count=Tag.article_count + delta,
-                published_count=Tag.published_count + published,
-            )
-            .execution_options(synchronize_session=False)
-        )
-
-
-def _add_total(status: str, delta: int) -> None:
-    """Add `delta` to the total of `status`, creating its row on first use (both
-    databases upsert in one statement, so two first articles cannot collide)."""
-    dialect = db.session.get_bind().dialect.name
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = upsert(ArticleTotal).values(status=status, count=delta)
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[ArticleTotal.status],
-            set_={"count": ArticleTotal.count + delta},
-        )
     )

@@ -9,10 +9,10 @@ from pastecms.config import settings
 from pastecms.errors import InvalidParamsFailure, NonexistentImageFailure
 from pastecms.extensions import db
 from pastecms.models import Article, Image
-from pastecms.services import article as article_service
 from pastecms.services import clock
+from pastecms.services.content import article as article_service
+from pastecms.services.content.taxonomy import Page, paginate
 from pastecms.services.ids import new_id
-from pastecms.services.taxonomy import Page, paginate
 
 #: (MIME type, file extension, test of the first bytes): the types a site may serve.
 IMAGE_TYPES = (

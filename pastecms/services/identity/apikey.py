@@ -17,8 +17,9 @@ from sqlalchemy import select, update
 from pastecms.errors import NonexistentApiKeyFailure
 from pastecms.extensions import db
 from pastecms.models import ApiKey
-from pastecms.services import auth, clock, secret
-from pastecms.services.auth import Caller
+from pastecms.services import clock, secret
+from pastecms.services.identity import auth
+from pastecms.services.identity.auth import Caller
 
 
 def _additional(user_id: int) -> ApiKey | None:

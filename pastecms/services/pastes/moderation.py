@@ -3,9 +3,9 @@
 the longest expiry allowed, and find any paste. Every admin action is logged, with who
 and when (`log`).
 
-A hidden paste is gone on every face (`services.paste` reads only pastes that are not),
+A hidden paste is gone on every face (`services.pastes.paste` reads only pastes that are not),
 but kept: admins still open it here. What a new paste is allowed (blocked ranges, the
-expiry limit) is read by `services.paste_policy`, which this module writes.
+expiry limit) is read by `services.pastes.paste_policy`, which this module writes.
 """
 
 import ipaddress
@@ -31,11 +31,11 @@ from pastecms.models import (
     User,
     utcnow,
 )
-from pastecms.services import paste as paste_service
-from pastecms.services import paste_policy
-from pastecms.services import user as user_service
-from pastecms.services.auth import Caller
+from pastecms.services.identity import user as user_service
+from pastecms.services.identity.auth import Caller
 from pastecms.services.ids import paste_ids
+from pastecms.services.pastes import paste as paste_service
+from pastecms.services.pastes import paste_policy
 
 MAX_DETAILS = 2000
 SEARCH_PAGE = 50
@@ -252,7 +252,7 @@ def _act(caller: Caller, public_id, action: str, **values) -> AdminPaste:
 
 
 def deactivate_poster(caller: Caller, public_id) -> User:
-    """Deactivate the account that posted a paste, through `services.user` (its pastes,
+    """Deactivate the account that posted a paste, through `services.identity.user` (its pastes,
     keys and sessions end with it), and close the paste's reports. Raises
     `ForbiddenFailure` (not an admin; or the poster is an admin, who is deactivated from
     the command line only), `NonexistentPasteFailure`, and `InvalidParamsFailure` for an

@@ -25,8 +25,9 @@ from pastecms.errors import (
 )
 from pastecms.extensions import db
 from pastecms.models import Article, SiteFile
-from pastecms.services import article as article_service
-from pastecms.services import clock, taxonomy, transfer, webhook
+from pastecms.services import clock
+from pastecms.services.content import article as article_service
+from pastecms.services.content import taxonomy, transfer, webhook
 
 MAX_PATH = 512
 MAX_SLUG = 200

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 from flask import Flask, Response, current_app, request
 
-_EXTENSION_KEY = "pastecms.answers"
+from pastecms.app_cache import app_cache, keep
+
 #: What an entry costs besides its body (key, headers, bookkeeping), roughly.
 _ENTRY_OVERHEAD = 512
 
@@ -89,12 +90,12 @@ class AnswerCache:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[_EXTENSION_KEY] = AnswerCache()
+    keep(app, "answers", AnswerCache())
 
 
 def cache(app: Flask | None = None) -> AnswerCache:
     """The app's answer cache (the current app's by default)."""
-    return (app or current_app).extensions[_EXTENSION_KEY]
+    return app_cache("answers", app=app)
 
 
 class Lookup:

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 import frontmatter
 
 from pastecms.models import Article
-from pastecms.services import article as article_service
-from pastecms.services import taxonomy
+from pastecms.services.content import article as article_service
+from pastecms.services.content import taxonomy
 
 
 def _iso(value: datetime) -> str:

@@ -10,16 +10,15 @@ limit per address.
 
 import secrets
 
-from flask import current_app
-
+from pastecms.app_cache import app_cache
 from pastecms.errors import AuthFailure
 from pastecms.models import User
-from pastecms.services import attempts, devices, refresh_token, secret
-from pastecms.services import user as user_service
+from pastecms.services import attempts, secret
+from pastecms.services.identity import devices, refresh_token
+from pastecms.services.identity import user as user_service
 
 ATTEMPTS_KIND = "login"
 WRONG = user_service.WRONG_LOGIN
-_DUMMY_HASH_KEY = "pastecms.login_dummy_hash"
 
 
 def log_in(
@@ -37,7 +36,7 @@ def log_in(
     `address` has failed too often lately, or while another password of either is being
     checked (`attempts.comparing`), and `AuthFailure` for everything else. `device` is the
     client's device cookie: one the account signed in from is counted on its own
-    (`services.devices`).
+    (`services.identity.devices`).
     """
     user = _account(identifier)
     # Counted per account when there is one, so its username and its email share one
@@ -65,8 +64,8 @@ def _account(identifier: str) -> User | None:
 def _dummy_hash() -> str:
     """A bcrypt hash no password matches, at the app's cost, made once per app: comparing
     against it takes as long as comparing against a real account's."""
-    found = current_app.extensions.get(_DUMMY_HASH_KEY)
-    if found is None:
-        found = secret.hash_password(secrets.token_urlsafe(32))
-        current_app.extensions[_DUMMY_HASH_KEY] = found
-    return found
+    return app_cache("login_dummy_hash", _unmatchable_hash)
+
+
+def _unmatchable_hash() -> str:
+    return secret.hash_password(secrets.token_urlsafe(32))

@@ -17,7 +17,7 @@ from limits.errors import StorageError
 from pastecms import ratelimit
 from pastecms.config import settings
 from pastecms.errors import PayloadTooLargeFailure, RateLimitFailure
-from pastecms.services.auth import Caller
+from pastecms.services.identity.auth import Caller
 
 
 def _counters(caller: Caller) -> list[tuple[RateLimitItem, tuple[str, ...]]]:

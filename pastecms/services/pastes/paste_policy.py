@@ -1,6 +1,6 @@
 """What the site's admins allow a new paste, on every face: the address ranges that may
-not post (`blocked`), and the longest expiry (`expiry_limit`). `services.paste` asks
-before it stores anything; `services.moderation` changes them.
+not post (`blocked`), and the longest expiry (`expiry_limit`). `services.pastes.paste` asks
+before it stores anything; `services.pastes.moderation` changes them.
 
 Both are kept by each worker for POLICY_TTL seconds: read from the database on every
 submit they cost two round trips of its three (a submit on PostgreSQL went from 3 to 5).
@@ -9,20 +9,18 @@ POLICY_TTL seconds on every other worker and host.
 """
 
 import ipaddress
-import threading
 import time
-import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
+from pastecms.app_cache import app_cache
 from pastecms.errors import AddressBlockedFailure, InvalidParamsFailure
 from pastecms.extensions import db
 from pastecms.models import BlockedNetwork, Setting
 
-#: The `settings` rows this module keeps (never shown by `services.settings.get_all`).
+#: The `settings` rows this module keeps (never shown by `services.site.settings.get_all`).
 LONGEST_EXPIRY_KEY = "paste_longest_expiry"  # seconds; "" or missing: no limit
 NEVER_EXPIRES_KEY = "paste_never_expires"  # "true" / "false"; missing: "true"
 
@@ -69,29 +67,32 @@ class _Policy:
     read_at: float
 
 
-_POLICIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # per app
-_POLICIES_LOCK = threading.Lock()
+class _Kept:
+    """The policy this worker last read for one app (`app_cache`); None: read it anew.
+    One attribute, set whole, so threads share it without a lock."""
+
+    __slots__ = ("policy",)
+
+    def __init__(self) -> None:
+        self.policy: _Policy | None = None
 
 
 def _policy() -> _Policy:
     """This app's policy as this worker last read it, read again when POLICY_TTL old."""
-    app = current_app._get_current_object()
-    kept = _POLICIES.get(app)
+    kept = app_cache("paste_policy", _Kept)
+    policy = kept.policy
     now = time.monotonic()
-    if kept is not None and now - kept.read_at < POLICY_TTL:
-        return kept
+    if policy is not None and now - policy.read_at < POLICY_TTL:
+        return policy
     cidrs = db.session.scalars(select(BlockedNetwork.cidr)).all()
-    fresh = _Policy(_stored_limit(), tuple(network(cidr) for cidr in cidrs), now)
-    with _POLICIES_LOCK:
-        _POLICIES[app] = fresh
+    fresh = kept.policy = _Policy(_stored_limit(), tuple(network(cidr) for cidr in cidrs), now)
     return fresh
 
 
 def forget() -> None:
     """Drop this worker's copy of the current app's policy: the next submit reads it
     again (after an admin's change here, or a test's)."""
-    with _POLICIES_LOCK:
-        _POLICIES.pop(current_app._get_current_object(), None)
+    app_cache("paste_policy", _Kept).policy = None
 
 
 def expiry_limit() -> ExpiryLimit:

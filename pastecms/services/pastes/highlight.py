@@ -24,8 +24,8 @@ from pastecms import database, ratelimit
 from pastecms.config import settings
 from pastecms.extensions import db
 from pastecms.models import Highlight
-from pastecms.services import language
-from pastecms.services.pygmentize import NoVerdict, within_budget
+from pastecms.services.pastes import language
+from pastecms.services.pastes.pygmentize import NoVerdict, within_budget
 
 # Bump when the stored HTML changes shape: stored HTML made otherwise is made again.
 # 2: numbered lines with anchors (`numbered`), leading blank lines kept.

@@ -6,11 +6,10 @@ reports: concurrent likes never lose or double one, and a page of talks reads it
 and this client's likes straight off the rows and their indexes.
 """
 
-import functools
 import uuid
 
 from sqlalchemy import String as SQLString
-from sqlalchemy import bindparam, cast, delete, exists, func, or_, select, update
+from sqlalchemy import cast, delete, func, or_, select, update
 
 from pastecms import database
 from pastecms.config import settings
@@ -21,37 +20,13 @@ from pastecms.errors import (
 )
 from pastecms.extensions import db
 from pastecms.models import SiteCounter, Talk, TalkLike, utcnow
+from pastecms.queries import talks as talk_reads
+from pastecms.queries.talks import TALK_COUNT
 
 _TALKS = Talk.__table__
 _LIKES = TalkLike.__table__
 _COUNTERS = SiteCounter.__table__
-TALK_COUNT = "talks"
 DEFAULT_LIMIT = 5
-
-
-@functools.cache
-def _statements() -> dict:
-    """The public page's statements, built once per process (they take the request's
-    values as bound parameters)."""
-    liked = exists().where(_LIKES.c.talk_id == _TALKS.c.id, _LIKES.c.client == bindparam("client"))
-    count = select(_COUNTERS.c.value).where(_COUNTERS.c.name == TALK_COUNT)
-    return {
-        # The total rides along with each row: one statement for a page, not two.
-        "page": select(
-            _TALKS.c.id,
-            _TALKS.c.content,
-            _TALKS.c.time,
-            _TALKS.c.tags,
-            _TALKS.c["values"],
-            _TALKS.c.likes,
-            liked.label("liked"),
-            count.scalar_subquery().label("total"),
-        )
-        .order_by(_TALKS.c.time.desc(), _TALKS.c.id.desc())
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset")),
-        "count": count,
-    }
 
 
 def page(page: int, limit: int, address: str | None) -> dict:
@@ -64,17 +39,8 @@ def page(page: int, limit: int, address: str | None) -> dict:
     limit = min(limit or DEFAULT_LIMIT, config.max_page_size)
     if page > config.max_page_num:
         raise InvalidParamsFailure(f"page: Must be at most {config.max_page_num}.")
-    connection = db.session.connection()
-    statements = _statements()
-    rows = connection.execute(
-        statements["page"],
-        {"client": address or "", "limit": limit, "offset": (page - 1) * limit},
-    ).all()
-    if rows:
-        count = rows[0].total
-    else:  # a page past the end still tells the total
-        count = connection.execute(statements["count"]).scalar()
-    return {"count": count or 0, "data": rows}
+    rows, count = talk_reads.page(address or "", limit, (page - 1) * limit)
+    return {"count": count, "data": rows}
 
 
 def _change_count(delta: int) -> None:

@@ -1,9 +1,8 @@
 """Friend links: the admin's list, the public one, and applications from visitors."""
 
-import functools
 import html
 
-from sqlalchemy import bindparam, delete, func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from pastecms import database
@@ -11,23 +10,16 @@ from pastecms.config import settings
 from pastecms.errors import ConflictFailure, FeatureDisabledFailure, NonexistentFriendFailure
 from pastecms.extensions import db
 from pastecms.models import FriendLink, utcnow
-from pastecms.services import captcha, notifications
+from pastecms.queries import friends as friend_reads
+from pastecms.services.site import captcha, notifications
 
 _LINKS = FriendLink.__table__
 # A link's id is its creation time; two links made in the same microsecond take the next.
 _TIME_ATTEMPTS = 20
 
 
-@functools.cache
-def _shown_statement():
-    columns = (_LINKS.c.name, _LINKS.c.url, _LINKS.c.image, _LINKS.c.description, _LINKS.c.time)
-    return select(*columns).where(_LINKS.c.is_shown == bindparam("shown")).order_by(_LINKS.c.time)
-
-
-def shown() -> list:
-    """The links shown to visitors, oldest first (rows with name, url, image,
-    description, time)."""
-    return db.session.connection().execute(_shown_statement(), {"shown": True}).all()
+#: The links shown to visitors, as the read model reads them.
+shown = friend_reads.shown
 
 
 def everything(search: str | None = None) -> list[FriendLink]:

@@ -1,15 +1,12 @@
 """Paste rules: submission, reading, lists, deactivation, passwords, purge."""
 
-import functools
 import hashlib
 import hmac
 from datetime import datetime
-from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, case, delete, insert, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import undefer
 
-from pastecms import database
 from pastecms.config import settings
 from pastecms.errors import (
     AuthFailure,
@@ -24,164 +21,18 @@ from pastecms.errors import (
 )
 from pastecms.extensions import db
 from pastecms.models import Attachment, Highlight, Paste, User, utcnow
-from pastecms.services import attempts, auth, highlight, idempotency, paste_policy, quota, secret
-from pastecms.services.auth import Caller
+from pastecms.queries import pastes as paste_reads
+from pastecms.queries.pastes import PasteRecord, Poster
+from pastecms.services import attempts, secret
+from pastecms.services.identity import auth
+from pastecms.services.identity.auth import Caller
 from pastecms.services.ids import PasteIds, paste_ids
+from pastecms.services.pastes import highlight, idempotency, paste_policy, quota
 
 DEFAULT_TITLE = "Untitled"
 DEFAULT_LANGUAGE = "text"
 #: What wrong paste passwords are counted as (`services.attempts`).
 PASSWORD_ATTEMPTS = "paste_password"
-
-
-_PASTES = Paste.__table__
-_USERS = User.__table__
-
-
-def _live(now):
-    """Filters shared by every read: active, not hidden by an admin, and not past its
-    expiry."""
-    return (
-        _PASTES.c.is_active.is_(True),
-        _PASTES.c.is_hidden.is_(False),
-        or_(_PASTES.c.expiry_time.is_(None), _PASTES.c.expiry_time > now),
-    )
-
-
-class Poster(NamedTuple):
-    username: str
-    is_active: bool
-
-
-_POSTER_COLUMNS = (_USERS.c.username, _USERS.c.is_active)
-
-
-class PasteRecord:
-    """A paste as every paste service returns it: one row's values as plain attributes,
-    named as on `Paste`.
-
-    Loading ORM entities costs more than running the query on the hot paths, and nothing
-    read there is changed afterwards, so the services read and write Core rows.
-    """
-
-    _KEYS = tuple(column.key for column in _PASTES.columns)
-    # public_id: the id as the API and URLs show it (`services.ids`).
-    # deactivation_token: set on a new paste only, the one time it is shown.
-    # url: the paste's web page, set by the view that shows it (URLs are the views').
-    # highlighted: the contents as HTML, set for the web page (`page`).
-    __slots__ = (
-        *_KEYS,
-        "public_id",
-        "poster",
-        "attachments",
-        "deactivation_token",
-        "url",
-        "highlighted",
-        "held_back",
-    )
-
-    is_password_protected = Paste.__dict__["is_password_protected"]
-    listed_attachments = Paste.__dict__["listed_attachments"]
-
-    def __init__(self, values, ids: PasteIds, poster: Poster | None = None):
-        for key, value in zip(self._KEYS, values, strict=False):
-            setattr(self, key, value)
-        self.public_id = ids.encode(self.id)
-        self.poster = poster
-        self.attachments = []
-        self.url = None
-        self.held_back = False
-
-    @property
-    def revision(self) -> tuple:
-        """What tells this paste's stored values apart from any other's, its views and
-        state aside: ids are reused after a purge on some databases, but never with the
-        same random token; a new password, or the poster's state, makes a new revision.
-        The public id tells apart the id keys of different apps."""
-        return (self.public_id, self.deactivation_token_hash, self.password_hash, self.poster)
-
-    @classmethod
-    def from_row(cls, row, ids: PasteIds) -> "PasteRecord":
-        """From a row of every paste column followed by the poster's username and state."""
-        width = len(cls._KEYS)
-        poster = Poster(row[width], row[width + 1]) if row[width] is not None else None
-        return cls(row, ids, poster)
-
-
-@functools.cache
-def _hot() -> dict:
-    """The statements of the hot paths (submit, details, recent, top, a user's list), built
-    once per process with the request's values as bound parameters (`now`, `paste_id`,
-    `user_id`, `limit`, `offset`, `share`, a new paste's columns): building a
-    statement anew takes longer than running it on SQLite, even with SQLAlchemy's
-    compiled cache."""
-    live = _live(bindparam("now"))
-    # A paste with views left only: of two reads racing for its last view, the second
-    # finds the row changed (or gone) and matches nothing.
-    views_left = or_(_PASTES.c.max_views.is_(None), _PASTES.c.views < _PASTES.c.max_views)
-    count_view = (
-        update(_PASTES)
-        .where(_PASTES.c.id == bindparam("paste_id"), *live, views_left)
-        .values(views=_PASTES.c.views + 1)
-        .returning(*_PASTES.columns)
-    )
-    # Public lists leave out pastes that count down to deletion: listing is no reading.
-    unlimited = _PASTES.c.max_views.is_(None)
-    newest_first = (_PASTES.c.post_time.desc(), _PASTES.c.id.desc())
-    most_viewed = (_PASTES.c.views.desc(), _PASTES.c.id.desc())
-    # On PostgreSQL, the count of a paste without a view limit commits without waiting
-    # for its WAL flush, set by the counting statement itself (`relaxed_commit_if`); a
-    # limited paste's count, and the read that burns it, stay durable.
-    relaxed = database.relaxed_commit_if(_PASTES.c.max_views.is_(None))
-    counted_open = count_view.where(_PASTES.c.password_hash.is_(None))
-    return {
-        "insert": insert(_PASTES).returning(*_PASTES.columns),
-        "live": select(*_PASTES.columns).where(_PASTES.c.id == bindparam("paste_id"), *live),
-        "count_view": count_view,
-        "count_open_view": counted_open,
-        "count_view_postgresql": count_view.returning(relaxed),
-        "count_open_view_postgresql": counted_open.returning(relaxed),
-        "poster": select(*_POSTER_COLUMNS).where(_USERS.c.id == bindparam("user_id")),
-        "by_id": select(*_PASTES.columns, *_POSTER_COLUMNS)
-        .select_from(_PASTES.outerjoin(_USERS, _USERS.c.id == _PASTES.c.user_id))
-        .where(_PASTES.c.id == bindparam("paste_id")),
-        "recent": _page_statement(newest_first, *live, unlimited),
-        "top": _page_statement(most_viewed, *live, unlimited),
-        "user": _page_statement(newest_first, *live, _PASTES.c.user_id == bindparam("user_id")),
-        "contents": select(_PASTES.c.id, _PASTES.c.contents).where(
-            _PASTES.c.id.in_(bindparam("paste_ids", expanding=True))
-        ),
-    }
-
-
-def _page_statement(order: tuple, *where):
-    """`limit` pastes from `offset`, in `order`, each with its contents only when it is
-    not protected and weighs at most `share` bytes (`_keep_to_budget` does the rest)."""
-    light = case(
-        (
-            and_(_PASTES.c.password_hash.is_(None), _PASTES.c.size <= bindparam("share")),
-            _PASTES.c.contents,
-        )
-    )
-    columns = [
-        light.label("contents") if column.key == "contents" else column
-        for column in _PASTES.columns
-    ]
-    return (
-        select(*columns, *_POSTER_COLUMNS)
-        .select_from(_PASTES.outerjoin(_USERS, _USERS.c.id == _PASTES.c.user_id))
-        .where(*where)
-        .order_by(*order)
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset"))
-    )
-
-
-def _run_hot(name: str, params: dict):
-    """Run one of the `_hot()` statements in the request's transaction. They are Core
-    statements, so they go to the session's connection directly, past the ORM's
-    execution path, which has nothing to add to them."""
-    return db.session.connection().execute(_hot()[name], params)
 
 
 def submit(
@@ -200,17 +51,17 @@ def submit(
     With `max_views`, the read that counts the last view deletes the paste (`read`,
     `page`).
 
-    With an `idempotency_key` (`services.idempotency`), the caller's first request with
+    With an `idempotency_key` (`services.pastes.idempotency`), the caller's first request with
     it stores its paste as without one; the same request again stores nothing and returns
     that paste as the caller may see it now, with its token (`_replayed`).
 
     Raises `AddressBlockedFailure` (the caller's address is in a range an admin blocked:
-    `services.paste_policy`), `UnauthenticatedPastesDisabledFailure`,
+    `services.pastes.paste_policy`), `UnauthenticatedPastesDisabledFailure`,
     `PayloadTooLargeFailure`, `InvalidParamsFailure` (past expiry, or longer than the
     admins allow, bad attachments, a password shorter than
     MIN_PASTE_PASSWORD_LENGTH, a malformed idempotency key),
     `PasteAttachmentsDisabledFailure`, `PasteAttachmentTooLargeFailure`, over the
-    caller's byte quota (`services.quota`) `PayloadTooLargeFailure` or `RateLimitFailure`;
+    caller's byte quota (`services.pastes.quota`) `PayloadTooLargeFailure` or `RateLimitFailure`;
     with a key, `IdempotencyKeyReusedFailure` (it came with another request before),
     `IdempotencyKeyInUseFailure` (its first request is still running) and
     `NonexistentPasteFailure` (the paste it made is gone).
@@ -270,7 +121,7 @@ def _store(
     token = secret.new_token()
     # bcrypt before the first write: nothing may hold a write lock through it.
     password_hash = secret.hash_password(password) if password else None
-    row = _run_hot(
+    row = paste_reads.run(
         "insert",
         {
             "user_id": user.id if user else None,
@@ -324,7 +175,7 @@ def _replayed(earlier: "idempotency.Earlier") -> PasteRecord:
     if earlier.paste_id is None:
         raise NonexistentPasteFailure()
     paste = _live_by_id(paste_ids(), earlier.paste_id)
-    _complete([paste])
+    paste_reads.complete([paste])
     if paste.is_password_protected or paste.max_views is not None:
         paste.contents = None
     paste.deactivation_token = earlier.token
@@ -378,7 +229,7 @@ def _get_live(public_id) -> PasteRecord:
 
 
 def _live_by_id(ids: PasteIds, paste_id: int) -> PasteRecord:
-    row = _run_hot("live", {"paste_id": paste_id, "now": utcnow()}).first()
+    row = paste_reads.run("live", {"paste_id": paste_id, "now": utcnow()}).first()
     if row is None:
         raise NonexistentPasteFailure()
     return PasteRecord(row, ids)
@@ -467,7 +318,7 @@ def page(
     counted: bool = True,
 ) -> PasteRecord:
     """`read` for the paste's web page: the record also carries `highlighted`, its
-    contents as HTML (`services.highlight`).
+    contents as HTML (`services.pastes.highlight`).
 
     A paste that counts down to its deletion (`max_views`) is only read when `reveal`
     says the visitor asked for it: otherwise (once its password is checked) it comes back
@@ -483,7 +334,7 @@ def page(
     if found.max_views is not None and not reveal:
         found.contents = None
         found.held_back = True
-        _complete([found])
+        paste_reads.complete([found])
         return found
     rendering = highlight.render(found)
     paste = _take_view(ids, found, counted)
@@ -537,7 +388,7 @@ def _take_view(ids: PasteIds, paste: PasteRecord, counted: bool) -> PasteRecord:
 def _finish_read(paste: PasteRecord, counted: bool = True) -> PasteRecord:
     """Fill in the read paste's answer, and delete it when this read, counted, used it
     up."""
-    _complete([paste])
+    paste_reads.complete([paste])
     if counted:
         _burn_if_used_up(paste)
     return paste
@@ -567,15 +418,6 @@ def _check_password(paste: PasteRecord, password: str | None, caller: Caller) ->
             raise AuthFailure("The paste is password-protected: the password is wrong.")
 
 
-def _complete(pastes: list[PasteRecord]) -> None:
-    """Fill in what a paste's answer shows beside its row: its poster and attachments."""
-    for paste in pastes:
-        if paste.user_id is not None:
-            row = _run_hot("poster", {"user_id": paste.user_id}).first()
-            paste.poster = Poster(*row) if row else None
-    _load_attachment_lists(pastes)
-
-
 def _count_view(ids: PasteIds, paste_id: int, *, open_only: bool) -> PasteRecord | None:
     """Add one view to a live paste in SQL, so concurrent reads never lose an update, and
     return the paste as it now stands (None when no live paste, or with `open_only` no
@@ -583,7 +425,7 @@ def _count_view(ids: PasteIds, paste_id: int, *, open_only: bool) -> PasteRecord
     statement = "count_open_view" if open_only else "count_view"
     if db.session.connection().dialect.name == "postgresql":
         statement += "_postgresql"
-    row = _run_hot(statement, {"paste_id": paste_id, "now": utcnow()}).first()
+    row = paste_reads.run(statement, {"paste_id": paste_id, "now": utcnow()}).first()
     return PasteRecord(row, ids) if row is not None else None
 
 
@@ -621,45 +463,7 @@ def _page(which: str, page_num: int, num_per_page: int | None, **params) -> list
     params.update(
         now=utcnow(), limit=per_page, offset=page_num * per_page, share=budget // per_page
     )
-    ids = paste_ids()
-    rows = _run_hot(which, params)
-    pastes = [PasteRecord.from_row(row, ids) for row in rows]
-    _keep_to_budget(pastes, budget)
-    _load_attachment_lists(pastes)
-    return pastes
-
-
-def _keep_to_budget(pastes: list[PasteRecord], budget: int) -> None:
-    """Leave a page's pastes their contents in order while they weigh `budget` bytes or
-    less together, and take them from every paste after that: a page of large pastes is
-    neither read whole nor answered whole. The page query left out the contents of the
-    pastes heavier than their share; those that fit are read here, in one query.
-    Protected pastes have none in a list, and weigh nothing."""
-    spent = 0
-    heavy = {}
-    for paste in pastes:
-        if paste.is_password_protected:
-            continue
-        spent += paste.size
-        if spent > budget:
-            paste.contents = None
-        elif paste.contents is None:
-            heavy[paste.id] = paste
-    if heavy:
-        for paste_id, contents in _run_hot("contents", {"paste_ids": list(heavy)}):
-            heavy[paste_id].contents = contents
-
-
-def _load_attachment_lists(pastes: list[PasteRecord]) -> None:
-    """Fill `attachments` (without their data) with one query for the whole page; most
-    pastes have none, and then no query runs at all."""
-    by_id = {paste.id: paste.attachments for paste in pastes if paste.attachment_count}
-    if by_id:
-        rows = db.session.scalars(
-            select(Attachment).where(Attachment.paste_id.in_(by_id)).order_by(Attachment.id)
-        )
-        for row in rows:
-            by_id[row.paste_id].append(row)
+    return paste_reads.page(paste_ids(), which, params, budget)
 
 
 def deactivate(public_id, caller: Caller, deactivation_token: str | None = None) -> PasteRecord:

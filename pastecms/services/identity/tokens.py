@@ -13,8 +13,8 @@ from types import MappingProxyType
 import jwt
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app
 
+from pastecms.app_cache import app_cache, keep
 from pastecms.config import settings
 from pastecms.errors import AuthFailure, TokenExpiredFailure
 from pastecms.models import utcnow
@@ -37,7 +37,7 @@ def looks_like_jwt(credential: str) -> bool:
 
 
 def _keys() -> dict[str, bytes]:
-    return current_app.extensions["pastecms.jwt_keys"]
+    return app_cache("jwt_keys")
 
 
 def issue_access(user, now: datetime | None = None) -> str:
@@ -114,9 +114,10 @@ def init_app(app) -> None:
     secret = app.config["SECRET_KEY"]
     if isinstance(secret, str):
         secret = secret.encode("utf-8")
-    app.extensions["pastecms.jwt_keys"] = {
+    keys = {
         kind: HKDF(
             algorithm=hashes.SHA256(), length=32, salt=None, info=f"pastecms jwt {kind}".encode()
         ).derive(secret)
         for kind in (ACCESS, REFRESH)
     }
+    keep(app, "jwt_keys", keys)

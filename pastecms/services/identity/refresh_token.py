@@ -15,7 +15,7 @@ from pastecms.config import settings
 from pastecms.errors import AuthFailure, TokenExpiredFailure
 from pastecms.extensions import db
 from pastecms.models import RefreshToken, User, utcnow
-from pastecms.services import tokens
+from pastecms.services.identity import tokens
 
 GUID_LENGTH = 36  # a uuid4 in its canonical text form
 NOT_VALID = "The refresh token is not valid (expired or revoked?): log in again."

@@ -21,7 +21,7 @@ purge` deletes keys past it), with:
   derived from the secret key) and bound to the key's hash. The token goes back only to
   the key's own caller, and only with the very request that made the paste (its contents
   and password with it). The paste's contents are not stored here: a retry shows the
-  paste as it stands (`services.paste`), or that it is gone. A deleted paste leaves its
+  paste as it stands (`services.pastes.paste`), or that it is gone. A deleted paste leaves its
   key behind, without its id and token, until the key's lifetime ends.
 
 While a key's first request runs, a retry with it is `IdempotencyKeyInUseFailure` (409,
@@ -52,11 +52,11 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app
 from limits import parse
 from sqlalchemy import delete, select, update
 
 from pastecms import database, ratelimit
+from pastecms.app_cache import app_cache
 from pastecms.config import settings
 from pastecms.errors import (
     IdempotencyKeyInUseFailure,
@@ -65,7 +65,7 @@ from pastecms.errors import (
 )
 from pastecms.extensions import db
 from pastecms.models import IdempotencyKey, utcnow
-from pastecms.services.auth import Caller
+from pastecms.services.identity.auth import Caller
 
 #: The header clients send it in.
 HEADER = "Idempotency-Key"
@@ -75,8 +75,6 @@ CLAIM_FOR = parse("1 per 30 seconds")
 # Visible ASCII, as a UUID or any token a client makes is; long enough for any of them.
 _VALID = re.compile(r"[\x21-\x7e]{1,255}")
 _KEYS = IdempotencyKey.__table__
-_CIPHER = "pastecms.idempotency_cipher"
-_FINGERPRINT_KEY = "pastecms.idempotency_fingerprint_key"
 _NONCE_BYTES = 12
 
 
@@ -228,17 +226,13 @@ def _derived(info: bytes) -> bytes:
 
 
 def _fingerprint_key() -> bytes:
-    key = current_app.extensions.get(_FINGERPRINT_KEY)
-    if key is None:
-        key = current_app.extensions[_FINGERPRINT_KEY] = _derived(b"pastecms idempotency requests")
-    return key
+    return app_cache(
+        "idempotency_fingerprint_key", lambda: _derived(b"pastecms idempotency requests")
+    )
 
 
 def _cipher() -> AESGCM:
-    cipher = current_app.extensions.get(_CIPHER)
-    if cipher is None:
-        cipher = current_app.extensions[_CIPHER] = AESGCM(_derived(b"pastecms idempotency tokens"))
-    return cipher
+    return app_cache("idempotency_cipher", lambda: AESGCM(_derived(b"pastecms idempotency tokens")))
 
 
 def _seal(token: str, stored_under: str) -> bytes:

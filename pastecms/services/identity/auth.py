@@ -6,16 +6,16 @@ and a session cookie. `resolve` turns them into one `Caller`; the precedence bet
 them lives here and nowhere else.
 """
 
-import functools
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from pastecms.errors import AuthFailure, ForbiddenFailure
 from pastecms.extensions import db
-from pastecms.models import ApiKey, User
-from pastecms.services import secret, tokens
+from pastecms.models import User
+from pastecms.queries import callers
+from pastecms.services import secret
+from pastecms.services.identity import tokens
 
 API_KEY = "api_key"
 ACCESS_TOKEN = "access_token"
@@ -109,7 +109,7 @@ def resolve(credentials: Credentials) -> Caller:
             return _caller(_claimed_user(credentials.claims), ACCESS_TOKEN, address)
         return _caller(key_owner(credentials.bearer), API_KEY, address)
     if credentials.session_user_id is not None and credentials.same_site:
-        found = _active_user(credentials.session_user_id)
+        found = callers.active_user(credentials.session_user_id)
         if found is not None and credentials.session_generation == found.session_generation:
             return _caller(found, SESSION, address)
     return Caller(address=address)
@@ -149,57 +149,23 @@ def end_sessions(user: User) -> None:
 
 
 def _claimed_user(claims: dict):
-    found = _active_user(claims["user_id"])
+    found = callers.active_user(claims["user_id"])
     if found is None:
         raise AuthFailure("The token is not valid.")
     return found
 
 
-#: Who a user is, as a request needs to know it: read in one small Core query.
-_IDENTITY = (User.id, User.is_admin, User.session_generation)
-
-
-def _active_user(user_id):
-    """The identity of an active user by id (`_IDENTITY`), or None."""
-    return db.session.connection().execute(_active_user_by_id(), {"user_id": user_id}).first()
-
-
-@functools.cache
-def _active_user_by_id():
-    """Built once: building a statement costs more than SQLite takes to answer it. A JWT
-    or a session costs no more than an API key so."""
-    return select(*_IDENTITY).where(User.id == bindparam("user_id"), User.is_active.is_(True))
-
-
 def key_owner(api_key):
-    """The identity (`_IDENTITY`) of the owner of an enabled API key; `AuthFailure`
-    otherwise."""
+    """The identity (`queries.callers.IDENTITY`) of the owner of an enabled API key;
+    `AuthFailure` otherwise."""
     if not isinstance(api_key, str) or not api_key or len(api_key) > MAX_API_KEY_LENGTH:
         raise AuthFailure("The API key is not valid.")
-    found = (
-        db.session.connection()
-        .execute(_key_owner_by_hash(), {"key_hash": secret.hash_token(api_key)})
-        .first()
-    )
+    found = callers.key_owner(secret.hash_token(api_key))
     # The lookup is by hash already; comparing again in constant time costs nothing and
     # keeps the check honest if the lookup ever changes.
     if found is None or not secret.token_matches(api_key, found.key_hash):
         raise AuthFailure("The API key is not valid.")
     return found
-
-
-@functools.cache
-def _key_owner_by_hash():
-    """The identity of a key hash's owner, with the key's hash. Built once (as above)."""
-    return (
-        select(*_IDENTITY, ApiKey.key_hash)
-        .join(ApiKey, ApiKey.user_id == User.id)
-        .where(
-            ApiKey.key_hash == bindparam("key_hash"),
-            ApiKey.is_enabled.is_(True),
-            User.is_active.is_(True),
-        )
-    )
 
 
 def check(caller: Caller, *, admin: bool = False) -> None:

@@ -10,7 +10,7 @@ import hmac
 import ipaddress
 
 from pastecms.errors import AuthFailure, ForbiddenFailure, NotFoundFailure
-from pastecms.services import webhook
+from pastecms.services.content import webhook
 
 
 def admit(bearer: str | None, address: str | None, *, token: str | None, networks) -> None:

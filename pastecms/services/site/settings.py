@@ -33,7 +33,7 @@ KEYS = (
 URL_KEYS = ("site_url", "social_github", "social_twitter", "social_mastodon")
 #: Keys that may be removed but never set to a blank value.
 NOT_BLANK = ("site_name",)
-#: A key the server keeps for itself (`services.webhook`), never shown by `get_all`.
+#: A key the server keeps for itself (`services.content.webhook`), never shown by `get_all`.
 WEBHOOK_KEY = "webhook_url"
 MAX_VALUE = 2000
 

@@ -15,8 +15,9 @@ from pastecms.errors import (
 )
 from pastecms.extensions import db
 from pastecms.models import User
-from pastecms.services import apikey, attempts, auth, devices, refresh_token, secret
-from pastecms.services import paste as paste_service
+from pastecms.services import attempts, secret
+from pastecms.services.identity import apikey, auth, devices, refresh_token
+from pastecms.services.pastes import paste as paste_service
 
 #: What failed logins are counted as (`services.attempts`).
 LOGIN_ATTEMPTS = "login"
@@ -213,7 +214,7 @@ def authenticate(
     failed too often
     lately or has another password being checked (`attempts.comparing`). `device` is the
     client's device cookie: one the account signed in from is counted on its own
-    (`services.devices`).
+    (`services.identity.devices`).
     """
     if allow_email and "@" in username:
         user = by_email(username)

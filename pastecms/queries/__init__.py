@@ -1,0 +1,25 @@
+"""The read model: how the faces' reads are made fast, apart from the rules that say what
+may be read (`pastecms.services`, which call in here).
+
+What is here buys speed and nothing else: prebuilt Core statements run on the session's
+connection (`run`), plain records instead of ORM entities, pages and their totals read
+off counters, and answers kept whole. Every module says what it buys. A service asks a
+question here and applies its rules to the answer; a view calls the service.
+
+Speed that belongs to another layer stays in it, since it works on that layer's terms:
+the URL templates of the answers' links (`views.links`: `url_for` and the request's
+host), the memo of dumped articles (`schemas.fields.MemoizedNested`: a schema field),
+the paste id cipher's and the JWT checks' memos (`services.ids`, `services.identity.tokens`),
+and the per-app values (`pastecms.app_cache`). The statements a write path runs
+(the visit counters of `services.site.site_stats`, a like's) stay with the rule that
+writes them.
+"""
+
+from pastecms.extensions import db
+
+
+def run(statement, params: dict | None = None):
+    """Run a prebuilt Core statement in the request's transaction, on the session's
+    connection: past the ORM's execution path, which has nothing to add to a Core
+    statement and costs more than SQLite takes to answer one."""
+    return db.session.connection().execute(statement, params)
