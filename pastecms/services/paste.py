@@ -25,11 +25,11 @@ from pastecms.errors import (
 from pastecms.extensions import db
 from pastecms.models import Attachment, Highlight, Paste, User, utcnow
 from pastecms.services import attempts, auth, highlight, idempotency, paste_policy, quota, secret
+from pastecms.services import language as language_service
 from pastecms.services.auth import Caller
 from pastecms.services.ids import PasteIds, paste_ids
 
 DEFAULT_TITLE = "Untitled"
-DEFAULT_LANGUAGE = "text"
 #: What wrong paste passwords are counted as (`services.attempts`).
 PASSWORD_ATTEMPTS = "paste_password"
 
@@ -190,6 +190,7 @@ def submit(
     *,
     title: str | None = None,
     language: str | None = None,
+    guess_language: bool = False,
     password: str | None = None,
     expiry_time: datetime | None = None,
     attachments: list[dict] | None = None,
@@ -198,7 +199,8 @@ def submit(
 ) -> "PasteRecord":
     """Store a new paste and return it with `deactivation_token` set (shown only now).
     With `max_views`, the read that counts the last view deletes the paste (`read`,
-    `page`).
+    `page`). Its language is `language_service.choose`'s: as named, else plain text, or
+    with `guess_language` (the faces for people) a guess from the contents and the title.
 
     With an `idempotency_key` (`services.idempotency`), the caller's first request with
     it stores its paste as without one; the same request again stores nothing and returns
@@ -224,7 +226,7 @@ def submit(
     request = {
         "contents": contents,
         "title": title or DEFAULT_TITLE,
-        "language": language or DEFAULT_LANGUAGE,
+        "language": language_service.choose(language, contents, title, may_guess=guess_language),
         "password": password or None,
         "expiry_time": expiry_time,
         "attachments": attachments or [],
