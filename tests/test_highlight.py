@@ -277,3 +277,30 @@ def test_a_paste_sent_with_a_codemirror_mode_is_shown_highlighted_and_keeps_its_
     page = client.get(f"/paste/{paste['paste_id_repr']}").text
     assert '<span class="' in page, mode
     assert api.details(paste["paste_id_repr"]).json["language"] == mode
+
+
+# A child that stays (`pygmentize.Highlighter`), for the thread.
+
+
+def test_the_staying_child_highlights_as_pygments_does_and_survives_a_paste_over_budget():
+    highlighter = pygmentize.Highlighter()
+    try:
+        assert highlighter.highlight(PYTHON, "python", 5.0) == pygmentize.highlighted(
+            PYTHON, "python"
+        )
+        assert highlighter.highlight(PATHOLOGICAL, "java", 0.05) is None
+        assert '<span class="k">def</span>' in highlighter.highlight(PYTHON, "python", 5.0)
+    finally:
+        highlighter.close()
+
+
+def test_a_staying_child_that_dies_gives_no_verdict_and_the_next_paste_a_new_child():
+    highlighter = pygmentize.Highlighter()
+    try:
+        highlighter.highlight(PYTHON, "python", 5.0)
+        highlighter._process.kill()  # noqa: SLF001 - the test plays the crash
+        with pytest.raises(pygmentize.NoVerdict):
+            highlighter.highlight(PYTHON, "python", 5.0)
+        assert '<span class="k">def</span>' in highlighter.highlight(PYTHON, "python", 5.0)
+    finally:
+        highlighter.close()
