@@ -23,7 +23,7 @@ from config import TestConfig
 from pastecms import answers, create_app, ratelimit
 from pastecms.extensions import bind_migrations, db
 from pastecms.models import Paste, utcnow
-from pastecms.services import paste_policy, refresh_token, tokens, webhook
+from pastecms.services import highlight, paste_policy, refresh_token, tokens, webhook
 from pastecms.services import user as user_service
 from tests.live import empty_database
 
@@ -180,6 +180,8 @@ def reset_app(app) -> None:
     # A webhook delivery a test set off is recorded by its thread: not among the next
     # test's rows.
     webhook.wait_for_deliveries(timeout=10)
+    # Nor HTML a test's new paste had made in the background (HIGHLIGHT_AHEAD).
+    highlight.wait_ahead(timeout=10)
     with app.app_context():
         db.session.remove()
         paste_policy.forget()  # the policy a test's rows set

@@ -201,6 +201,7 @@ def submit(
     With `max_views`, the read that counts the last view deletes the paste (`read`,
     `page`). Its language is `language_service.choose`'s: as named, else plain text, or
     with `guess_language` (the faces for people) a guess from the contents and the title.
+    Once committed, its HTML is made in the background (`highlight.ahead`).
 
     With an `idempotency_key` (`services.idempotency`), the caller's first request with
     it stores its paste as without one; the same request again stores nothing and returns
@@ -311,6 +312,7 @@ def _store(
     ]
     db.session.add_all(paste.attachments)
     paste.deactivation_token = token
+    highlight.ahead(paste)
     return paste
 
 
