@@ -72,6 +72,11 @@ class Config:
     # the budget; a pathological paste costs the whole budget, once.
     HIGHLIGHT_MAX_SIZE = 128 * KIB
     HIGHLIGHT_TIME_LIMIT = 0.25
+    # Highlight a new paste in the background once it is stored, so that its first view
+    # only reads the HTML (False: its first view makes it). Costs each paste that would be
+    # highlighted its highlighting, viewed or not; a paste with no language is plain text,
+    # and costs nothing.
+    HIGHLIGHT_AHEAD = True
 
     # Whole answers of the article reads (the CMS's list and article), kept per worker
     # while no article, tag, category or image changes (`pastecms.queries.answers`); at most this
@@ -202,6 +207,9 @@ class TestConfig(Config):
     DATABASE_URI = os.environ.get("PASTECMS_TEST_DATABASE_URI")
     RATELIMIT_STORAGE_URI = os.environ.get("PASTECMS_TEST_RATELIMIT_STORAGE_URI", "memory://")
     WTF_CSRF_ENABLED = False
+    # A paste's first view makes its HTML, as when a reader is ahead of the background
+    # thread; tests of the thread turn it on and wait for it (`highlight.wait_ahead`).
+    HIGHLIGHT_AHEAD = False
 
 
 # --- every setting checked at start, and the frozen settings services read -------------
@@ -380,6 +388,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("IDEMPOTENCY_KEY_LIFETIME", "int", 1),
     Setting("HIGHLIGHT_MAX_SIZE", "int", 0),
     Setting("HIGHLIGHT_TIME_LIMIT", "number", 0),
+    Setting("HIGHLIGHT_AHEAD", "bool"),
     Setting("ANSWER_CACHE_MAX_BYTES", "int", 0),
     Setting("BCRYPT_ROUNDS", "int", 4, 31),  # what bcrypt takes
     Setting("MIN_PASTE_PASSWORD_LENGTH", "int", 0, 1024),

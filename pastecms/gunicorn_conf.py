@@ -238,3 +238,9 @@ def worker_exit(server, worker):
         from pastecms.services.content import webhook
 
         webhook.wait_for_deliveries(timeout=5)
+    # New pastes are highlighted by a thread too: as long again for those waiting (1 KiB
+    # of Python takes a few ms); any left are logged, and their first views highlight them.
+    if "pastecms.services.pastes.highlight" in sys.modules:
+        from pastecms.services.pastes import highlight
+
+        highlight.finish_ahead(timeout=5)

@@ -27,7 +27,7 @@ from pastecms.queries import answers
 from pastecms.services.content import webhook
 from pastecms.services.identity import refresh_token, tokens
 from pastecms.services.identity import user as user_service
-from pastecms.services.pastes import paste_policy
+from pastecms.services.pastes import highlight, paste_policy
 from tests.live import empty_database
 
 #: The xdist worker running this process ("gw0", "gw1"...), or "" without xdist. Each
@@ -183,6 +183,8 @@ def reset_app(app) -> None:
     # A webhook delivery a test set off is recorded by its thread: not among the next
     # test's rows.
     webhook.wait_for_deliveries(timeout=10)
+    # Nor HTML a test's new paste had made in the background (HIGHLIGHT_AHEAD).
+    highlight.wait_ahead(timeout=10)
     with app.app_context():
         db.session.remove()
         paste_policy.forget()  # the policy a test's rows set

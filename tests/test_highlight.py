@@ -8,11 +8,14 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from pastecms.extensions import db
-from pastecms.models import Highlight
+from pastecms.models import Highlight, Paste
+from pastecms.services.identity.auth import Caller
+from pastecms.services.ids import paste_ids
 from pastecms.services.pastes import highlight, pygmentize
+from pastecms.services.pastes import paste as paste_service
 
 # Quadratic for Pygments' Java lexer: tens of seconds of CPU at 32 KiB; here small enough
 # that a broken budget costs the suite seconds, not minutes.
@@ -277,3 +280,213 @@ def test_a_paste_sent_with_a_codemirror_mode_is_shown_highlighted_and_keeps_its_
     page = client.get(f"/paste/{paste['paste_id_repr']}").text
     assert '<span class="' in page, mode
     assert api.details(paste["paste_id_repr"]).json["language"] == mode
+
+
+# Made ahead (HIGHLIGHT_AHEAD): a background thread highlights each new paste once it is
+# committed; tests wait for it with `highlight.wait_ahead`.
+
+
+def drained() -> None:
+    assert highlight.wait_ahead(timeout=30)
+
+
+def _api_submit(client, contents):
+    return client.post("/api/paste/submit", json={"contents": contents, "language": "python"})
+
+
+def _form_submit(client, contents):
+    return client.post("/", data={"contents": contents, "language": "auto", "title": "f.py"})
+
+
+def _shell_post(client, contents):
+    return client.post("/", data=contents.encode(), content_type="application/octet-stream")
+
+
+def _shell_put(client, contents):
+    return client.put("/notes.py", data=contents.encode())
+
+
+def _new_paste_id(app, response) -> str:
+    assert response.status_code in (200, 302), response.text
+    with app.app_context():
+        newest = db.session.scalar(select(Paste.id).order_by(Paste.id.desc()).limit(1))
+        return str(paste_ids().encode(newest))
+
+
+@pytest.mark.parametrize("submit", [_api_submit, _form_submit, _shell_post, _shell_put])
+def test_the_first_reader_of_a_new_paste_finds_its_html_made(make_app, made, db_rows, submit):
+    app = make_app(HIGHLIGHT_AHEAD=True)
+    client = app.test_client()
+    paste_id = _new_paste_id(app, submit(client, "import os\n\ndef main():\n    pass\n"))
+    drained()
+    assert len(db_rows()["paste_highlights"]) == 1
+
+    assert '<span class="k">def</span>' in page_of(client, {"paste_id_repr": paste_id})
+    assert made == []  # the reader's request ran no Pygments
+
+
+def test_a_paste_with_no_language_costs_nothing_ahead(make_app, db_rows, monkeypatch):
+    sent = []
+    monkeypatch.setattr(pygmentize.Highlighter, "highlight", lambda *args: sent.append(args))
+    client = make_app(HIGHLIGHT_AHEAD=True).test_client()
+    client.post("/api/paste/submit", json={"contents": PYTHON})  # plain text, as documented
+    drained()
+    assert sent == []
+    assert db_rows()["paste_highlights"] == []
+
+
+def test_a_paste_over_budget_ahead_is_plain_text_and_never_tried_again(make_app, made):
+    app = make_app(HIGHLIGHT_AHEAD=True, HIGHLIGHT_TIME_LIMIT=0.05)
+    client = app.test_client()
+    paste = client.post(
+        "/api/paste/submit", json={"contents": PATHOLOGICAL, "language": "java"}
+    ).json
+    drained()
+    for _ in range(2):
+        page = page_of(client, paste)
+        assert '<span id="L1">a a a a a' in page
+        assert '<span class="n">a</span>' not in page
+    assert made == []
+
+
+def test_a_paste_the_thread_could_not_highlight_is_highlighted_by_its_first_view(
+    make_app, made, monkeypatch, caplog
+):
+    def fails(self, contents, language, seconds):
+        raise pygmentize.NoVerdict("the child could not start")
+
+    monkeypatch.setattr(pygmentize.Highlighter, "highlight", fails)
+    client = make_app(HIGHLIGHT_AHEAD=True).test_client()
+    paste = client.post("/api/paste/submit", json={"contents": PYTHON, "language": "python"}).json
+    drained()
+    assert "ahead failed: the child could not start" in caplog.text
+    assert '<span class="k">def</span>' in page_of(client, paste)
+    assert made == ["python"]
+
+
+class Hold:
+    """The thread, held in its highlighting until the test lets it go (`set()`);
+    `working` is set once it has taken a paste and is held."""
+
+    def __init__(self):
+        self.working = threading.Event()
+        self._go = threading.Event()
+
+    def set(self) -> None:
+        self._go.set()
+
+    def wait(self) -> None:
+        self.working.set()
+        assert self._go.wait(timeout=30)
+
+
+@pytest.fixture
+def held(monkeypatch):
+    hold = Hold()
+    real = pygmentize.Highlighter.highlight
+
+    def waits(self, *args):
+        hold.wait()
+        return real(self, *args)
+
+    monkeypatch.setattr(pygmentize.Highlighter, "highlight", waits)
+    yield hold
+    hold.set()
+
+
+def test_a_reader_ahead_of_the_thread_gets_highlighted_html_not_plain_text(
+    make_app, made, db_rows, held
+):
+    client = make_app(HIGHLIGHT_AHEAD=True).test_client()
+    paste = client.post("/api/paste/submit", json={"contents": PYTHON, "language": "python"}).json
+    # The thread is at work on it (it takes no claim): the reader makes it, as before.
+    assert '<span class="k">def</span>' in page_of(client, paste)
+    assert made == ["python"]
+    held.set()
+    drained()
+    assert len(db_rows()["paste_highlights"]) == 1
+    assert '<span class="k">def</span>' in page_of(client, paste)
+
+
+def test_a_stopping_worker_logs_the_pastes_it_leaves_unhighlighted(make_app, held, caplog):
+    client = make_app(HIGHLIGHT_AHEAD=True).test_client()
+    for _ in range(2):
+        client.post("/api/paste/submit", json={"contents": PYTHON, "language": "python"})
+    assert highlight.finish_ahead(timeout=0.01) == 2
+    assert "2 new pastes left unhighlighted" in caplog.text
+    held.set()
+    drained()
+
+
+def test_a_paste_deleted_before_its_turn_is_not_highlighted(make_app, db_rows, held):
+    client = make_app(HIGHLIGHT_AHEAD=True).test_client()
+    first = client.post("/api/paste/submit", json={"contents": PYTHON, "language": "python"})
+    paste = client.post("/api/paste/submit", json={"contents": PYTHON, "language": "python"}).json
+    assert first.status_code == 200
+    deleted = client.post(
+        "/api/paste/deactivate",
+        json={
+            "paste_id": paste["paste_id_repr"],
+            "deactivation_token": paste["deactivation_token"],
+        },
+    )
+    assert deleted.status_code == 200
+    held.set()
+    drained()
+    assert len(db_rows()["paste_highlights"]) == 1  # the first paste's only
+
+
+def test_a_full_queue_leaves_a_paste_to_its_first_view(make_app, made, held, monkeypatch):
+    monkeypatch.setattr(highlight, "AHEAD_QUEUE", 1)
+    client = make_app(HIGHLIGHT_AHEAD=True).test_client()
+
+    def submit():
+        return client.post("/api/paste/submit", json={"contents": PYTHON, "language": "python"})
+
+    pastes = [submit().json]
+    assert held.working.wait(timeout=30)  # the thread has taken it: the queue is empty
+    pastes += [submit().json for _ in range(2)]  # one waiting, one refused
+    held.set()
+    drained()
+    for paste in pastes:
+        assert '<span class="k">def</span>' in page_of(client, paste)
+    assert len(made) == 1
+
+
+def test_a_rolled_back_paste_is_not_highlighted(make_app, monkeypatch):
+    sent = []
+    monkeypatch.setattr(pygmentize.Highlighter, "highlight", lambda self, *args: sent.append(args))
+    app = make_app(HIGHLIGHT_AHEAD=True)
+    with app.app_context():
+        paste_service.submit(PYTHON, Caller(address="192.0.2.1"), language="python")
+        db.session.rollback()
+        db.session.commit()  # a later commit of the session hands nothing over
+    drained()
+    assert sent == []
+
+
+# A child that stays (`pygmentize.Highlighter`), for the thread.
+
+
+def test_the_staying_child_highlights_as_pygments_does_and_survives_a_paste_over_budget():
+    highlighter = pygmentize.Highlighter()
+    try:
+        assert highlighter.highlight(PYTHON, "python", 5.0) == pygmentize.highlighted(
+            PYTHON, "python"
+        )
+        assert highlighter.highlight(PATHOLOGICAL, "java", 0.05) is None
+        assert '<span class="k">def</span>' in highlighter.highlight(PYTHON, "python", 5.0)
+    finally:
+        highlighter.close()
+
+
+def test_a_staying_child_that_dies_gives_no_verdict_and_the_next_paste_a_new_child():
+    highlighter = pygmentize.Highlighter()
+    try:
+        highlighter.highlight(PYTHON, "python", 5.0)
+        highlighter._process.kill()  # noqa: SLF001 - the test plays the crash
+        with pytest.raises(pygmentize.NoVerdict):
+            highlighter.highlight(PYTHON, "python", 5.0)
+        assert '<span class="k">def</span>' in highlighter.highlight(PYTHON, "python", 5.0)
+    finally:
+        highlighter.close()

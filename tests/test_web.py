@@ -391,6 +391,51 @@ def test_the_api_does_not_guess(api):
     assert api.details(paste["paste_id_repr"]).json["language"] == "text"
 
 
+RUBY = "x = 1\n"
+
+
+def _by_form(client):
+    return create(client, contents=RUBY, title="script.rb", language="auto")
+
+
+def _by_curl_file(client):
+    return _shell_id(shell_post(client, file=("script.rb", RUBY.encode())))
+
+
+def _by_curl_body(client):
+    return _shell_id(shell_post(client, RUBY.encode(), query="?title=script.rb&lang=auto"))
+
+
+def _by_curl_put(client):
+    return _shell_id(client.put("/script.rb", data=RUBY.encode()))
+
+
+def _shell_id(response) -> str:
+    assert response.status_code == 200, response.text
+    return SHELL_ANSWER.match(response.text).group(1)
+
+
+@pytest.mark.parametrize("post", [_by_form, _by_curl_file, _by_curl_body, _by_curl_put])
+def test_every_way_of_posting_by_hand_guesses_the_language_once(client, api, monkeypatch, post):
+    from pastecms.services.pastes import language
+
+    guesses = []
+    real = language.guess
+    monkeypatch.setattr(language, "guess", lambda *args: guesses.append(args) or real(*args))
+    paste_id = post(client)
+    assert api.details(paste_id).json["language"] == "ruby"
+    assert len(guesses) == 1
+
+
+@pytest.mark.parametrize(("sent", "stored"), [({}, "text"), ({"language": "auto"}, "auto")])
+def test_the_api_stores_the_language_as_sent_even_with_a_file_name_title(api, sent, stored):
+    # Modern Paste's contract: plain text when none is sent, and answers carry the name
+    # sent; a guess would change both.
+    paste = api.submit(RUBY, title="script.rb", **sent)
+    assert paste["language"] == stored
+    assert api.details(paste["paste_id_repr"]).json["language"] == stored
+
+
 # line endings
 
 
@@ -1050,3 +1095,17 @@ def test_a_download_is_named_after_the_title(client, api, title, saved_as):
     disposition = response.headers["Content-Disposition"]
     expected = saved_as or f"{paste_id}.txt"
     assert f'filename="{expected}"' in disposition or f"filename={expected}" in disposition
+
+
+def test_the_paste_service_guesses_for_any_face_that_asks(app):
+    from pastecms.extensions import db
+    from pastecms.services.identity.auth import Caller
+    from pastecms.services.pastes import paste as paste_service
+
+    caller = Caller(address="192.0.2.1")
+    with app.app_context():
+        asked = paste_service.submit(RUBY, caller, title="script.rb", guess_language=True)
+        named = paste_service.submit(RUBY, caller, title="script.rb", language="python")
+        plain = paste_service.submit(RUBY, caller, title="script.rb")
+        db.session.rollback()
+    assert (asked.language, named.language, plain.language) == ("ruby", "python", "text")

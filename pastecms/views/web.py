@@ -249,8 +249,9 @@ def form_create(data, caller):
         data["contents"],
         caller,
         title=data["title"],
-        # The title as a file name hint too: "notes.py" says python.
-        language=language_service.choose(data["language"], data["contents"], data["title"]),
+        # Guessed from the contents, and from the title as a file name ("notes.py").
+        language=data["language"],
+        guess_language=True,
         password=data["password"],
         expiry_time=data["expiry_time"],
         attachments=data["attachments"],
@@ -288,7 +289,8 @@ def _shell_create(data, caller):
         contents,
         caller,
         title=title,
-        language=language_service.choose(data["language"], contents, title),
+        language=data["language"],
+        guess_language=True,
         password=data["password"],
         expiry_time=data["expiry_time"],
         max_views=data["max_views"],

@@ -117,8 +117,16 @@ def highlighter(language: str, contents: str) -> str:
     return best if scores[best] >= THRESHOLD else mapped[0]
 
 
-def choose(language: str | None, contents: str, file_name: str | None = None) -> str:
-    """`language` as chosen, or for none (or `AUTO`) the `guess`."""
+def choose(
+    language: str | None, contents: str, file_name: str | None = None, *, may_guess: bool
+) -> str:
+    """The language a new paste is stored with, on every face (`services.paste.submit`):
+    `language` as named; for none, with `may_guess` (the web form, a shell: AUTO too) the
+    `guess` from the contents and the file name, else `FALLBACK`. The paste API never
+    guesses: Modern Paste's documents none as plain text, and answers carry the name sent,
+    AUTO included."""
+    if not may_guess:
+        return language or FALLBACK
     if language and language != AUTO:
         return language
     return guess(contents, file_name)

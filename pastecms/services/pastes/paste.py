@@ -28,9 +28,9 @@ from pastecms.services.identity import auth
 from pastecms.services.identity.auth import Caller
 from pastecms.services.ids import PasteIds, paste_ids
 from pastecms.services.pastes import highlight, idempotency, paste_policy, quota
+from pastecms.services.pastes import language as language_service
 
 DEFAULT_TITLE = "Untitled"
-DEFAULT_LANGUAGE = "text"
 #: What wrong paste passwords are counted as (`services.attempts`).
 PASSWORD_ATTEMPTS = "paste_password"
 
@@ -41,6 +41,7 @@ def submit(
     *,
     title: str | None = None,
     language: str | None = None,
+    guess_language: bool = False,
     password: str | None = None,
     expiry_time: datetime | None = None,
     attachments: list[dict] | None = None,
@@ -49,7 +50,9 @@ def submit(
 ) -> "PasteRecord":
     """Store a new paste and return it with `deactivation_token` set (shown only now).
     With `max_views`, the read that counts the last view deletes the paste (`read`,
-    `page`).
+    `page`). Its language is `language_service.choose`'s: as named, else plain text, or
+    with `guess_language` (the faces for people) a guess from the contents and the title.
+    Once committed, its HTML is made in the background (`highlight.ahead`).
 
     With an `idempotency_key` (`services.pastes.idempotency`), the caller's first request with
     it stores its paste as without one; the same request again stores nothing and returns
@@ -75,7 +78,7 @@ def submit(
     request = {
         "contents": contents,
         "title": title or DEFAULT_TITLE,
-        "language": language or DEFAULT_LANGUAGE,
+        "language": language_service.choose(language, contents, title, may_guess=guess_language),
         "password": password or None,
         "expiry_time": expiry_time,
         "attachments": attachments or [],
@@ -160,6 +163,7 @@ def _store(
     ]
     db.session.add_all(paste.attachments)
     paste.deactivation_token = token
+    highlight.ahead(paste)
     return paste
 
 
