@@ -27,7 +27,7 @@ from marshmallow import Schema, ValidationError, missing
 from marshmallow.fields import List, Tuple
 from webargs.flaskparser import FlaskParser
 from webargs.multidictproxy import MultiDictProxy
-from werkzeug.datastructures import CombinedMultiDict, MultiDict
+from werkzeug.datastructures import CombinedMultiDict, ImmutableMultiDict, MultiDict
 
 from pastecms.errors import Failure, IncompleteParamsFailure, InvalidParamsFailure
 from pastecms.schemas.fields import INCOMPLETE_MESSAGES
@@ -77,6 +77,19 @@ def json_whatever_type(request: Request) -> dict:
     return _one_object(body) if body.lstrip().startswith(b"{") else {}
 
 
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+_NO_FORM = ImmutableMultiDict()
+
+
+def _form(request: Request) -> MultiDict:
+    """`request.form`, without making a form parser for a request that carries no body
+    and names no form type (a widget's GET): Werkzeug gives such a request an empty form,
+    after Flask has read four settings for the parser through the app's proxy."""
+    if request.content_length or request.mimetype in _FORM_TYPES:
+        return request.form
+    return _NO_FORM
+
+
 class Params(Mapping):
     """The query string, form and JSON body of a request read as one mapping (the
     `params` location; `params_any_json` reads a JSON body whatever its Content-Type)."""
@@ -87,7 +100,7 @@ class Params(Mapping):
         else:
             self._json = json_object(request) if request.is_json else {}
         # Lowest precedence first: a body value wins over the query's for a single field.
-        self._sources = (request.args, request.form)
+        self._sources = (request.args, _form(request))
         self._multiple = multiple
 
     def __getitem__(self, key):

@@ -48,7 +48,7 @@ def init_app(app: Flask) -> None:
         # `limited`). Flask-Limiter's own pass before every request (for default and
         # application limits, which pastecms has none of) would only check them a
         # second time: it is skipped, on every route.
-        return not g.get(_CHECKING_VIEW)
+        return not g._get_current_object().get(_CHECKING_VIEW)  # the object: no proxy's cost
 
     app.extensions[_EXTENSION_KEY] = app_limiter
 
@@ -246,7 +246,7 @@ def limited(view: Callable, limits: tuple[RateLimit, ...]) -> Callable:
             for layer in layers:
                 decorated = _layer_decorator(layer, limiter(app))(decorated)
             by_app[app] = decorated
-        g.setdefault(_CHECKING_VIEW, True)
+        g._get_current_object().setdefault(_CHECKING_VIEW, True)
         return decorated(**url_args)
 
     return checked

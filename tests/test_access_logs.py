@@ -22,6 +22,8 @@ from pastecms import LOGGED_TARGET, logged_target
         (b"tok%65n=abc", "/pub/friends?tok%65n=***"),
         (b"page=2&s=token%3Dabc", "/pub/friends?page=2&s=token%3Dabc"),
         (b"token", "/pub/friends?token"),
+        (b"+Token+=abc&page=1", "/pub/friends?+Token+=***&page=1"),
+        (b"page=1&limit=5", "/pub/friends?page=1&limit=5"),
     ],
 )
 def test_secret_query_parameters_are_masked(query, logged):
