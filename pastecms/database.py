@@ -4,10 +4,11 @@ import fcntl
 import json
 import logging
 import os
+import re
 import sqlite3
 import time
 
-from flask import Flask
+from flask import Flask, g, has_app_context
 from sqlalchemy import Table, case, event, func, literal, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -248,8 +249,17 @@ _SQLITE_OUTAGES = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN")
 def retryable(error: DBAPIError) -> bool:
     """Whether a request that met `error` may run again from the start on a new
     connection: its connection was found dead while running a statement (not its
-    COMMIT, whose fate is unknown), so nothing of its transaction was kept."""
-    return error.connection_invalidated and error.statement is not None
+    COMMIT, whose fate is unknown), so nothing of its transaction was kept, and no
+    write of it had committed on its own before (`commits_alone`). A write that was to
+    commit on its own and met the dead connection most likely never reached the server
+    (a pooled connection ended while idle); at worst the server ran it before the
+    connection broke, and a safe request's only such writes count a view or a visit,
+    which then counts twice."""
+    return (
+        error.connection_invalidated
+        and error.statement is not None
+        and not g.get(_COMMITTED_ALONE, False)
+    )
 
 
 def outage_note(error: BaseException) -> str:
@@ -275,6 +285,64 @@ def relaxed_commit_if(condition):
     setting = "synchronous_commit"
     relaxed = case((condition, literal("off")), else_=func.current_setting(setting))
     return func.set_config(setting, relaxed, true()).label("relaxed_commit")
+
+
+# Execution option of a write marked by `commits_alone`, and the flag (on `g`) of a
+# request that ran one.
+_ALONE = "pastecms_commits_alone"
+_COMMITTED_ALONE = "pastecms_committed_alone"
+# Row locks a SELECT may take, which must last until its transaction's end.
+_LOCKING = re.compile(r"\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b", re.IGNORECASE)
+
+
+def commits_alone(statement):
+    """`statement`, a write, marked as one that may commit on its own: on PostgreSQL,
+    run while the request has no transaction open (it has written nothing yet), it is a
+    transaction of its own, committed as it runs, which saves the BEGIN and COMMIT
+    round trips of an explicit one. Only for a write that is the last of its request,
+    or whose effect needs no atomicity with any later one (a view count). Run inside an
+    open transaction, or on SQLite, it joins the transaction as any statement does."""
+    return statement.execution_options(**{_ALONE: True})
+
+
+def is_plain_read(sql: str) -> bool:
+    """Whether `sql` only reads and locks nothing: a SELECT (or SHOW) without FOR UPDATE
+    or FOR SHARE. Under READ COMMITTED every statement reads its own snapshot anyway,
+    so such a statement run as a transaction of its own reads what it would have read
+    in the request's."""
+    head = sql.lstrip()[:6].upper()
+    if head.startswith("SHOW"):
+        return True
+    return head == "SELECT" and _LOCKING.search(sql) is None
+
+
+def _begin_at_the_first_write(engine) -> None:
+    """Before each statement on PostgreSQL: with no transaction open, a plain read or a
+    write marked `commits_alone` runs in autocommit (one round trip: the statement,
+    committed by the server as it ends); any other write opens the transaction, which
+    psycopg begins before it and every later statement joins until the commit. A read
+    before the first write thus costs no BEGIN, and a request that writes nothing no
+    BEGIN nor COMMIT. psycopg's `autocommit` is an attribute of the client: switching
+    it costs no round trip, and it may only switch with no transaction open."""
+    from psycopg.pq import TransactionStatus
+
+    idle = TransactionStatus.IDLE
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def choose(conn, cursor, statement, parameters, context, executemany):
+        dbapi_connection = cursor.connection
+        if dbapi_connection.info.transaction_status != idle:
+            return
+        alone = context is not None and context.execution_options.get(_ALONE, False)
+        autocommit = alone or is_plain_read(statement)
+        if dbapi_connection.autocommit != autocommit:
+            dbapi_connection.autocommit = autocommit
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def note(conn, cursor, statement, parameters, context, executemany):
+        alone = context is not None and context.execution_options.get(_ALONE, False)
+        if alone and cursor.connection.autocommit and has_app_context():
+            setattr(g, _COMMITTED_ALONE, True)
 
 
 def _json_text(value) -> str:
@@ -352,6 +420,8 @@ def create_private_file(path: str) -> None:
 def init_app(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
+        if engine.dialect.name == "postgresql":
+            _begin_at_the_first_write(engine)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _tune_sqlite)
             path = engine.url.database

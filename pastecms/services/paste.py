@@ -133,9 +133,17 @@ def _hot() -> dict:
     # for its WAL flush, set by the counting statement itself (`relaxed_commit_if`); a
     # limited paste's count, and the read that burns it, stay durable.
     relaxed = database.relaxed_commit_if(_PASTES.c.max_views.is_(None))
-    counted_open = count_view.where(_PASTES.c.password_hash.is_(None))
+    # The count of an open paste without a view limit writes nothing else, so on
+    # PostgreSQL it commits on its own (`commits_alone`: no BEGIN, no COMMIT); a limited
+    # one goes the way of a protected one, counted in the transaction that burns it.
+    counted_open = database.commits_alone(
+        count_view.where(_PASTES.c.password_hash.is_(None), _PASTES.c.max_views.is_(None))
+    )
+    insert_paste = insert(_PASTES).returning(*_PASTES.columns)
     return {
-        "insert": insert(_PASTES).returning(*_PASTES.columns),
+        "insert": insert_paste,
+        # A paste without attachments or idempotency key is one row: it commits alone.
+        "insert_alone": database.commits_alone(insert_paste),
         "live": select(*_PASTES.columns).where(_PASTES.c.id == bindparam("paste_id"), *live),
         "count_view": count_view,
         "count_open_view": counted_open,
@@ -271,7 +279,7 @@ def _store(
     # bcrypt before the first write: nothing may hold a write lock through it.
     password_hash = secret.hash_password(password) if password else None
     row = _run_hot(
-        "insert",
+        "insert" if attempt is not None or attachments else "insert_alone",
         {
             "user_id": user.id if user else None,
             "title": title,
