@@ -96,8 +96,9 @@ def test_a_one_statement_request_costs_one_round_trip(traced):
     # The counting UPDATE ... RETURNING alone, committed by the server as it ends: no
     # ping before it (one more round trip), no BEGIN and no COMMIT around it (two more).
     assert trace.round_trips(lambda: client.post("/api/paste/details", json=details)) == 1
-    # The INSERT ... RETURNING alone.
-    assert trace.round_trips(lambda: client.post("/api/paste/submit", json={"contents": "x"})) == 1
+    # BEGIN, the INSERT ... RETURNING, COMMIT: a new paste stays in a transaction of its
+    # own, so that a request that fails after it leaves none.
+    assert trace.round_trips(lambda: client.post("/api/paste/submit", json={"contents": "x"})) == 3
     # The page, read in no transaction.
     assert trace.round_trips(lambda: client.post("/api/paste/recent", json={})) == 1
 
@@ -218,7 +219,7 @@ def test_only_counts_skip_the_flush_wait(commits_noted):
         body = {"paste_id": paste["paste_id_repr"], "password": password}
         return lambda: client.post("/api/paste/details", json=body)
 
-    # A new paste waits for its flush, on its own (one statement) or not (attachments).
+    # A new paste waits for its flush, with attachments or without.
     assert _commits_of(app, submit()) == {"on"}
     attachment = {"name": "a.txt", "mime_type": "text/plain", "data": "YQ=="}
     assert _commits_of(app, submit(attachments=[attachment])) == {"on"}

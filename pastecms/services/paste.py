@@ -139,11 +139,10 @@ def _hot() -> dict:
     counted_open = database.commits_alone(
         count_view.where(_PASTES.c.password_hash.is_(None), _PASTES.c.max_views.is_(None))
     )
-    insert_paste = insert(_PASTES).returning(*_PASTES.columns)
     return {
-        "insert": insert_paste,
-        # A paste without attachments or idempotency key is one row: it commits alone.
-        "insert_alone": database.commits_alone(insert_paste),
+        # Not alone, though often the only write: a request that fails after it (a 500)
+        # must leave no paste behind.
+        "insert": insert(_PASTES).returning(*_PASTES.columns),
         "live": select(*_PASTES.columns).where(_PASTES.c.id == bindparam("paste_id"), *live),
         "count_view": count_view,
         "count_open_view": counted_open,
@@ -279,7 +278,7 @@ def _store(
     # bcrypt before the first write: nothing may hold a write lock through it.
     password_hash = secret.hash_password(password) if password else None
     row = _run_hot(
-        "insert" if attempt is not None or attachments else "insert_alone",
+        "insert",
         {
             "user_id": user.id if user else None,
             "title": title,
