@@ -1,6 +1,7 @@
 """Per-connection database settings, and SQLite writers taking turns across processes."""
 
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -217,10 +218,13 @@ def engine_options(uri: str, pool_size: int, connect_timeout: float = 3) -> dict
     if uri.startswith("sqlite"):
         return {"connect_args": {"factory": TurnTakingConnection}, **common}
     timeout = max(1, round(connect_timeout))
+    connect = {"connect_timeout": timeout, "tcp_user_timeout": timeout * 1000}
+    if uri.startswith("postgresql+psycopg:"):
+        connect["cursor_factory"] = _cursor_beginning_at_the_first_write()
     return {
         "pool_size": pool_size,
         "pool_recycle": POOL_RECYCLE_S,
-        "connect_args": {"connect_timeout": timeout, "tcp_user_timeout": timeout * 1000},
+        "connect_args": connect,
         **common,
     }
 
@@ -287,9 +291,10 @@ def relaxed_commit_if(condition):
     return func.set_config(setting, relaxed, true()).label("relaxed_commit")
 
 
-# Execution option of a write marked by `commits_alone`, and the flag (on `g`) of a
-# request that ran one.
-_ALONE = "pastecms_commits_alone"
+# What marks a write as `commits_alone`: a comment after its first keyword, which the
+# cursor finds in the statement's text (and which a server's log shows).
+_ALONE = "/* commits alone */"
+# The flag (on `g`) of a request one of whose writes committed alone.
 _COMMITTED_ALONE = "pastecms_committed_alone"
 # Row locks a SELECT may take, which must last until its transaction's end.
 _LOCKING = re.compile(r"\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b", re.IGNORECASE)
@@ -299,50 +304,70 @@ def commits_alone(statement):
     """`statement`, a write, marked as one that may commit on its own: on PostgreSQL,
     run while the request has no transaction open (it has written nothing yet), it is a
     transaction of its own, committed as it runs, which saves the BEGIN and COMMIT
-    round trips of an explicit one. Only for a write that is the last of its request,
-    or whose effect needs no atomicity with any later one (a view count). Run inside an
-    open transaction, or on SQLite, it joins the transaction as any statement does."""
-    return statement.execution_options(**{_ALONE: True})
+    round trips of an explicit one. Only for a write whose effect needs no atomicity
+    with anything its request does after it, not even with the request's failing: a
+    count (of a view, a visit). Run inside an open transaction, or on SQLite, it joins
+    the transaction as any statement does."""
+    return statement.prefix_with(_ALONE)
 
 
+@functools.lru_cache(maxsize=1024)
 def is_plain_read(sql: str) -> bool:
     """Whether `sql` only reads and locks nothing: a SELECT (or SHOW) without FOR UPDATE
     or FOR SHARE. Under READ COMMITTED every statement reads its own snapshot anyway,
     so such a statement run as a transaction of its own reads what it would have read
-    in the request's."""
+    in the request's. (Cached: SQLAlchemy hands over the same few statements' text.)"""
     head = sql.lstrip()[:6].upper()
     if head.startswith("SHOW"):
         return True
     return head == "SELECT" and _LOCKING.search(sql) is None
 
 
-def _begin_at_the_first_write(engine) -> None:
-    """Before each statement on PostgreSQL: with no transaction open, a plain read or a
-    write marked `commits_alone` runs in autocommit (one round trip: the statement,
-    committed by the server as it ends); any other write opens the transaction, which
-    psycopg begins before it and every later statement joins until the commit. A read
-    before the first write thus costs no BEGIN, and a request that writes nothing no
-    BEGIN nor COMMIT. psycopg's `autocommit` is an attribute of the client: switching
-    it costs no round trip, and it may only switch with no transaction open."""
+@functools.cache
+def _cursor_beginning_at_the_first_write():
+    """A psycopg cursor class that, before each statement while no transaction is open,
+    picks the connection's `autocommit`: a plain read or a write marked
+    `commits_alone` runs in autocommit (one round trip: the statement, committed by
+    the server as it ends); any other write opens the transaction, which psycopg
+    begins before it and every later statement joins until the commit. A read before
+    the first write thus costs no BEGIN, and a request that writes nothing no BEGIN
+    nor COMMIT. psycopg's `autocommit` is an attribute of the client: switching it
+    costs no round trip, and it may only switch with no transaction open.
+
+    Given to psycopg as its `cursor_factory`, as SQLAlchemy documents for psycopg's
+    ClientCursor, rather than run from a SQLAlchemy event: with any statement event
+    listened to, SQLAlchemy takes its slower path at every execution (about 0.3 M
+    more instructions a request, bench/instructions.py on PostgreSQL)."""
+    from psycopg import Cursor
     from psycopg.pq import TransactionStatus
 
     idle = TransactionStatus.IDLE
 
-    @event.listens_for(engine, "before_cursor_execute")
-    def choose(conn, cursor, statement, parameters, context, executemany):
-        dbapi_connection = cursor.connection
-        if dbapi_connection.info.transaction_status != idle:
-            return
-        alone = context is not None and context.execution_options.get(_ALONE, False)
-        autocommit = alone or is_plain_read(statement)
-        if dbapi_connection.autocommit != autocommit:
-            dbapi_connection.autocommit = autocommit
+    class BeginAtTheFirstWrite(Cursor):
+        def execute(self, query, params=None, **kwargs):
+            alone = False
+            connection = self.connection
+            if connection.pgconn.transaction_status == idle:
+                # SQLAlchemy sends text; anything else (psycopg's composed SQL) is
+                # taken for a write.
+                text = isinstance(query, str)
+                alone = text and _ALONE in query
+                autocommit = alone or (text and is_plain_read(query))
+                if connection.autocommit != autocommit:
+                    connection.autocommit = autocommit
+            result = super().execute(query, params, **kwargs)
+            if alone and has_app_context():
+                setattr(g, _COMMITTED_ALONE, True)
+            return result
 
-    @event.listens_for(engine, "after_cursor_execute")
-    def note(conn, cursor, statement, parameters, context, executemany):
-        alone = context is not None and context.execution_options.get(_ALONE, False)
-        if alone and cursor.connection.autocommit and has_app_context():
-            setattr(g, _COMMITTED_ALONE, True)
+        def executemany(self, query, params_seq, **kwargs):
+            # Several rows of a write: always in the transaction.
+            connection = self.connection
+            if connection.pgconn.transaction_status == idle and connection.autocommit:
+                connection.autocommit = False
+            return super().executemany(query, params_seq, **kwargs)
+
+    return BeginAtTheFirstWrite
 
 
 def _json_text(value) -> str:
@@ -420,8 +445,6 @@ def create_private_file(path: str) -> None:
 def init_app(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
-        if engine.dialect.name == "postgresql":
-            _begin_at_the_first_write(engine)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _tune_sqlite)
             path = engine.url.database
