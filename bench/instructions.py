@@ -3,6 +3,8 @@
     python bench/instructions.py                   # every route, two runs
     python bench/instructions.py --runs 1 --only details,recent
     python bench/instructions.py --requests 50 --warmup 10
+    PASTECMS_BENCH_DATABASE_URI=postgresql+psycopg://... python bench/instructions.py
+                                                   # on PostgreSQL (the app's side only)
 
 Wall-clock figures (`make bench`) move with whatever else the machine is doing; a count
 of instructions does not, so a change that saves 3 % shows as 3 %. What is counted:
@@ -85,12 +87,19 @@ JSON = "application/json"
 WIDGET = "text/plain"  # what Qexo's widgets send with their GETs
 
 
+#: A PostgreSQL database to measure on instead of SQLite (emptied first, seeded once:
+#: each run then starts where the last left off, a few more pastes and views).
+POSTGRESQL = os.environ.get("PASTECMS_BENCH_DATABASE_URI", "")
+if not POSTGRESQL.startswith("postgresql"):
+    POSTGRESQL = ""
+
+
 def app_env(database: str, secret: str) -> dict:
     """The environment of the app under measurement (and of its seeding)."""
     return {
         "PASTECMS_CONFIG": "ProdConfig",
         "PASTECMS_SECRET_KEY": secret,
-        "PASTECMS_DATABASE_URI": "sqlite:///" + database,
+        "PASTECMS_DATABASE_URI": POSTGRESQL or "sqlite:///" + database,
         "PASTECMS_RATELIMIT_SUBMIT": NEVER_REFUSED,
         "PASTECMS_RATELIMIT_CMS_READ": NEVER_REFUSED,
         "PASTECMS_RATELIMIT_CMS_WRITE": NEVER_REFUSED,
@@ -395,7 +404,8 @@ def counted_run(directory: Path, env: dict, names: list, warmup: int, count: int
     run = directory / "run"
     shutil.rmtree(run, ignore_errors=True)
     run.mkdir()
-    shutil.copy(directory / "seeded.db", run / "pastecms.db")
+    if not POSTGRESQL:
+        shutil.copy(directory / "seeded.db", run / "pastecms.db")
     out = run / "callgrind.out"
     command = [
         "valgrind",
@@ -478,6 +488,10 @@ def main() -> int:
             f"seeding {PASTES} pastes of {args.paste_bytes} bytes, {ARTICLES} articles, "
             f"{TALKS} talks, {FRIENDS} friends"
         )
+        if POSTGRESQL:
+            from tests.live import empty_database
+
+            empty_database(POSTGRESQL)  # it belongs to the benchmark
         seeding = [sys.executable, str(Path(__file__).resolve()), "--seed", str(directory)]
         subprocess.run(
             [*seeding, "--paste-bytes", str(args.paste_bytes)],
@@ -485,6 +499,10 @@ def main() -> int:
             env=env,
             check=True,
         )
+        if POSTGRESQL:
+            from bench.run import refresh_statistics
+
+            refresh_statistics(POSTGRESQL)
         plan = json.loads((directory / "plan.json").read_text())
         env = {
             **env,

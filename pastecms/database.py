@@ -2,16 +2,18 @@
 
 import atexit
 import fcntl
+import functools
 import itertools
 import json
 import logging
 import os
+import re
 import sqlite3
 import threading
 import time
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, g, has_app_context
 from sqlalchemy import Table, case, event, func, literal, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -320,10 +322,13 @@ def engine_options(uri: str, pool_size: int, connect_timeout: float = 3) -> dict
     if uri.startswith("sqlite"):
         return {"connect_args": {"factory": TurnTakingConnection}, **common}
     timeout = max(1, round(connect_timeout))
+    connect = {"connect_timeout": timeout, "tcp_user_timeout": timeout * 1000}
+    if uri.startswith("postgresql+psycopg:"):
+        connect["cursor_factory"] = _cursor_beginning_at_the_first_write()
     return {
         "pool_size": pool_size,
         "pool_recycle": POOL_RECYCLE_S,
-        "connect_args": {"connect_timeout": timeout, "tcp_user_timeout": timeout * 1000},
+        "connect_args": connect,
         **common,
     }
 
@@ -352,8 +357,17 @@ _SQLITE_OUTAGES = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN")
 def retryable(error: DBAPIError) -> bool:
     """Whether a request that met `error` may run again from the start on a new
     connection: its connection was found dead while running a statement (not its
-    COMMIT, whose fate is unknown), so nothing of its transaction was kept."""
-    return error.connection_invalidated and error.statement is not None
+    COMMIT, whose fate is unknown), so nothing of its transaction was kept, and no
+    write of it had committed on its own before (`commits_alone`). A write that was to
+    commit on its own and met the dead connection most likely never reached the server
+    (a pooled connection ended while idle); at worst the server ran it before the
+    connection broke, and a safe request's only such writes count a view or a visit,
+    which then counts twice."""
+    return (
+        error.connection_invalidated
+        and error.statement is not None
+        and not g.get(_COMMITTED_ALONE, False)
+    )
 
 
 def outage_note(error: BaseException) -> str:
@@ -379,6 +393,85 @@ def relaxed_commit_if(condition):
     setting = "synchronous_commit"
     relaxed = case((condition, literal("off")), else_=func.current_setting(setting))
     return func.set_config(setting, relaxed, true()).label("relaxed_commit")
+
+
+# What marks a write as `commits_alone`: a comment after its first keyword, which the
+# cursor finds in the statement's text (and which a server's log shows).
+_ALONE = "/* commits alone */"
+# The flag (on `g`) of a request one of whose writes committed alone.
+_COMMITTED_ALONE = "pastecms_committed_alone"
+# Row locks a SELECT may take, which must last until its transaction's end.
+_LOCKING = re.compile(r"\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b", re.IGNORECASE)
+
+
+def commits_alone(statement):
+    """`statement`, a write, marked as one that may commit on its own: on PostgreSQL,
+    run while the request has no transaction open (it has written nothing yet), it is a
+    transaction of its own, committed as it runs, which saves the BEGIN and COMMIT
+    round trips of an explicit one. Only for a write whose effect needs no atomicity
+    with anything its request does after it, not even with the request's failing: a
+    count (of a view, a visit). Run inside an open transaction, or on SQLite, it joins
+    the transaction as any statement does."""
+    return statement.prefix_with(_ALONE)
+
+
+@functools.lru_cache(maxsize=1024)
+def is_plain_read(sql: str) -> bool:
+    """Whether `sql` only reads and locks nothing: a SELECT (or SHOW) without FOR UPDATE
+    or FOR SHARE. Under READ COMMITTED every statement reads its own snapshot anyway,
+    so such a statement run as a transaction of its own reads what it would have read
+    in the request's. (Cached: SQLAlchemy hands over the same few statements' text.)"""
+    head = sql.lstrip()[:6].upper()
+    if head.startswith("SHOW"):
+        return True
+    return head == "SELECT" and _LOCKING.search(sql) is None
+
+
+@functools.cache
+def _cursor_beginning_at_the_first_write():
+    """A psycopg cursor class that, before each statement while no transaction is open,
+    picks the connection's `autocommit`: a plain read or a write marked
+    `commits_alone` runs in autocommit (one round trip: the statement, committed by
+    the server as it ends); any other write opens the transaction, which psycopg
+    begins before it and every later statement joins until the commit. A read before
+    the first write thus costs no BEGIN, and a request that writes nothing no BEGIN
+    nor COMMIT. psycopg's `autocommit` is an attribute of the client: switching it
+    costs no round trip, and it may only switch with no transaction open.
+
+    Given to psycopg as its `cursor_factory`, as SQLAlchemy documents for psycopg's
+    ClientCursor, rather than run from a SQLAlchemy event: with any statement event
+    listened to, SQLAlchemy takes its slower path at every execution (about 0.3 M
+    more instructions a request, bench/instructions.py on PostgreSQL)."""
+    from psycopg import Cursor
+    from psycopg.pq import TransactionStatus
+
+    idle = TransactionStatus.IDLE
+
+    class BeginAtTheFirstWrite(Cursor):
+        def execute(self, query, params=None, **kwargs):
+            alone = False
+            connection = self.connection
+            if connection.pgconn.transaction_status == idle:
+                # SQLAlchemy sends text; anything else (psycopg's composed SQL) is
+                # taken for a write.
+                text = isinstance(query, str)
+                alone = text and _ALONE in query
+                autocommit = alone or (text and is_plain_read(query))
+                if connection.autocommit != autocommit:
+                    connection.autocommit = autocommit
+            result = super().execute(query, params, **kwargs)
+            if alone and has_app_context():
+                setattr(g, _COMMITTED_ALONE, True)
+            return result
+
+        def executemany(self, query, params_seq, **kwargs):
+            # Several rows of a write: always in the transaction.
+            connection = self.connection
+            if connection.pgconn.transaction_status == idle and connection.autocommit:
+                connection.autocommit = False
+            return super().executemany(query, params_seq, **kwargs)
+
+    return BeginAtTheFirstWrite
 
 
 def _json_text(value) -> str:

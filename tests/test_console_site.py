@@ -487,16 +487,19 @@ def test_statistics_off_say_how_to_switch_them_on(admin):
 
 def test_a_counted_visit_costs_one_statement_more_than_totals_alone(counting):
     """Measured: a visit to a page counted before cost 3 statements with totals alone
-    (visitor, site, page); the day's row adds one (4), and a new page one more (5)."""
+    (visitor, site, page); the day's row adds one (4), and a new page one more (5). On
+    PostgreSQL the four are the parts of one statement (1), and a new page adds one (2)."""
     _, visit, _, app = counting
+    postgresql = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    counted, new_page = (1, 2) if postgresql else (4, 5)
     visit("https://blog.example/a/", "203.0.113.1")
     for address in ("203.0.113.1", "203.0.113.2"):
         with statements(app) as seen:
             visit("https://blog.example/a/", address)
-        assert len(seen) == 4
+        assert len(seen) == counted
     with statements(app) as seen:
         visit("https://blog.example/new/", "203.0.113.1")
-    assert len(seen) == 5
+    assert len(seen) == new_page
 
 
 def test_days_are_counted_per_site_and_visitor(counting):

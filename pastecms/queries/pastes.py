@@ -126,8 +126,15 @@ def _hot() -> dict:
     # for its WAL flush, set by the counting statement itself (`relaxed_commit_if`); a
     # limited paste's count, and the read that burns it, stay durable.
     relaxed = database.relaxed_commit_if(_PASTES.c.max_views.is_(None))
-    counted_open = count_view.where(_PASTES.c.password_hash.is_(None))
+    # The count of an open paste without a view limit writes nothing else, so on
+    # PostgreSQL it commits on its own (`commits_alone`: no BEGIN, no COMMIT); a limited
+    # one goes the way of a protected one, counted in the transaction that burns it.
+    counted_open = database.commits_alone(
+        count_view.where(_PASTES.c.password_hash.is_(None), _PASTES.c.max_views.is_(None))
+    )
     return {
+        # Not alone, though often the only write: a request that fails after it (a 500)
+        # must leave no paste behind.
         "insert": insert(_PASTES).returning(*_PASTES.columns),
         "live": select(*_PASTES.columns).where(_PASTES.c.id == bindparam("paste_id"), *live),
         "count_view": count_view,
