@@ -11,7 +11,8 @@ A value is kept under its name in the app's `extensions`, in one dict. Two kinds
   worker that never needs it should pay: `login_dummy_hash` (a bcrypt hash,
   `services.identity.login`), `idempotency_fingerprint_key` and `idempotency_cipher`
   (`services.pastes.idempotency`), `paste_policy` (what the admins allow, read again
-  every few seconds: `services.pastes.paste_policy`), `openapi` (the API's description).
+  every few seconds: `services.pastes.paste_policy`), `openapi` (the API's description),
+  `url_templates` (the URLs in answers, per site root: `views.links`).
 
 Process-wide caches of prebuilt SQL statements are not per app (a statement names no
 app) and stay with the read model that runs them (`pastecms.queries`). Extensions
