@@ -260,7 +260,7 @@ def endpoint(
                     auth.check(who, admin=caller == ADMIN)
             if cache_by is not None:
                 audience = cache_for(who) if cache_for is not None else None
-                lookup = answers.Lookup(name, cache_by, data, audience)
+                lookup = answers.Lookup(name, cache_by, data, req, audience)
                 if lookup.found is not None:
                     db.session.commit()
                     return lookup.found, None, None
@@ -290,7 +290,7 @@ def endpoint(
                         raise
                     found, result, lookup = handle(url_args, req)
                 if found is not None:
-                    return found.response()
+                    return found
             except Failure as failure:
                 db.session.rollback()
                 metrics.note_failure(failure)
