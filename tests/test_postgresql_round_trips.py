@@ -124,6 +124,25 @@ def test_writes_that_belong_together_still_commit_together(traced):
     assert client.post("/api/paste/details", json=details).status_code == 404
 
 
+def test_a_page_of_pastes_is_planned_once_per_connection(traced):
+    app, _ = traced
+    client = app.test_client()
+    client.post("/api/paste/submit", json={"contents": "x"})
+    for _ in range(12):
+        client.post("/api/paste/recent", json={"num_per_page": 20})
+    # The one pooled connection the requests used: its statements psycopg prepared, and
+    # how often the server ran each with its kept (generic) plan rather than planning
+    # it anew. With LIMIT and OFFSET sent as parameters it planned the page every time.
+    with app.app_context():
+        prepared = db.session.execute(
+            text("SELECT statement, generic_plans FROM pg_prepared_statements")
+        ).all()
+    pages = [row for row in prepared if "ORDER BY pastes.post_time DESC" in row.statement]
+    assert len(pages) == 1
+    assert "LIMIT 20 OFFSET 0" in pages[0].statement
+    assert pages[0].generic_plans >= 1
+
+
 def test_a_users_pastes_cost_the_key_and_the_page_only(traced, make_user):
     app, trace = traced
     client = app.test_client()

@@ -19,7 +19,7 @@ from typing import NamedTuple
 from sqlalchemy import BigInteger, bindparam, func, select
 
 from pastecms.models import Article, ArticleTag, ArticleTotal, Category, ContentVersion, Tag, User
-from pastecms.queries import run
+from pastecms.queries import paged, run
 
 DRAFT = "draft"
 PUBLISHED = "published"
@@ -137,7 +137,7 @@ def page_statement(by_tag: bool, by_status: bool, by_category: bool):
             query = query.where(_ARTICLES.c.status == bindparam("status"))
     if by_category:
         query = query.where(_ARTICLES.c.category_id == bindparam("category_id"))
-    return query.limit(bindparam("limit")).offset(bindparam("offset"))
+    return paged(query)
 
 
 def counted_total(counted, status: str | None) -> int:

@@ -167,13 +167,11 @@ def _page_statement(order: tuple, *where):
         light.label("contents") if column.key == "contents" else column
         for column in _PASTES.columns
     ]
-    return (
+    return queries.paged(
         select(*columns, *_POSTER_COLUMNS)
         .select_from(_PASTES.outerjoin(_USERS, _USERS.c.id == _PASTES.c.user_id))
         .where(*where)
         .order_by(*order)
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset"))
     )
 
 

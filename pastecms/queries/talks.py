@@ -10,7 +10,7 @@ import functools
 from sqlalchemy import bindparam, exists, select
 
 from pastecms.models import SiteCounter, Talk, TalkLike
-from pastecms.queries import run
+from pastecms.queries import paged, run
 
 _TALKS = Talk.__table__
 _LIKES = TalkLike.__table__
@@ -27,7 +27,8 @@ def _statements() -> dict:
     count = select(_COUNTERS.c.value).where(_COUNTERS.c.name == TALK_COUNT)
     return {
         # The total rides along with each row: one statement for a page, not two.
-        "page": select(
+        "page": paged(
+            select(
             _TALKS.c.id,
             _TALKS.c.content,
             _TALKS.c.time,
@@ -36,10 +37,8 @@ def _statements() -> dict:
             _TALKS.c.likes,
             liked.label("liked"),
             count.scalar_subquery().label("total"),
-        )
-        .order_by(_TALKS.c.time.desc(), _TALKS.c.id.desc())
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset")),
+        ).order_by(_TALKS.c.time.desc(), _TALKS.c.id.desc())
+        ),
         "count": count,
     }
 

@@ -39,7 +39,7 @@ from pastecms.models import (
     Tag,
 )
 from pastecms.queries import articles as article_reads
-from pastecms.queries import run
+from pastecms.queries import paged, run
 from pastecms.queries.article_counts import Counted, counted_state, recount
 from pastecms.queries.articles import (
     CATEGORY_COLUMNS,
@@ -231,7 +231,7 @@ def all_articles(
     if readable is not None:
         query = query.where(readable)
     if limit is not None:
-        query = query.limit(limit).offset(offset)
+        query = paged(query, limit, offset)
     articles = [ArticleRecord(row) for row in run(query, {})]
     load_tags(articles)
     return articles
@@ -360,7 +360,7 @@ def search(
         total = counted_total(None, PUBLISHED) + run(own_drafts, {}).scalar_one()
     else:
         total = run(select(func.count()).select_from(_ARTICLES).where(*conditions), {}).scalar_one()
-    rows = run(query.order_by(*sort).limit(limit).offset(offset), {})
+    rows = run(paged(query.order_by(*sort), limit, offset), {})
     articles = [ArticleRecord(row) for row in rows]
     load_tags(articles)
     load_authors(articles)

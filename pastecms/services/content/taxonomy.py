@@ -16,6 +16,7 @@ from pastecms.errors import (
 from pastecms.extensions import db
 from pastecms.models import Category, Tag
 from pastecms.models.content import DISPLAY_ORDER_MAX
+from pastecms.queries import paged
 from pastecms.services import clock
 from pastecms.services.changes import UNSET
 from pastecms.services.ids import new_id
@@ -44,7 +45,7 @@ def paginate(query, page: int, per_page: int) -> Page:
     """`query`'s rows on `page`, `per_page` clamped to 1..200, with the total."""
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    items = list(db.session.scalars(paged(query, per_page, (page - 1) * per_page)))
     return Page(items, PageInfo(page, per_page, total, math.ceil(total / per_page)))
 
 
