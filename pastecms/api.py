@@ -378,8 +378,12 @@ def _credentials(req: Request, envelope: Envelope) -> auth.Credentials:
     # header costs there.
     scheme, _, value = req.environ.get("HTTP_AUTHORIZATION", "").partition(" ")
     bearer = value.strip() if scheme.lower() == "bearer" else ""
-    # An empty session (no cookie) is not read, so it is not marked as accessed either.
-    signed = session._get_current_object() if envelope.reads_session else None
+    # With no cookie there is no session to read. Fetching the session object at all
+    # marks it accessed (Flask 3.1.3), which costs a `Vary: Cookie` and the save of an
+    # empty session on every script's request. (An answer without a cookie needs no
+    # Vary either: the API's answers carry no freshness, so no shared cache keeps them.)
+    reads = envelope.reads_session and "HTTP_COOKIE" in req.environ
+    signed = session._get_current_object() if reads else None
     user_id = signed.get(auth.SESSION_USER_ID) if signed else None
     generation = signed.get(auth.SESSION_GENERATION) if signed else None
     return auth.Credentials(
