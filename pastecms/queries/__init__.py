@@ -23,8 +23,15 @@ from pastecms.extensions import db
 def run(statement, params: dict | None = None):
     """Run a prebuilt Core statement in the request's transaction, on the session's
     connection: past the ORM's execution path, which has nothing to add to a Core
-    statement and costs more than SQLite takes to answer one."""
-    return db.session.connection().execute(statement, params)
+    statement and costs more than SQLite takes to answer one.
+
+    `statement` may also be a function of the connection's dialect that returns the
+    statement, for one written to a database's own features: the dialect is read off
+    the connection the statement runs on, not looked up a second time."""
+    connection = db.session.connection()
+    if callable(statement):
+        statement = statement(connection.dialect)
+    return connection.execute(statement, params)
 
 
 def paged(statement, limit: int | None = None, offset: int | None = None):

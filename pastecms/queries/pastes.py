@@ -185,6 +185,19 @@ def run(name: str, params: dict):
     return queries.run(_hot()[name], params)
 
 
+def count_view(params: dict, *, open_only: bool):
+    """Count a view of the live paste `paste_id` (`params`: `paste_id`, `now`) and
+    return its row as it now stands, or None; with `open_only`, of a paste without a
+    password or view limit only. On PostgreSQL, the statement that also relaxes the
+    commit of an unlimited paste's count (`database.relaxed_commit_if`)."""
+    name = "count_open_view" if open_only else "count_view"
+
+    def for_dialect(dialect):
+        return _hot()[name + "_postgresql" if dialect.name == "postgresql" else name]
+
+    return queries.run(for_dialect, params).first()
+
+
 def page(ids: "PasteIds", which: str, params: dict, budget: int) -> list[PasteRecord]:
     """A page of the `_hot()` list statement `which` (`recent`, `top`, `user`), with
     `params` (`now`, `limit`, `offset`, `share` and the statement's own), its contents

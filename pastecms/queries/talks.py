@@ -29,15 +29,15 @@ def _statements() -> dict:
         # The total rides along with each row: one statement for a page, not two.
         "page": paged(
             select(
-            _TALKS.c.id,
-            _TALKS.c.content,
-            _TALKS.c.time,
-            _TALKS.c.tags,
-            _TALKS.c["values"],
-            _TALKS.c.likes,
-            liked.label("liked"),
-            count.scalar_subquery().label("total"),
-        ).order_by(_TALKS.c.time.desc(), _TALKS.c.id.desc())
+                _TALKS.c.id,
+                _TALKS.c.content,
+                _TALKS.c.time,
+                _TALKS.c.tags,
+                _TALKS.c["values"],
+                _TALKS.c.likes,
+                liked.label("liked"),
+                count.scalar_subquery().label("total"),
+            ).order_by(_TALKS.c.time.desc(), _TALKS.c.id.desc())
         ),
         "count": count,
     }

@@ -426,10 +426,7 @@ def _count_view(ids: PasteIds, paste_id: int, *, open_only: bool) -> PasteRecord
     """Add one view to a live paste in SQL, so concurrent reads never lose an update, and
     return the paste as it now stands (None when no live paste, or with `open_only` no
     live paste without a password, matched)."""
-    statement = "count_open_view" if open_only else "count_view"
-    if db.session.connection().dialect.name == "postgresql":
-        statement += "_postgresql"
-    row = paste_reads.run(statement, {"paste_id": paste_id, "now": utcnow()}).first()
+    row = paste_reads.count_view({"paste_id": paste_id, "now": utcnow()}, open_only=open_only)
     return PasteRecord(row, ids) if row is not None else None
 
 
