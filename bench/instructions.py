@@ -24,6 +24,12 @@ of instructions does not, so a change that saves 3 % shows as 3 %. What is count
   work (about half a million instructions a request) would hide the differences.
 - Against a bare Flask route (bench/ceiling.py) answering a JSON body as large as a
   paste's details, driven the same way: the ratio is what pastecms costs over Flask.
+- Beside plain code (bench/plain.py): details and recent written as the plainest code on
+  the design card's packages would write them (Flask-SQLAlchemy running one statement
+  and committing, a Flask-Limiter whose hooks run on every request, the rows as JSON,
+  nothing else). What details costs above `plain details` is pastecms's own work (input
+  and output schemas, the envelope, the id cipher, limits, headers); what recent costs
+  below `plain recent` is what the read model saves.
 
 How: one process runs under `valgrind --tool=callgrind --dump-before=getppid
 --separate-threads=yes`, with PYTHONHASHSEED fixed (hash randomisation moves counts by
@@ -69,6 +75,8 @@ PYTHON_PASTES = 200
 COLD = PYTHON_PASTES // 2
 ROUTES = (
     "bare",
+    "plain details",
+    "plain recent",
     "details",
     "submit",
     "recent",
@@ -314,6 +322,11 @@ def requests_for(name: str, plan: dict, count: int) -> list:
         return ("POST", path, JSON, json.dumps(payload).encode(), ())
 
     page = {"page_num": 0, "num_per_page": 20}
+    if name == "plain details":
+        # Row ids, which the plain route takes as they are: the first 1,000 are pastes.
+        return [post("/api/paste/details", {"paste_id": i}) for i in rotate(range(1, 1001, 7))]
+    if name == "plain recent":
+        return [post("/api/paste/recent", {})] * count
     if name in ("bare", "details"):
         ids = plan["ids"][::7] if name == "details" else plan["ids"][:1]
         return [post("/api/paste/details", {"paste_id": i}) for i in rotate(ids)]
@@ -363,12 +376,12 @@ def measure(directory: Path, names: list, warmup: int, count: int) -> None:
     # libffi jumps into it.)
     dump = os.getppid
     import wsgi
-    from bench import ceiling
+    from bench import ceiling, plain
 
-    apps = {"app": Driver(wsgi.app), "bare": Driver(ceiling.app)}
+    apps = {"app": Driver(wsgi.app), "bare": Driver(ceiling.app), "plain": Driver(plain.app)}
     failures = []
     for name in names:
-        send = apps["bare" if name == "bare" else "app"]
+        send = apps[name.split()[0] if name.startswith(("bare", "plain")) else "app"]
         requests = requests_for(name, plan, warmup + count)
         for request in requests[:warmup]:
             send(*request)
