@@ -114,3 +114,17 @@ def test_a_cookie_without_the_current_generation_signs_nobody_in(app, make_user,
         if generation is not None:
             session["generation"] = generation
     assert client.post(STATUS, json={}).json["is_authenticated"] is False
+
+
+def test_a_script_without_cookies_gets_no_cookie_and_no_vary_on_it(app, make_user):
+    make_user("alice")
+    script = app.test_client(use_cookies=False)
+    answer = script.post("/api/paste/submit", json={"contents": "from a script"})
+    assert answer.status_code == 200
+    assert "Set-Cookie" not in answer.headers
+    assert "Cookie" not in answer.headers.get("Vary", "")
+    # A browser's session on the same face is still read, and the answer says it varies.
+    browser = sign_in(app)
+    signed_in = browser.post(STATUS, json={})
+    assert signed_in.json["is_authenticated"] is True
+    assert "Cookie" in signed_in.headers.get("Vary", "")
