@@ -2,6 +2,7 @@
 there is one, else guessed from its contents (Pygments' own guesses among the languages
 the form offers, helped by a few unmistakable line patterns), else plain text."""
 
+import functools
 import json
 import re
 
@@ -57,7 +58,14 @@ _SIGNATURES = {
     "css": _lines(r"^[.#]?[\w-]+(:\w+)? \{\s*$", r"^\s*[\w-]+: [^;]+;\s*$"),
 }
 _SIGNATURE_WEIGHT = 0.3
-_LEXERS = {name: get_lexer_by_name(name) for name in LANGUAGES if name != FALLBACK}
+
+
+@functools.cache
+def _guessing_lexers() -> dict:
+    """A lexer for each language a guess weighs, made on the first guess rather than at
+    import: a worker that only answers scripts (the paste API never guesses) does not
+    load their thirty-odd Pygments modules, some 4.5 MiB of its memory."""
+    return {name: get_lexer_by_name(name) for name in LANGUAGES if name != FALLBACK}
 
 
 #: Modern Paste's language names are CodeMirror 5's modes (fpaste sends them). Most are
@@ -141,7 +149,7 @@ def guess(contents: str, file_name: str | None = None) -> str:
         return by_name
     if _is_json(contents):
         return "json"
-    scores = {name: _score(name, lexer, sample) for name, lexer in _LEXERS.items()}
+    scores = {name: _score(name, lexer, sample) for name, lexer in _guessing_lexers().items()}
     best = max(scores, key=scores.get)
     return best if scores[best] >= THRESHOLD else FALLBACK
 
