@@ -64,7 +64,7 @@ _SIGNATURE_WEIGHT = 0.3
 def _guessing_lexers() -> dict:
     """A lexer for each language a guess weighs, made on the first guess rather than at
     import: a worker that only answers scripts (the paste API never guesses) does not
-    load their thirty-odd Pygments modules, some 4.5 MiB of its memory."""
+    load their thirty-odd Pygments modules (9 MiB of its resident memory at start)."""
     return {name: get_lexer_by_name(name) for name in LANGUAGES if name != FALLBACK}
 
 
