@@ -410,9 +410,8 @@ def commits_alone(statement):
     transaction of its own, committed as it runs, which saves the BEGIN and COMMIT
     round trips of an explicit one. Only for a write whose effect needs no atomicity
     with anything its request does after it, not even with the request's failing: a
-    count (of a view, a visit), or a request's one write with nothing that can fail
-    between it and the request's commit (a paste stored alone). Run inside an open
-    transaction, or on SQLite, it joins the transaction as any statement does."""
+    count (of a view, a visit). Run inside an open transaction, or on SQLite, it joins
+    the transaction as any statement does."""
     return statement.prefix_with(_ALONE)
 
 

@@ -132,15 +132,10 @@ def _hot() -> dict:
     counted_open = database.commits_alone(
         count_view.where(_PASTES.c.password_hash.is_(None), _PASTES.c.max_views.is_(None))
     )
-    store = insert(_PASTES).returning(*_PASTES.columns)
     return {
-        # With attachments or an Idempotency-Key, the paste shares its transaction with
-        # their rows: the request stores all or nothing.
-        "insert": store,
-        # A paste with neither is its request's one write, and nothing that can fail runs
-        # between it and the commit that follows the view's return (`api.endpoint`); on
-        # PostgreSQL it commits on its own, saving the BEGIN and COMMIT round trips.
-        "insert_alone": database.commits_alone(store),
+        # Not alone, though often the only write: a request that fails after it (a 500)
+        # must leave no paste behind.
+        "insert": insert(_PASTES).returning(*_PASTES.columns),
         "live": select(*_PASTES.columns).where(_PASTES.c.id == bindparam("paste_id"), *live),
         "count_view": count_view,
         "count_open_view": counted_open,

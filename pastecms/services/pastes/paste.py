@@ -125,7 +125,7 @@ def _store(
     # bcrypt before the first write: nothing may hold a write lock through it.
     password_hash = secret.hash_password(password) if password else None
     row = paste_reads.run(
-        "insert" if attempt is not None or attachments else "insert_alone",
+        "insert",
         {
             "user_id": user.id if user else None,
             "title": title,
