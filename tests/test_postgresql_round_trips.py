@@ -124,6 +124,21 @@ def test_writes_that_belong_together_still_commit_together(traced):
     assert client.post("/api/paste/details", json=details).status_code == 404
 
 
+def test_a_paste_with_an_idempotency_key_commits_with_its_key(traced):
+    app, trace = traced
+    client = app.test_client()
+    client.post("/api/paste/submit", json={"contents": "warm"})
+    headers = {"Idempotency-Key": "one-key-for-one-paste"}
+    sent = statements(
+        trace.messages(
+            lambda: client.post("/api/paste/submit", json={"contents": "x"}, headers=headers)
+        )
+    )
+    begin = sent.index("BEGIN")
+    assert "INSERT" in sent[begin:] and sent[-1] == "COMMIT"
+    assert sent[begin + 1 :].count("INSERT") + sent[begin + 1 :].count("UPDATE") >= 2
+
+
 def test_a_page_of_pastes_is_planned_once_per_connection(traced):
     app, _ = traced
     client = app.test_client()
