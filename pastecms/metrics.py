@@ -18,6 +18,11 @@ What is counted, per request, in one `after_request` hook:
   `pastecms_db_pool_wait_seconds_total`: checkouts that found every connection taken
   and had to wait for one (`MeteredQueuePool`).
 
+And where they happen, in a request or in a background thread (`note_highlight_budget_hit`,
+`note_webhook_failure`): `pastecms_highlight_budget_hits_total`, pastes whose highlighting
+ran past HIGHLIGHT_TIME_LIMIT, and `pastecms_webhook_failures_total`, webhook calls that
+were refused, failed or answered other than 2xx.
+
 Several gunicorn workers: prometheus_client's documented multiprocess mode. Each worker
 writes its values to files in PROMETHEUS_MULTIPROC_DIR and whichever worker answers a
 scrape reads them all (`MultiProcessCollector`), so a scrape sees every worker however
@@ -81,6 +86,22 @@ def note_failure(failure) -> None:
     """Note the failure a request is answered with, for `pastecms_failures_total`.
     Called where an envelope renders a failure; a dictionary write when metrics are off."""
     request.environ[FAILURE] = failure.failure_name
+
+
+def note_highlight_budget_hit() -> None:
+    """Count a paste whose highlighting ran past its CPU budget (it is shown as plain
+    text). Needs the app's context; nothing when metrics are off."""
+    metrics = current_app.extensions.get(_EXTENSION_KEY)
+    if metrics is not None:
+        metrics.highlight_budget_hits.inc()
+
+
+def note_webhook_failure() -> None:
+    """Count a webhook call that was refused, failed or answered other than 2xx. Needs the
+    app's context; nothing when metrics are off."""
+    metrics = current_app.extensions.get(_EXTENSION_KEY)
+    if metrics is not None:
+        metrics.webhook_failures.inc()
 
 
 class MeteredQueuePool(QueuePool):
@@ -182,6 +203,16 @@ class Metrics:
         self.wait_seconds = Counter(
             "pastecms_db_pool_wait_seconds",
             "Time those checkouts waited, in seconds.",
+            registry=registry,
+        )
+        self.highlight_budget_hits = Counter(
+            "pastecms_highlight_budget_hits",
+            "Pastes whose highlighting ran past HIGHLIGHT_TIME_LIMIT, shown as plain text.",
+            registry=registry,
+        )
+        self.webhook_failures = Counter(
+            "pastecms_webhook_failures",
+            "Content webhook calls that were refused, failed or answered other than 2xx.",
             registry=registry,
         )
 

@@ -490,3 +490,19 @@ def test_a_staying_child_that_dies_gives_no_verdict_and_the_next_paste_a_new_chi
         assert '<span class="k">def</span>' in highlighter.highlight(PYTHON, "python", 5.0)
     finally:
         highlighter.close()
+
+
+def test_a_paste_over_budget_is_counted_for_the_operator(make_app, made):
+    from tests.test_metrics import samples
+
+    token = "highlight-scrape-" + "h" * 32  # an app of this test's own, with fresh counts
+    client = make_app(HIGHLIGHT_TIME_LIMIT=0.05, METRICS_TOKEN=token).test_client()
+    bearer = {"Authorization": f"Bearer {token}"}
+    hits = ("pastecms_highlight_budget_hits_total", ())
+    paste = client.post(
+        "/api/paste/submit", json={"contents": PATHOLOGICAL, "language": "java"}
+    ).json
+    assert samples(client, bearer)[hits] == 0
+    page_of(client, paste)
+    page_of(client, paste)  # kept as plain text: not tried, nor counted, again
+    assert samples(client, bearer)[hits] == 1

@@ -245,3 +245,21 @@ def test_a_refused_call_never_logs_the_webhooks_credentials(
 
     logged = webhook_log.wait()
     assert "loopback" in logged and "secret" not in logged and "user" not in logged
+
+
+def test_a_failed_call_is_counted_for_the_operator(admin_on, resolver, receiver, webhook_log):
+    from tests.test_metrics import samples
+
+    token = "webhook-scrape-" + "w" * 32  # an app of this test's own, with fresh counts
+    admin = admin_on(METRICS_TOKEN=token)
+    bearer = {"Authorization": f"Bearer {token}"}
+    resolver["hook.test"] = [PUBLIC]
+    admin.ok(admin.post("create_webhook", {"uri": f"http://hook.test:{receiver.port}/hook"}))
+    resolver["hook.test"] = ["127.0.0.1"]
+    failures = ("pastecms_webhook_failures_total", ())
+    assert samples(admin.client, bearer)[failures] == 0
+
+    change_content(admin)
+
+    assert "failed" in webhook_log.wait()
+    assert samples(admin.client, bearer)[failures] == 1

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 from sqlalchemy import delete, event, select
 
+from pastecms import metrics
 from pastecms.config import settings
 from pastecms.errors import Failure, InvalidParamsFailure
 from pastecms.extensions import db
@@ -317,6 +318,8 @@ def _post(app: Flask, url: str, body: bytes, timeout: float, allowed: tuple) -> 
         delivery = _deliver(url, body, timeout, allowed)
         try:
             with app.app_context():
+                if delivery.problem:
+                    metrics.note_webhook_failure()
                 _record("content_changed", url, delivery)
                 db.session.commit()
         except Exception as error:  # noqa: BLE001 - a record that fails never fails the hook
@@ -409,6 +412,7 @@ def send_test() -> WebhookDelivery:
     body = json.dumps({"event": "test", "count": 0, "changes": []}).encode()
     delivery = _deliver(url, body, settings().webhook_timeout, allowed_networks())
     if delivery.problem:
+        metrics.note_webhook_failure()
         log.warning("%s", delivery.problem)
     return _record("test", url, delivery)
 

@@ -31,7 +31,7 @@ from pygments.util import ClassNotFound
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 
-from pastecms import database, ratelimit
+from pastecms import database, metrics, ratelimit
 from pastecms.config import settings
 from pastecms.extensions import db
 from pastecms.models import Highlight, Paste
@@ -104,6 +104,7 @@ def _stored(paste_id: int):
 def _made(paste_id: int, contents: str, html: str | None) -> Rendering:
     """The rendering of Pygments' `html` (None: over budget), to be stored."""
     if html is None:
+        metrics.note_highlight_budget_hit()
         return Rendering(paste_id, plain(contents), None, is_new=True)
     html = numbered(_lines(html))
     packed = zlib.compress(html.encode("utf-8"), 6)
