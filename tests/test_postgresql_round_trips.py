@@ -134,8 +134,11 @@ def test_a_paste_with_an_idempotency_key_commits_with_its_key(traced):
             lambda: client.post("/api/paste/submit", json={"contents": "x"}, headers=headers)
         )
     )
+    # The paste and its key's row are written between one BEGIN and its COMMIT: nothing
+    # is written before the transaction opens (reads may run on their own).
     begin = sent.index("BEGIN")
-    assert "INSERT" in sent[begin:] and sent[-1] == "COMMIT"
+    assert not {"INSERT", "UPDATE", "DELETE"} & set(sent[:begin])
+    assert sent.count("BEGIN") == 1 and sent[-1] == "COMMIT"
     assert sent[begin + 1 :].count("INSERT") + sent[begin + 1 :].count("UPDATE") >= 2
 
 
